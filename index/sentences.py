@@ -1,0 +1,32 @@
+"""Sentence spans inside chunk text: the units we highlight, cite and embed for fine-grained matching."""
+
+from __future__ import annotations
+
+import re
+
+BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•●\"'(])|\s+(?=[•●]\s)|\n+")
+LIST_NUMBER = re.compile(r"^(\d{1,2}\.|Utmaning \d+:)$")
+MIN_SENTENCE_CHARS = 20
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) character offsets of each sentence or list item; list numbers stay with their text."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in [*BREAK.finditer(text), None]:
+        end = match.start() if match else len(text)
+        piece = text[start:end].strip()
+        if piece:
+            left = start + (len(text[start:end]) - len(text[start:end].lstrip()))
+            right = left + len(piece)
+            if spans and LIST_NUMBER.match(text[spans[-1][0] : spans[-1][1]]):
+                spans[-1] = (spans[-1][0], right)
+            else:
+                spans.append((left, right))
+        start = match.end() if match else len(text)
+    return spans
+
+
+def embeddable_sentences(text: str) -> list[tuple[int, int]]:
+    """Spans long enough to carry meaning on their own (short fragments are left out of the sentence index)."""
+    return [(s, e) for s, e in sentence_spans(text) if e - s >= MIN_SENTENCE_CHARS]

@@ -1,0 +1,233 @@
+"""Persist an index directory atomically and load it back.
+
+Layout: INDEX_DIR/current is a symlink to INDEX_DIR/builds/<build id>, which holds
+manifest.json, chunks.jsonl, vectors.npy, faiss.index and bm25/. A build is written to
+builds/<id>.partial, renamed when complete, and only then does `current` switch (os.replace
+of a symlink is atomic), so a crashed build leaves the previous index in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from index.lexical import LexicalIndex
+from ingest.models import Chunk
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+BUILDS = "builds"
+DATA_FILES = ("chunks.jsonl", "vectors.npy", "faiss.index", "sentence_vectors.npy", "sentence_spans.npy")
+
+
+class IndexProblem(Exception):
+    """Base for index problems a user can act on."""
+
+
+class IndexNotFound(IndexProblem):
+    def __init__(self, directory: Path) -> None:
+        super().__init__(f"no index in {directory}; build one with `rus index build` (or `make index`)")
+
+
+class EmbedderMismatch(IndexProblem):
+    def __init__(self, directory: Path, built_with: str, requested: str) -> None:
+        super().__init__(
+            f"the index in {directory} was built with embedder {built_with!r} but {requested!r} was requested; "
+            f"rebuild it with `rus index build --embedder {requested}` or use the matching embedder"
+        )
+
+
+class IndexDamaged(IndexProblem):
+    def __init__(self, directory: Path, reason: str) -> None:
+        super().__init__(f"the index in {directory} is damaged ({reason}); rebuild it with `rus index build`")
+
+
+@dataclass
+class StoredIndex:
+    """Everything one build wrote, loaded into memory."""
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    faiss_index: faiss.Index
+    lexical: LexicalIndex
+    sentence_vectors: np.ndarray  # one row per embedded sentence
+    sentence_spans: np.ndarray  # int32 rows (chunk position, start, end) aligned with sentence_vectors
+    sentence_faiss: faiss.Index
+
+
+def chunk_to_json(chunk: Chunk) -> dict:
+    data = asdict(chunk)
+    data["heading_path"] = list(chunk.heading_path)
+    return data
+
+
+def chunk_from_json(data: dict) -> Chunk:
+    return Chunk(**{**data, "heading_path": tuple(data["heading_path"])})
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """The build directory `current` points to, if any."""
+    link = Path(index_dir) / CURRENT
+    if not link.is_symlink() and not link.is_dir():
+        return None
+    target = link.resolve()
+    return target if (target / "manifest.json").is_file() else None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_build(
+    index_dir: Path,
+    manifest: dict,
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    lexical: LexicalIndex,
+    sentence_vectors: np.ndarray,
+    sentence_spans: np.ndarray,
+    extra_json: dict[str, object] | None = None,
+) -> Path:
+    """Write a complete build and switch `current` to it; return the new build directory."""
+    index_dir = Path(index_dir)
+    builds = index_dir / BUILDS
+    builds.mkdir(parents=True, exist_ok=True)
+    build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    partial = builds / f"{build_id}.partial"
+    partial.mkdir()
+    with (partial / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+        for chunk in chunks:
+            handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
+    np.save(partial / "vectors.npy", vectors.astype(np.float32))
+    faiss.write_index(build_faiss(vectors), str(partial / "faiss.index"))
+    np.save(partial / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
+    np.save(partial / "sentence_spans.npy", sentence_spans.astype(np.int32))
+    lexical.save(partial / "bm25")
+    for name, payload in (extra_json or {}).items():
+        (partial / name).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    manifest = {
+        **manifest,
+        "format_version": FORMAT_VERSION,
+        "n_chunks": len(chunks),
+        # every file the build wrote (bm25/ and side files too), not just DATA_FILES
+        "checksums": {
+            path.relative_to(partial).as_posix(): _sha256(path) for path in sorted(partial.rglob("*")) if path.is_file()
+        },
+    }
+    (partial / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    _fsync_tree(partial)
+    final = builds / build_id
+    partial.rename(final)
+    _switch_current(index_dir, final)
+    _remove_stale_builds(builds, keep=final)
+    return final
+
+
+def build_faiss(vectors: np.ndarray) -> faiss.Index:
+    """Exact inner-product search over L2-normalised vectors (= cosine similarity)."""
+    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 1
+    index = faiss.IndexFlatIP(dim)
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _switch_current(index_dir: Path, target: Path) -> None:
+    link = index_dir / CURRENT
+    temporary = index_dir / f".{CURRENT}.{os.getpid()}"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    temporary.symlink_to(Path(BUILDS) / target.name)
+    os.replace(temporary, link)
+
+
+def _remove_stale_builds(builds: Path, keep: Path) -> None:
+    """Delete older builds and leftovers of crashed ones (never the one `current` points to)."""
+    for path in builds.iterdir():
+        if path != keep:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path) -> dict:
+    build = current_build(Path(index_dir))
+    if build is None:
+        raise IndexNotFound(Path(index_dir))
+    try:
+        return json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise IndexDamaged(Path(index_dir), f"manifest unreadable: {exc}") from exc
+
+
+def load_build(index_dir: Path, verify: bool = True) -> StoredIndex:
+    """Load the current build, checking format version and (optionally) file checksums."""
+    index_dir = Path(index_dir)
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexNotFound(index_dir)
+    manifest = read_manifest(index_dir)
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexDamaged(index_dir, f"format version {manifest.get('format_version')}, expected {FORMAT_VERSION}")
+    try:
+        if verify:
+            for name, expected in manifest.get("checksums", {}).items():
+                if _sha256(build / name) != expected:
+                    raise IndexDamaged(index_dir, f"checksum mismatch in {name}")
+        with (build / "chunks.jsonl").open(encoding="utf-8") as handle:
+            chunks = [chunk_from_json(json.loads(line)) for line in handle if line.strip()]
+        vectors = np.load(build / "vectors.npy")
+        faiss_index = faiss.read_index(str(build / "faiss.index"))
+        lexical = LexicalIndex.load(build / "bm25", len(chunks))
+        sentence_vectors = np.load(build / "sentence_vectors.npy")
+        sentence_spans = np.load(build / "sentence_spans.npy")
+    except IndexDamaged:
+        raise
+    except Exception as exc:
+        raise IndexDamaged(index_dir, str(exc)) from exc
+    if len(chunks) != len(vectors) or faiss_index.ntotal != len(chunks):
+        raise IndexDamaged(index_dir, "chunk, vector and FAISS counts differ")
+    if len(sentence_vectors) != len(sentence_spans):
+        raise IndexDamaged(index_dir, "sentence vectors and spans differ in length")
+    return StoredIndex(
+        build,
+        manifest,
+        chunks,
+        vectors,
+        faiss_index,
+        lexical,
+        sentence_vectors,
+        sentence_spans,
+        build_faiss(sentence_vectors),
+    )
+
+
+def read_extra(index_dir: Path, name: str) -> object | None:
+    """A JSON side file of the current build (e.g. the section tree), or None."""
+    build = current_build(Path(index_dir))
+    path = build / name if build else None
+    return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None

@@ -1,0 +1,1 @@
+"""Turn strategy documents (PDF, TXT, Markdown) into cleaned, section-aware chunks."""

@@ -1,0 +1,100 @@
+"""Ingest files and folders into Documents: read, clean, find sections."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from ingest.clean import drop_artifacts
+from ingest.errors import IngestError
+from ingest.headings import detect_headings
+from ingest.models import Document, Heading, Line
+from ingest.outline import locate_outline
+from ingest.pdf import open_pdf, pdf_title, read_lines, read_outline
+from ingest.sections import build_sections
+from ingest.text import read_text, text_lines
+
+SUPPORTED = {".pdf", ".txt", ".md"}
+
+
+def doc_id_for(path: Path) -> str:
+    """A readable, stable id from the file name."""
+    return re.sub(r"[^a-z0-9]+", "-", path.stem.casefold()).strip("-") or "document"
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def load_document(path: Path, use_outline: bool = True) -> Document:
+    """Read one file into a Document; raise IngestError naming the file and the reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise IngestError(path, "no such file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise IngestError(path, f"unsupported file type {suffix or '(none)'}; use PDF, TXT or MD")
+    if suffix == ".pdf":
+        reader = open_pdf(path)
+        lines = read_lines(reader, path)
+        n_pages: int | None = len(reader.pages)
+        title = pdf_title(reader, path)
+        outline = read_outline(reader) if use_outline else []
+    else:
+        lines = text_lines(read_text(path))
+        n_pages = max((line.page or 0 for line in lines), default=0) or None
+        title = path.stem
+        outline = []
+    lines = drop_artifacts(lines, n_pages or 0)
+    if not lines:
+        raise IngestError(path, "no text left after removing headers, footers and figure debris")
+    headings: list[Heading] = locate_outline(lines, outline) if outline else detect_headings(lines)
+    sections = build_sections(lines, headings)
+    return Document(
+        doc_id=doc_id_for(path),
+        title=title,
+        source=str(path),
+        content_hash=file_hash(path),
+        n_pages=n_pages,
+        sections=sections,
+        headings_from="outline" if outline else "detected",
+    )
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named directly, plus the supported files inside named folders (sorted, not recursive)."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED))
+        else:
+            files.append(path)
+    return files
+
+
+def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[IngestError]]:
+    """Ingest every file; collect failures instead of stopping, and keep doc ids unique."""
+    documents: list[Document] = []
+    errors: list[IngestError] = []
+    seen: set[str] = set()
+    for path in expand_paths(paths):
+        try:
+            document = load_document(path)
+        except IngestError as error:
+            errors.append(error)
+            continue
+        base, suffix = document.doc_id, 2
+        while document.doc_id in seen:
+            document.doc_id = f"{base}-{suffix}"
+            suffix += 1
+        seen.add(document.doc_id)
+        documents.append(document)
+    return documents, errors
+
+
+def lines_for_debug(path: Path) -> list[Line]:
+    """The cleaned lines of a PDF, for inspecting extraction."""
+    reader = open_pdf(path)
+    return drop_artifacts(read_lines(reader, path), len(reader.pages))

@@ -1,0 +1,103 @@
+"""Data shapes passed between the ingest steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Line:
+    """One visual line of text as extracted, with the layout hints the cleaner and heading detector use."""
+
+    text: str
+    page: int | None
+    size: float | None = None  # font size in points (PDF only)
+    bold: bool = False
+    paragraph_start: bool = False  # a vertical gap (or blank line) precedes this line
+
+
+@dataclass(frozen=True)
+class OutlineEntry:
+    """A bookmark: its title, nesting level (0 = top) and 1-based target page."""
+
+    title: str
+    level: int
+    page: int
+
+
+@dataclass
+class Heading:
+    """A heading located in the line stream: lines[start:end] hold its text."""
+
+    title: str
+    start: int
+    end: int
+    level: int | None = None  # outline depth when known
+    page: int | None = None
+
+
+@dataclass
+class Paragraph:
+    """Cleaned paragraph text with the pages it spans."""
+
+    text: str
+    page_start: int | None
+    page_end: int | None
+
+
+@dataclass
+class Section:
+    """A contiguous piece of the document under one heading path."""
+
+    section_id: str
+    heading_path: list[str]
+    kind: str  # intro | priority | subpriority | challenges | actors | needs | plans
+    priority: int | None
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    heading_page: int | None = None  # the page the heading itself stands on
+
+    @property
+    def page_start(self) -> int | None:
+        pages = [p.page_start for p in self.paragraphs if p.page_start is not None]
+        if self.heading_page is not None and self.kind != "plans":
+            pages.append(self.heading_page)
+        return min(pages) if pages else self.heading_page
+
+    @property
+    def page_end(self) -> int | None:
+        pages = [p.page_end for p in self.paragraphs if p.page_end is not None]
+        return max(pages) if pages else None
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(p.text for p in self.paragraphs)
+
+
+@dataclass
+class Document:
+    """One ingested file."""
+
+    doc_id: str
+    title: str
+    source: str
+    content_hash: str
+    n_pages: int | None
+    sections: list[Section]
+    headings_from: str  # "outline" | "detected"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The unit that is embedded, indexed, retrieved and cited."""
+
+    chunk_id: str
+    doc_id: str
+    doc_title: str
+    section_id: str
+    heading_path: tuple[str, ...]
+    kind: str
+    priority: int | None
+    page_start: int | None
+    page_end: int | None
+    text: str
+    item: str | None = None  # "Behov 4", "Utmaning 3" for numbered needs and challenges

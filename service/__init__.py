@@ -1,0 +1,1 @@
+"""The retrieval API (FastAPI), its settings and the `rus` command line."""

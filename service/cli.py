@@ -1,0 +1,151 @@
+"""`rus`: build the index, search it, and (via other modules) evaluate and serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from index.embedders import EmbedderError
+from index.search import RETRIEVERS, Filters, Hit, SearchIndex
+from index.store import IndexProblem
+from service.settings import get_settings
+
+
+def _hit_json(hit: Hit) -> dict:
+    chunk = hit.chunk
+    return {
+        "rank": hit.rank,
+        "score": round(hit.score, 6),
+        "doc_id": chunk.doc_id,
+        "doc_title": chunk.doc_title,
+        "section_id": chunk.section_id,
+        "heading_path": list(chunk.heading_path),
+        "kind": chunk.kind,
+        "item": chunk.item,
+        "page_start": chunk.page_start,
+        "page_end": chunk.page_end,
+        "chunk_id": chunk.chunk_id,
+        "text": chunk.text,
+        "highlights": [list(span) for span in hit.highlights],
+    }
+
+
+def _pages(start: int | None, end: int | None) -> str:
+    if start is None:
+        return "–"
+    return f"p. {start}" if end in (None, start) else f"pp. {start}–{end}"
+
+
+def _snippet(hit: Hit, width: int = 320) -> str:
+    """The chunk around its best sentence, with that sentence marked »like this«."""
+    text = hit.chunk.text
+    if not hit.highlights:
+        return text[:width]
+    start, end = hit.highlights[0]
+    marked = text[:start] + "»" + text[start:end] + "«" + text[end:]
+    left = max(0, start - (width - (end - start)) // 2)
+    piece = marked[left : left + max(width, end - start + 2)]
+    return ("…" if left else "") + " ".join(piece.split()) + ("…" if left + width < len(marked) else "")
+
+
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from index.build import build_index
+    from index.embedders import get_embedder
+
+    settings = get_settings()
+    paths = [Path(p) for p in args.paths] or list(settings.corpus)
+    missing = [p for p in paths if not p.exists()]
+    if missing:
+        print(f"error: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
+        return 2
+    report = build_index(paths, args.index_dir, embedder=get_embedder(args.embedder), progress=not args.quiet)
+    for error in report.errors:
+        print(f"skipped {error}", file=sys.stderr)
+    timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+    print(
+        f"indexed {report.n_documents} document(s), {report.n_chunks} chunks "
+        f"({report.embedded} embedded, {report.reused} reused) into {args.index_dir} [{timing}]"
+    )
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    if not args.query.strip():
+        print("error: the query is empty", file=sys.stderr)
+        return 2
+    if args.k < 1:
+        print("error: -k must be at least 1", file=sys.stderr)
+        return 2
+    index = SearchIndex.open(args.index_dir, args.embedder)
+    filters = Filters(doc=args.doc, priority=args.priority, section=args.section)
+    hits = index.search(args.query, k=args.k, retriever=args.retriever, filters=filters)
+    if args.json:
+        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        return 0
+    if not hits:
+        print("no matching passages")
+    for hit in hits:
+        chunk = hit.chunk
+        print(
+            f"{hit.rank:>2}. [{chunk.section_id}] {' › '.join(chunk.heading_path)}  "
+            f"({_pages(chunk.page_start, chunk.page_end)}, score {hit.score:.4f})"
+        )
+        print(f"    {_snippet(hit)}\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(prog="rus", description="RUS Search: search the regional development strategy.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def index_dir_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--index-dir",
+            type=Path,
+            default=settings.index_dir,
+            help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)",
+        )
+
+    index = commands.add_parser("index", help="build the index").add_subparsers(dest="action", required=True)
+    build = index.add_parser("build", help="ingest documents and build the index")
+    build.add_argument("paths", nargs="*", help="PDF/TXT/MD files or folders (default: the shared corpus)")
+    build.add_argument("--embedder", default=settings.embedder, help="'e5' (default) or 'st:<model or path>'")
+    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    index_dir_option(build)
+    build.set_defaults(func=cmd_index_build)
+
+    search = commands.add_parser("search", help="search the index")
+    search.add_argument("query")
+    search.add_argument("-k", type=int, default=5, help="number of hits (default 5)")
+    search.add_argument("--retriever", choices=RETRIEVERS, default="hybrid")
+    search.add_argument("--doc", help="only this document id")
+    search.add_argument("--priority", type=int, help="only this priority (1–6)")
+    search.add_argument("--section", help="only this section id, e.g. 3.1")
+    search.add_argument("--json", action="store_true", help="print hits as JSON")
+    search.add_argument("--embedder", default=None, help="embedder to query with (must match the index)")
+    index_dir_option(search)
+    search.set_defaults(func=cmd_search)
+    from eval.cli import add_eval_command
+
+    add_eval_command(commands)
+    from service.server import add_serve_command
+
+    add_serve_command(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (IndexProblem, EmbedderError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Settings from environment variables (prefix RUS_), shared by the CLI, the API and the UI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "rus-vasterbotten-2030.pdf"
+
+
+class Settings(BaseSettings):
+    """Where the index and corpus live, which embedder to use, and the service's limits."""
+
+    model_config = SettingsConfigDict(env_prefix="RUS_", extra="ignore")
+
+    index_dir: Path = REPO_ROOT / "data" / "index"
+    corpus: list[Path] = [DEFAULT_CORPUS]
+    embedder: str = "e5"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_query_chars: int = 2000
+    max_text_chars: int = 5000
+    max_k: int = 50
+    # --- API service (issue 4) ---
+    max_body_bytes: int = 65_536  # requests with a larger body are refused with 413 before parsing
+    ask_k: int = 10  # passages retrieved for /v1/ask
+    match_k: int = 3  # sub-priorities returned by /v1/match and checked by /v1/align
+    # /v1/ask answers "not covered" when the best dense score is below these, by question type and language
+    # (calibrated with `python -m service.calibrate`; see its trade-off table before changing them)
+    abstain_fact_en: float = 0.8365
+    abstain_fact_sv: float = 0.853
+    abstain_subpriority_en: float = 0.80
+    abstain_subpriority_sv: float = 0.846
+    # /v1/align: an application sentence supports a need/challenge, or addresses an inriktning, at or above these
+    align_threshold_en: float = 0.82
+    align_threshold_sv: float = 0.85
+    inriktning_threshold_en: float = 0.80
+    inriktning_threshold_sv: float = 0.84
+    embedding_cache_size: int = 4096
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,51 @@
+"""Shared fixtures: the real corpus and one index of it built once per test session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+CORPUS_PDF = SHARED / "corpus" / "rus-vasterbotten-2030.pdf"
+CORPUS_TXT = SHARED / "corpus" / "rus-vasterbotten-2030.txt"
+DEV_GOLD = SHARED / "eval" / "dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def corpus_pdf() -> Path:
+    if not CORPUS_PDF.is_file():
+        pytest.fail(f"the shared corpus is missing: {CORPUS_PDF}")
+    return CORPUS_PDF
+
+
+@pytest.fixture(scope="session")
+def corpus_txt() -> Path:
+    return CORPUS_TXT
+
+
+@pytest.fixture(scope="session")
+def dev_gold() -> Path:
+    return DEV_GOLD
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory, corpus_pdf: Path) -> Path:
+    """An index of the shared PDF with the default embedder, built once for the whole session."""
+    from index.build import build_index
+
+    index_dir = tmp_path_factory.mktemp("corpus-index")
+    build_index([corpus_pdf], index_dir, progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def corpus_search(corpus_index: Path):
+    """A SearchIndex over the shared PDF (loads the e5 embedder once)."""
+    from index.search import SearchIndex
+
+    return SearchIndex.open(corpus_index)
