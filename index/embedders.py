@@ -74,7 +74,10 @@ class SentenceTransformerEmbedder:
         except Exception as exc:
             raise EmbedderError(f"cannot load sentence-transformers model {name_or_path!r}: {exc}") from exc
         self.id = f"st:{name_or_path}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = (
+            getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        )
+        self.dim = int(dimension())
         is_e5 = "e5" in name_or_path.lower()
         self._query_prefix = "query: " if is_e5 else ""
         self._passage_prefix = "passage: " if is_e5 else ""

@@ -140,6 +140,8 @@ class SearchIndex:
             final = scores.lexical
         else:
             final = scores.dense + LEXICAL_WEIGHT[prepared.language] * scores.evidence
+        if retriever == "bm25":
+            allowed = allowed[final[allowed] > 0]  # a chunk sharing no term with the query is no match
         subset = final[allowed]
         order = allowed[np.argsort(-subset, kind="stable")[:k]]
         return [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•●\"'(])|\s+(?=[•●]\s)|\n+")
-LIST_NUMBER = re.compile(r"^(\d{1,2}\.|Utmaning \d+:)$")
+LIST_NUMBER = re.compile(r"^(\d{1,2}\.|Utmaning \d+[:.])$")
 MIN_SENTENCE_CHARS = 20
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from index.embedders import EmbedderError
 from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
+from ingest.chunking import ChunkingConfig
 from service.settings import get_settings
 
 
@@ -61,7 +62,13 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     if missing:
         print(f"error: no such file or folder: {', '.join(map(str, missing))}", file=sys.stderr)
         return 2
-    report = build_index(paths, args.index_dir, embedder=get_embedder(args.embedder), progress=not args.quiet)
+    if args.chunk_size < 100 or not 0 <= args.chunk_overlap < args.chunk_size:
+        print("error: --chunk-size must be at least 100 and --chunk-overlap between 0 and the size", file=sys.stderr)
+        return 2
+    chunking = ChunkingConfig(size=args.chunk_size, overlap=args.chunk_overlap)
+    report = build_index(
+        paths, args.index_dir, embedder=get_embedder(args.embedder), chunking=chunking, progress=not args.quiet
+    )
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
@@ -115,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*", help="PDF/TXT/MD files or folders (default: the shared corpus)")
     build.add_argument("--embedder", default=settings.embedder, help="'e5' (default) or 'st:<model or path>'")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--chunk-size", type=int, default=ChunkingConfig.size, help="characters per chunk")
+    build.add_argument("--chunk-overlap", type=int, default=ChunkingConfig.overlap, help="overlap of split chunks")
     index_dir_option(build)
     build.set_defaults(func=cmd_index_build)
 
