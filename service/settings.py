@@ -29,15 +29,17 @@ class Settings(BaseSettings):
     match_k: int = 3  # sub-priorities returned by /v1/match and checked by /v1/align
     # /v1/ask answers "not covered" when the best dense score is below these, by question type and language
     # (calibrated with `python -m service.calibrate`; see its trade-off table before changing them)
-    abstain_fact_en: float = 0.8365
-    abstain_fact_sv: float = 0.853
-    abstain_subpriority_en: float = 0.80
+    abstain_fact_en: float = 0.844
+    abstain_fact_sv: float = 0.854
+    abstain_subpriority_en: float = 0.82
     abstain_subpriority_sv: float = 0.846
-    # /v1/align: an application sentence supports a need/challenge, or addresses an inriktning, at or above these
-    align_threshold_en: float = 0.82
-    align_threshold_sv: float = 0.85
-    inriktning_threshold_en: float = 0.80
-    inriktning_threshold_sv: float = 0.84
+    # /v1/align: an application sentence supports a need/challenge, or addresses an inriktning, when its
+    # similarity to it exceeds the sentence's typical similarity to the strategy by these margins
+    # (calibrated with `python -m service.calibrate --align`)
+    align_threshold_en: float = -0.011
+    align_threshold_sv: float = -0.011
+    inriktning_threshold_en: float = -0.016
+    inriktning_threshold_sv: float = -0.012
     embedding_cache_size: int = 4096
 
 

@@ -1,0 +1,167 @@
+"""The FastAPI application: thin routes over the domain functions in answers/matching/sections/searching.
+
+`create_app(settings)` builds the app; the index is loaded at startup into `app.state.holder` and handed
+to routes through the `corpus` dependency (503 with build instructions while there is no index).
+OpenAPI: /openapi.json (self-contained); /docs serves Swagger UI, whose scripts come from a CDN, so the
+interactive page needs internet access even though the API itself does not.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+from service import answers, matching, searching, sections
+from service.errors import error_response, install_error_handlers
+from service.models import (
+    AlignRequest,
+    AlignResponse,
+    AskRequest,
+    AskResponse,
+    DocumentsResponse,
+    ErrorResponse,
+    Health,
+    MatchRequest,
+    MatchResponse,
+    Readiness,
+    RetrieverName,
+    SearchResponse,
+    SectionDetail,
+    SectionTreeResponse,
+)
+from service.settings import Settings, get_settings
+from service.state import Corpus, IndexHolder
+
+log = logging.getLogger("rus.service")
+
+ERRORS = {
+    413: {"model": ErrorResponse, "description": "Input over the size limit"},
+    422: {"model": ErrorResponse, "description": "Invalid input (the field is named)"},
+    503: {"model": ErrorResponse, "description": "No index loaded; build one with `rus index build`"},
+}
+
+
+def get_corpus(request: Request) -> Corpus:
+    return request.app.state.holder.get()
+
+
+def get_app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+CorpusDep = Annotated[Corpus, Depends(get_corpus)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+
+
+def create_app(settings: Settings | None = None, holder: IndexHolder | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    holder = holder or IndexHolder(settings.index_dir, settings.embedder, settings.embedding_cache_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        holder.load()
+        if holder.error:
+            log.warning("starting without an index: %s", holder.error)
+        yield
+
+    app = FastAPI(
+        title="RUS Search",
+        version="0.1.0",
+        description="Search, cited answers, sub-priority matching and alignment checks over Region "
+        "Västerbotten's regional development strategy (RUS 2020–2030). Every answer quotes the "
+        "strategy's own text. Note: the interactive /docs page loads Swagger UI from a CDN.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.holder = holder
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def limit_body_size(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            return error_response(
+                413,
+                "input_too_long",
+                f"the request body is {length} bytes; the limit is {settings.max_body_bytes} bytes",
+            )
+        return await call_next(request)
+
+    @app.get("/healthz", response_model=Health, tags=["service"])
+    def healthz() -> Health:
+        """The process is up (says nothing about the index)."""
+        return Health(status="ok")
+
+    @app.get("/readyz", response_model=Readiness, tags=["service"], responses={503: ERRORS[503]})
+    def readyz(corpus: CorpusDep) -> Readiness:
+        """The index is loaded and the embedder has answered once."""
+        manifest = corpus.index.manifest
+        return Readiness(
+            status="ready",
+            index_dir=str(settings.index_dir),
+            build=corpus.build.name,
+            embedder=corpus.embedder.id,
+            n_chunks=len(corpus.chunks),
+            n_documents=len(manifest.get("documents", [])),
+        )
+
+    @app.get("/v1/search", response_model=SearchResponse, tags=["search"], responses=ERRORS)
+    def search(
+        corpus: CorpusDep,
+        app_settings: SettingsDep,
+        q: Annotated[str, Query(description="the query, Swedish or English")],
+        k: Annotated[int, Query(description="number of passages")] = 10,
+        retriever: Annotated[RetrieverName, Query(description="hybrid, dense or bm25")] = "hybrid",
+        doc: Annotated[str | None, Query(description="only this document id")] = None,
+        priority: Annotated[int | None, Query(description="only this priority (1–6)")] = None,
+        section: Annotated[str | None, Query(description='only this section id, e.g. "3.1"')] = None,
+    ) -> SearchResponse:
+        """Ranked passages with their best-matching sentence highlighted (character offsets)."""
+        return searching.search(corpus, q, k, retriever, doc, priority, section, app_settings)
+
+    @app.post("/v1/ask", response_model=AskResponse, tags=["answers"], responses=ERRORS)
+    def ask(body: AskRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AskResponse:
+        """A short answer quoted from the strategy with citations, or "not covered" when evidence is weak."""
+        return answers.ask(corpus, body.question, body.k, body.lang, app_settings)
+
+    @app.post("/v1/match", response_model=MatchResponse, tags=["applicants"], responses=ERRORS)
+    def match(body: MatchRequest, corpus: CorpusDep, app_settings: SettingsDep) -> MatchResponse:
+        """The sub-priorities a project description fits, with the best-matching identified needs."""
+        return matching.match(corpus, body.text, body.k, app_settings)
+
+    @app.post("/v1/align", response_model=AlignResponse, tags=["officers"], responses=ERRORS)
+    def align(body: AlignRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AlignResponse:
+        """Which needs, challenges and inriktningar an application addresses, with a Markdown report."""
+        return matching.align(corpus, body.text, body.k, app_settings)
+
+    @app.get("/v1/sections", response_model=SectionTreeResponse, tags=["strategy"], responses={503: ERRORS[503]})
+    def section_tree(corpus: CorpusDep) -> SectionTreeResponse:
+        """Prioriteringar → delprioriteringar → their challenges and needs; related plans per priority."""
+        return sections.section_tree(corpus)
+
+    @app.get(
+        "/v1/sections/{section_id:path}",
+        response_model=SectionDetail,
+        tags=["strategy"],
+        responses={404: {"model": ErrorResponse}, 503: ERRORS[503]},
+    )
+    def section_detail(
+        section_id: str, corpus: CorpusDep, doc: Annotated[str | None, Query(description="document id")] = None
+    ) -> SectionDetail:
+        """A section's full cleaned text and pages ("3.1", "P 3" or a heading text)."""
+        return sections.section_detail(corpus, section_id, doc)
+
+    @app.get("/v1/documents", response_model=DocumentsResponse, tags=["strategy"], responses={503: ERRORS[503]})
+    def documents(corpus: CorpusDep) -> DocumentsResponse:
+        """The indexed documents."""
+        return sections.documents(corpus)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> JSONResponse:
+        return JSONResponse({"service": "RUS Search", "docs": "/docs", "openapi": "/openapi.json"})
+
+    return app

@@ -1,0 +1,229 @@
+"""HTTP benchmark (not a test): latency p50/p95/p99 and throughput of /v1/search and /v1/ask with 1 and 8
+concurrent clients on loopback, plus the server's resident memory.
+
+    python -m service.bench_http [--index-dir DIR] [--requests 20] [--concurrency 1 8] [--json FILE]
+
+Starts `rus serve` on 127.0.0.1 at a free port (or use --url http://127.0.0.1:PORT --pid PID for a running
+server), waits for /readyz, then sends a bounded number of requests per (endpoint, concurrency). The questions
+are the gold questions (../shared/eval/dev.jsonl and service/calibration_extra.jsonl) without the long
+applicant texts; each run takes its own slice so that query vectors are not already cached (when the pool is
+too small, queries repeat and the report says so). RSS is read from /proc/<pid>/status (VmRSS, VmHWM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import numpy as np
+
+from service.settings import REPO_ROOT, get_settings
+
+GOLD = [REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl", Path(__file__).with_name("calibration_extra.jsonl")]
+MAX_REQUESTS = 500
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def questions() -> list[str]:
+    pool: list[str] = []
+    for path in GOLD:
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    if row["kind"] != "applicant" and row["query"] not in pool:
+                        pool.append(row["query"])
+    return pool
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def memory(pid: int | None) -> dict[str, float]:
+    """Resident set size now and at its peak, in MiB (Linux /proc)."""
+    if pid is None:
+        return {}
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    values = {}
+    for line in status.splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    return {"rss_mib": round(values.get("VmRSS", 0.0), 1), "peak_rss_mib": round(values.get("VmHWM", 0.0), 1)}
+
+
+def start_server(index_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
+    log = log_path.open("w")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--index-dir",
+            str(index_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def wait_ready(base: str, server: subprocess.Popen | None, timeout: float = 180.0) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if server is not None and server.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.returncode}")
+        try:
+            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                return time.monotonic() - started
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError("the server did not become ready")
+
+
+def request(client: httpx.Client, endpoint: str, query: str) -> httpx.Response:
+    if endpoint == "search":
+        return client.get("/v1/search", params={"q": query, "k": 10})
+    return client.post("/v1/ask", json={"question": query})
+
+
+def run(base: str, endpoint: str, concurrency: int, queries: list[str]) -> dict:
+    local = threading.local()
+    clients: list[httpx.Client] = []
+
+    def one(query: str) -> tuple[float, int]:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=base, timeout=120)
+            clients.append(local.client)
+        began = time.perf_counter()
+        status = request(local.client, endpoint, query).status_code
+        return time.perf_counter() - began, status
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        results = list(pool.map(one, queries))
+    wall = time.perf_counter() - began
+    for client in clients:
+        client.close()
+    latencies = np.array([r[0] for r in results]) * 1000
+    errors = sum(status != 200 for _, status in results)
+    return {
+        "endpoint": f"/v1/{endpoint}",
+        "concurrency": concurrency,
+        "requests": len(queries),
+        "errors": errors,
+        "p50_ms": round(float(np.percentile(latencies, 50)), 1),
+        "p95_ms": round(float(np.percentile(latencies, 95)), 1),
+        "p99_ms": round(float(np.percentile(latencies, 99)), 1),
+        "mean_ms": round(float(latencies.mean()), 1),
+        "throughput_rps": round(len(queries) / wall, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
+    parser.add_argument("--url", help="benchmark a running server on loopback instead of starting one")
+    parser.add_argument("--pid", type=int, help="the running server's process id (for RSS) with --url")
+    parser.add_argument("--requests", type=int, default=20, help=f"requests per run (at most {MAX_REQUESTS})")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8])
+    parser.add_argument("--endpoints", nargs="+", default=["search", "ask"], choices=["search", "ask"])
+    parser.add_argument("--json", type=Path, help="also write the results as JSON")
+    args = parser.parse_args(argv)
+    n = max(1, min(args.requests, MAX_REQUESTS))
+
+    server = None
+    pid = args.pid
+    if args.url:
+        if urlparse(args.url).hostname not in LOOPBACK:
+            parser.error("only loopback URLs (127.0.0.1) are benchmarked")
+        base = args.url.rstrip("/")
+    else:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"rus-bench-{port}.log"
+        server = start_server(args.index_dir, port, log_path)
+        pid = server.pid
+        print(f"started rus serve (pid {pid}) on {base}; log {log_path}")
+    try:
+        startup = wait_ready(base, server)
+        idle = memory(pid)
+        print(f"ready after {startup:.1f}s; server memory when idle: {idle}")
+        with httpx.Client(base_url=base, timeout=120) as client:  # warm up both endpoints (JIT-free, but caches)
+            for endpoint in args.endpoints:
+                request(client, endpoint, "warm-up: regional utveckling")
+        pool = questions()
+        runs = [(e, c) for e in args.endpoints for c in args.concurrency]
+        repeats = n * len(runs) > len(pool)
+        if repeats:
+            print(
+                f"note: {n * len(runs)} requests but {len(pool)} distinct questions; repeated questions reuse "
+                "cached query vectors"
+            )
+        results = []
+        for i, (endpoint, concurrency) in enumerate(runs):
+            queries = [pool[(i * n + j) % len(pool)] for j in range(n)]
+            result = run(base, endpoint, concurrency, queries)
+            result.update(memory(pid))
+            results.append(result)
+        print(
+            f"\n{'endpoint':<11} {'clients':>7} {'n':>4} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+            f"{'req/s':>7} {'RSS MiB':>8} {'peak MiB':>9}"
+        )
+        for r in results:
+            print(
+                f"{r['endpoint']:<11} {r['concurrency']:>7} {r['requests']:>4} {r['errors']:>4} {r['p50_ms']:>8} "
+                f"{r['p95_ms']:>8} {r['p99_ms']:>8} {r['throughput_rps']:>7} {r.get('rss_mib', '-'):>8} "
+                f"{r.get('peak_rss_mib', '-'):>9}"
+            )
+        if args.json:
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "startup_s": round(startup, 2),
+                        "idle": idle,
+                        "cpus": os.cpu_count(),
+                        "repeated_queries": repeats,
+                        "runs": results,
+                    },
+                    indent=1,
+                )
+            )
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

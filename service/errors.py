@@ -1,0 +1,130 @@
+"""Errors the service functions raise, and the one JSON error shape the API answers with.
+
+Every error response looks like ``{"error": {"code": "...", "message": "...", "field": "..."}}``
+(``field`` only when one input field is at fault). The domain modules raise `ServiceError`
+subclasses so the API and the Gradio UI report problems the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("rus.service")
+
+BUILD_HINT = "build it with `rus index build` (or `make index`)"
+
+
+class ServiceError(Exception):
+    """A problem with a request or with the service's state that the caller can act on."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(ServiceError):
+    status = 422
+    code = "invalid_input"
+
+
+class EmptyInput(InvalidInput):
+    code = "empty_input"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"'{field}' must not be empty or only whitespace", field)
+
+
+class InputTooLong(ServiceError):
+    status = 413
+    code = "input_too_long"
+
+    def __init__(self, field: str, length: int, limit: int) -> None:
+        super().__init__(f"'{field}' is {length} characters long; the limit is {limit} characters", field)
+        self.limit = limit
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class IndexUnavailable(ServiceError):
+    status = 503
+    code = "index_unavailable"
+
+
+def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        error["field"] = field
+    error.update(extra)
+    return {"error": error}
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(error_body(code, message, field, **extra), status_code=status)
+
+
+def require_text(value: str | None, field: str, limit: int) -> str:
+    """The stripped text, or EmptyInput / InputTooLong naming the field."""
+    text = (value or "").strip()
+    if not text:
+        raise EmptyInput(field)
+    if len(text) > limit:
+        raise InputTooLong(field, len(text), limit)
+    return text
+
+
+def require_k(k: int, limit: int, field: str = "k") -> int:
+    if not 1 <= k <= limit:
+        raise InvalidInput(f"'{field}' must be between 1 and {limit}, got {k}", field)
+    return k
+
+
+def _field_of(location: tuple | list) -> str | None:
+    parts = [str(p) for p in location if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or None
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every failure to the JSON error shape; only genuine bugs become a 500."""
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        field = _field_of(first.get("loc", ()))
+        message = first.get("msg", "invalid request")
+        if first.get("type") == "missing":
+            message = f"'{field}' is required"
+        elif first.get("type") == "json_invalid":
+            field, message = None, "the request body is not valid JSON"
+        elif field:
+            message = f"'{field}': {message}"
+        details = [{"field": _field_of(e.get("loc", ())), "message": e.get("msg")} for e in errors]
+        return error_response(422, "invalid_input", message, field, details=details)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 413: "input_too_long"}
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "an unexpected error occurred; it has been logged")

@@ -1,0 +1,272 @@
+"""The strategy as a tree (prioriteringar → delprioriteringar → needs, challenges, plans), sections and documents.
+
+Built from the index's sections.json side file (full cleaned section text and pages) and its chunks
+(pages of individual numbered needs and challenges).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from service.errors import NotFound
+from service.evidence import item_number
+from service.models import (
+    DocumentInfo,
+    DocumentsResponse,
+    DocumentTree,
+    ItemQuote,
+    PlanList,
+    PriorityNode,
+    SectionDetail,
+    SectionPart,
+    SectionRef,
+    SectionTreeResponse,
+    SubpriorityNode,
+    SubpriorityRef,
+)
+from service.state import Corpus
+
+SUBPRIORITY_ID = re.compile(r"^\d+\.\d+$")
+PRIORITY_ID = re.compile(r"^P (\d+)$")
+NEED_PARAGRAPH = re.compile(r"^(\d{1,2})\.\s+\S")
+CHALLENGE_PARAGRAPH = re.compile(r"^Utmaning (\d+)\s*:")
+BULLET = re.compile(r"^[•●▪]\s*")
+SUBPRIORITY_PREFIX = re.compile(r"^Delprioritering\s+", re.IGNORECASE)
+
+
+def is_subpriority(section_id: str) -> bool:
+    return bool(SUBPRIORITY_ID.match(section_id))
+
+
+def _sections(corpus: Corpus, doc_id: str | None = None) -> Iterator[tuple[dict, dict]]:
+    for document in corpus.sections:
+        if doc_id is None or document["doc_id"] == doc_id:
+            for section in document["sections"]:
+                yield document, section
+
+
+def _pages(parts: list[dict]) -> tuple[int | None, int | None]:
+    starts = [p["page_start"] for p in parts if p.get("page_start") is not None]
+    ends = [p["page_end"] if p.get("page_end") is not None else p.get("page_start") for p in parts]
+    ends = [e for e in ends if e is not None]
+    return (min(starts) if starts else None), (max(ends) if ends else None)
+
+
+def subpriority_title(heading_path: list[str] | tuple[str, ...], section_id: str) -> str:
+    """ "3.1 Samverkanskraft för …" from a heading path holding "Delprioritering 3.1 Samverkanskraft för …"."""
+    for heading in heading_path:
+        if section_id in heading:
+            return SUBPRIORITY_PREFIX.sub("", heading).strip()
+    return section_id
+
+
+def subpriority_ref(corpus: Corpus, doc_id: str, section_id: str) -> SubpriorityRef:
+    parts = [s for _, s in _sections(corpus, doc_id) if s["section_id"] == section_id]
+    main = next((s for s in parts if s["kind"] == "subpriority"), parts[0] if parts else None)
+    if main is None:  # not in the side file: fall back to the chunks
+        chunk = next(c for c in corpus.chunks if c.doc_id == doc_id and c.section_id == section_id)
+        path = list(chunk.heading_path)
+        start, end = chunk.page_start, chunk.page_end
+        priority = chunk.priority
+    else:
+        path = list(main["heading_path"])
+        start, end = _pages(parts)
+        priority = main.get("priority")
+    sub_index = next((i for i, h in enumerate(path) if section_id in h), len(path) - 1)
+    return SubpriorityRef(
+        section_id=section_id,
+        title=subpriority_title(path, section_id),
+        priority=priority,
+        priority_title=path[0] if sub_index > 0 else None,
+        heading_path=path[: sub_index + 1],
+        page_start=start,
+        page_end=end,
+    )
+
+
+def section_items(corpus: Corpus, doc_id: str, section_id: str, kind: str) -> list[ItemQuote]:
+    """The numbered needs (kind "needs") or challenges (kind "challenges") of a sub-priority, in order,
+    each quoted in full from the section text, with pages taken from the chunks that hold it."""
+    key = ("items", doc_id, section_id, kind)
+    if key not in corpus.memo:
+        corpus.memo[key] = _section_items(corpus, doc_id, section_id, kind)
+    return [item.model_copy() for item in corpus.memo[key]]
+
+
+def _section_items(corpus: Corpus, doc_id: str, section_id: str, kind: str) -> list[ItemQuote]:
+    pattern = NEED_PARAGRAPH if kind == "needs" else CHALLENGE_PARAGRAPH
+    label = "Behov" if kind == "needs" else "Utmaning"
+    chunks = [
+        (p, c)
+        for p, c in enumerate(corpus.chunks)
+        if c.doc_id == doc_id and c.section_id == section_id and c.kind == kind and c.item
+    ]
+    items: list[ItemQuote] = []
+    for _, section in _sections(corpus, doc_id):
+        if section["section_id"] != section_id or section["kind"] != kind:
+            continue
+        for paragraph in section["text"].split("\n\n"):
+            paragraph = paragraph.strip()
+            match = pattern.match(paragraph)
+            if not match:
+                continue
+            number = int(match.group(1))
+            probe = paragraph[:60]
+            holders = [
+                (p, c)
+                for p, c in chunks
+                if item_number(c.item) == number and (probe in c.text or c.text[:60] in paragraph)
+            ]
+            holders = holders or [(p, c) for p, c in chunks if item_number(c.item) == number]
+            starts = [c.page_start for _, c in holders if c.page_start is not None]
+            ends = [c.page_end for _, c in holders if c.page_end is not None]
+            items.append(
+                ItemQuote(
+                    item=f"{label} {number}",
+                    number=number,
+                    text=paragraph,
+                    page_start=min(starts) if starts else section.get("page_start"),
+                    page_end=max(ends) if ends else section.get("page_end"),
+                    chunk_id=holders[0][1].chunk_id if holders else None,
+                )
+            )
+    return items
+
+
+def _plan_list(section: dict) -> PlanList:
+    plans = [BULLET.sub("", p).strip() for p in section["text"].split("\n\n") if p.strip()]
+    return PlanList(
+        title=section["heading_path"][-1],
+        plans=plans,
+        page_start=section.get("page_start"),
+        page_end=section.get("page_end"),
+    )
+
+
+def section_tree(corpus: Corpus) -> SectionTreeResponse:
+    if "tree" not in corpus.memo:
+        corpus.memo["tree"] = _section_tree(corpus)
+    return corpus.memo["tree"]
+
+
+def _section_tree(corpus: Corpus) -> SectionTreeResponse:
+    documents = []
+    for document in corpus.sections:
+        doc_id = document["doc_id"]
+        priorities: dict[int, PriorityNode] = {}
+        others: list[SectionRef] = []
+        seen_subs: set[str] = set()
+        for section in document["sections"]:
+            sid, kind, number = section["section_id"], section["kind"], section.get("priority")
+            if number is not None and number not in priorities:
+                title = section["heading_path"][0] if section["heading_path"] else f"Prioritering {number}"
+                parts = [s for s in document["sections"] if s["section_id"] == f"P {number}"]
+                start, end = _pages(parts or [section])
+                priorities[number] = PriorityNode(
+                    section_id=f"P {number}",
+                    number=number,
+                    title=title,
+                    page_start=start,
+                    page_end=end,
+                    subpriorities=[],
+                    related_plans=[],
+                )
+            if kind == "plans" and number is not None:
+                priorities[number].related_plans.append(_plan_list(section))
+            elif is_subpriority(sid) and number is not None and sid not in seen_subs:
+                seen_subs.add(sid)
+                ref = subpriority_ref(corpus, doc_id, sid)
+                priorities[number].subpriorities.append(
+                    SubpriorityNode(
+                        section_id=sid,
+                        title=ref.title,
+                        page_start=ref.page_start,
+                        page_end=ref.page_end,
+                        challenges=section_items(corpus, doc_id, sid, "challenges"),
+                        needs=section_items(corpus, doc_id, sid, "needs"),
+                    )
+                )
+            elif number is None:
+                others.append(
+                    SectionRef(
+                        section_id=sid,
+                        title=section["heading_path"][-1],
+                        kind=kind,
+                        page_start=section.get("page_start"),
+                        page_end=section.get("page_end"),
+                    )
+                )
+        documents.append(
+            DocumentTree(
+                doc_id=doc_id,
+                title=document["title"],
+                n_pages=document.get("n_pages"),
+                priorities=[priorities[n] for n in sorted(priorities)],
+                other_sections=others,
+            )
+        )
+    return SectionTreeResponse(documents=documents)
+
+
+def section_detail(corpus: Corpus, section_id: str, doc: str | None = None) -> SectionDetail:
+    """All parts of a section (for "3.1": description, challenges, actors, needs) with text and pages."""
+    wanted = section_id.strip()
+    matches = [(d, s) for d, s in _sections(corpus, doc) if s["section_id"] == wanted]
+    if not matches:  # heading-text ids: forgive case and spacing differences
+        folded = " ".join(wanted.split()).casefold()
+        matches = [(d, s) for d, s in _sections(corpus, doc) if " ".join(s["section_id"].split()).casefold() == folded]
+    if not matches:
+        where = f" in document {doc!r}" if doc else ""
+        raise NotFound(f"no section {section_id!r}{where}; see /v1/sections for the section ids", "section_id")
+    document = matches[0][0]
+    parts = [s for d, s in matches if d["doc_id"] == document["doc_id"]]
+    start, end = _pages(parts)
+    main = next((s for s in parts if s["kind"] in ("subpriority", "priority")), parts[0])
+    sid = main["section_id"]
+    title = subpriority_title(main["heading_path"], sid) if is_subpriority(sid) else main["heading_path"][-1]
+    if PRIORITY_ID.match(sid):
+        title = main["heading_path"][0]
+    return SectionDetail(
+        doc_id=document["doc_id"],
+        doc_title=document["title"],
+        section_id=sid,
+        title=title,
+        page_start=start,
+        page_end=end,
+        parts=[
+            SectionPart(
+                kind=s["kind"],
+                heading_path=list(s["heading_path"]),
+                page_start=s.get("page_start"),
+                page_end=s.get("page_end"),
+                text=s["text"],
+            )
+            for s in parts
+        ],
+        text="\n\n".join(s["text"] for s in parts if s["text"]),
+    )
+
+
+def documents(corpus: Corpus) -> DocumentsResponse:
+    manifest = corpus.index.manifest
+    n_chunks: dict[str, int] = {}
+    for chunk in corpus.chunks:
+        n_chunks[chunk.doc_id] = n_chunks.get(chunk.doc_id, 0) + 1
+    n_sections = {d["doc_id"]: len({s["section_id"] for s in d["sections"]}) for d in corpus.sections}
+    return DocumentsResponse(
+        documents=[
+            DocumentInfo(
+                doc_id=d["doc_id"],
+                title=d["title"],
+                source=d.get("source", ""),
+                n_pages=d.get("n_pages"),
+                n_chunks=n_chunks.get(d["doc_id"], 0),
+                n_sections=n_sections.get(d["doc_id"], 0),
+                headings_from=d.get("headings_from"),
+            )
+            for d in manifest.get("documents", [])
+        ],
+        embedder=manifest.get("embedder", {}).get("id", ""),
+        built_at=manifest.get("built_at"),
+    )

@@ -1,0 +1,317 @@
+"""The HTTP API over the shared corpus (FastAPI TestClient), its error shapes and the no-index case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.app import create_app
+from service.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+REINDEER = "which sub-priority covers reindeer crossings?"
+APPLICANT_3_4 = (
+    "Byanätsföreningen i vår kommun har ett fibernät från början av 2000-talet som börjar bli uttjänt, och flera "
+    "fäbodar och turistanläggningar utanför byarna saknar helt uppkoppling. Vi vill förnya nätet, bygga ut till "
+    "områden utan täckning och samordna utbyggnaden med grannbyarna för att dela på kostnaderna."
+)
+APPLICANT_1_1 = (
+    "We are a consortium of a science park and three inland municipalities. Companies and public organisations "
+    "here are hours away from the innovation support available in Umeå and Skellefteå. We want to open small local "
+    "innovation arenas in each municipality and run a mobile test lab that rotates between them. We will also set "
+    "up a virtual incubator that entrepreneurs can join wherever they live."
+)
+
+
+@pytest.fixture(scope="module")
+def client(corpus_index: Path):
+    with TestClient(create_app(Settings(index_dir=corpus_index))) as test_client:
+        yield test_client
+
+
+def _error(response, status: int, code: str | None = None, field: str | None = None) -> dict:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["message"]
+    if code:
+        assert body["error"]["code"] == code, body
+    if field:
+        assert body["error"].get("field") == field, body
+    return body["error"]
+
+
+def _check_citation(citation: dict) -> None:
+    for span in citation["spans"]:
+        assert citation["passage"][span["start"] : span["end"]] == span["text"]
+    assert citation["page_start"] is not None and citation["heading_path"]
+
+
+# --- service endpoints ---------------------------------------------------------------------------
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz").json()
+    assert ready["status"] == "ready" and ready["n_chunks"] > 100 and ready["n_documents"] == 1
+
+
+def test_openapi_and_docs(client):
+    spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    for path in (
+        "/v1/search",
+        "/v1/ask",
+        "/v1/match",
+        "/v1/align",
+        "/v1/sections",
+        "/v1/sections/{section_id}",
+        "/v1/documents",
+        "/healthz",
+        "/readyz",
+    ):
+        assert path in spec["paths"], path
+    assert "AskResponse" in spec["components"]["schemas"]
+    assert client.get("/docs").status_code == 200
+
+
+# --- /v1/ask -------------------------------------------------------------------------------------
+
+
+def test_reindeer_question_cites_3_1_with_its_page(client):
+    """Acceptance criterion of issue 4 (needs the search to rank 3.1 first for this English question)."""
+    answer = client.post("/v1/ask", json={"question": REINDEER}).json()
+    assert answer["covered"] and answer["answer_type"] == "subpriority"
+    assert answer["subpriority"]["section_id"] == "3.1"
+    cited = [c for c in answer["citations"] if "trygga passager för renar" in c["passage"]]
+    assert cited, answer["citations"]
+    assert cited[0]["page_start"] <= 42 <= cited[0]["page_end"]
+    assert any("trygga passager för renar" in s["text"] for s in cited[0]["spans"])
+
+
+def test_subpriority_answer_quotes_the_numbered_need(client):
+    answer = client.post("/v1/ask", json={"question": "Vilken delprioritering tar upp våld i nära relationer?"}).json()
+    assert answer["subpriority"]["section_id"] == "5.2"
+    assert answer["subpriority"]["title"].startswith("5.2 ")
+    need = answer["needs"][0]
+    assert need["item"] == "Behov 5" and "våld i nära relationer" in need["text"]
+    assert need["text"] in answer["answer"]
+    for citation in answer["citations"]:
+        _check_citation(citation)
+
+
+def test_fact_answer_quotes_the_supporting_sentence(client):
+    answer = client.post("/v1/ask", json={"question": "Hur många sjukstugor och länssjukhus finns det i Västerbotten?"})
+    answer = answer.json()
+    assert answer["answer_type"] == "fact" and answer["covered"]
+    spans = [s["text"] for c in answer["citations"] for s in c["spans"]]
+    assert any("sju sjukstugor" in s for s in spans), spans
+    assert "sju sjukstugor" in answer["answer"]
+    for citation in answer["citations"]:
+        _check_citation(citation)
+
+
+def test_english_fact_question_over_swedish_text(client):
+    answer = client.post("/v1/ask", json={"question": "Which EU funds and programmes does the strategy list?"}).json()
+    assert answer["covered"]
+    assert "Interreg Aurora" in answer["answer"]
+    assert answer["citations"][0]["section_id"] == "Finansiering, uppföljning och påverkansarbete"
+
+
+def test_dev_negatives_are_mostly_not_covered_and_answerable_ones_answered(client, dev_gold: Path):
+    gold = [json.loads(line) for line in dev_gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+    negatives = [g for g in gold if g["kind"] == "negative"]
+    answerable = [g for g in gold if g["kind"] != "negative"]
+    abstained = {g["id"]: not client.post("/v1/ask", json={"question": g["query"]}).json()["covered"] for g in gold}
+    assert sum(abstained[g["id"]] for g in negatives) >= 0.75 * len(negatives), abstained
+    assert sum(abstained[g["id"]] for g in answerable) <= 0.10 * len(answerable), abstained
+
+
+def test_not_covered_answer_lists_related_passages(client):
+    answer = client.post(
+        "/v1/ask", json={"question": "Hur lång är väntetiden på akuten vid Norrlands universitetssjukhus?"}
+    ).json()
+    assert not answer["covered"] and answer["answer_type"] == "not_covered"
+    assert answer["citations"] == [] and answer["related"]
+    assert "inte" in answer["answer"]
+
+
+def test_should_abstain_takes_query_and_hits(corpus_search):
+    from service.answers import should_abstain
+
+    assert should_abstain(
+        "Hur lång är väntetiden på akuten vid Norrlands universitetssjukhus?",
+        corpus_search.search("Hur lång är väntetiden på akuten vid Norrlands universitetssjukhus?"),
+    )
+    question = "Vilken delprioritering tar upp våld i nära relationer?"
+    assert not should_abstain(question, corpus_search.search(question))
+    assert should_abstain("anything", [])
+
+
+# --- /v1/match and /v1/align ---------------------------------------------------------------------
+
+
+def test_match_finds_the_subpriority_and_quotes_needs(client):
+    result = client.post("/v1/match", json={"text": APPLICANT_3_4, "k": 3}).json()
+    assert result["language"] == "sv" and len(result["matches"]) == 3
+    best = result["matches"][0]
+    assert best["subpriority"]["section_id"] == "3.4"
+    assert best["needs"][0]["item"] == "Behov 2"
+    assert best["needs"][0]["text"].startswith("2. Investera och återinvestera")
+    assert best["score"] >= result["matches"][1]["score"]
+    for passage in best["passages"]:
+        assert passage["section_id"] == "3.4"
+        _check_citation(passage)
+
+
+def test_align_links_needs_to_the_applications_sentences(client):
+    report = client.post("/v1/align", json={"text": APPLICANT_1_1}).json()
+    by_id = {a["subpriority"]["section_id"]: a for a in report["subpriorities"]}
+    assert "1.1" in by_id
+    need_3 = next(n for n in by_id["1.1"]["needs"] if n["item"] == "Behov 3")
+    assert need_3["addressed"] and need_3["sentences"]
+    for sentence in need_3["sentences"]:
+        assert APPLICANT_1_1[sentence["start"] : sentence["end"]] == sentence["text"]
+    assert all(c["item"].startswith("Utmaning ") for c in by_id["1.1"]["challenges"])
+    names = [c["name"] for c in report["inriktningar"]]
+    assert names == ["Sammanhållen utveckling", "Jämlik och jämställd inkludering", "Föregångare i omställning"]
+    markdown = report["markdown"]
+    assert markdown.startswith("# ") and "1.1 Stärka strukturer" in markdown
+    assert "| Sammanhållen utveckling |" in markdown
+
+
+# --- strategy structure --------------------------------------------------------------------------
+
+
+def test_section_tree(client):
+    tree = client.get("/v1/sections").json()
+    document = tree["documents"][0]
+    priorities = document["priorities"]
+    assert [p["number"] for p in priorities] == [1, 2, 3, 4, 5, 6]
+    assert sum(len(p["subpriorities"]) for p in priorities) == 20
+    sub_3_1 = next(s for s in priorities[2]["subpriorities"] if s["section_id"] == "3.1")
+    assert [n["item"] for n in sub_3_1["needs"]] == ["Behov 1", "Behov 2", "Behov 3", "Behov 4"]
+    need_4 = sub_3_1["needs"][3]
+    assert "trygga passager för renar" in need_4["text"] and need_4["page_start"] == 42
+    assert [c["item"] for c in sub_3_1["challenges"]] == [f"Utmaning {i}" for i in range(1, 5)]
+    assert all(p["related_plans"] and p["related_plans"][0]["plans"] for p in priorities)
+    assert any(s["section_id"] == "Jämlik och jämställd inkludering" for s in document["other_sections"])
+
+
+def test_section_detail(client):
+    section = client.get("/v1/sections/3.1").json()
+    assert section["title"].startswith("3.1 Samverkanskraft")
+    assert [p["kind"] for p in section["parts"]] == ["subpriority", "challenges", "actors", "needs"]
+    assert "trygga passager för renar" in section["text"]
+    assert section["page_start"] == 41 and section["page_end"] >= 42
+    by_heading = client.get("/v1/sections/Jämlik och jämställd inkludering").json()
+    assert "funktionsnedsättning" in by_heading["text"]
+    encoded = client.get("/v1/sections/Hur%20%C3%A4r%20strategin%20uppbyggd%3F")
+    assert encoded.status_code == 200 and encoded.json()["section_id"] == "Hur är strategin uppbyggd?"
+    assert client.get("/v1/sections/P 3").json()["title"].startswith("Prioritering 3")
+    _error(client.get("/v1/sections/9.9"), 404, "not_found", "section_id")
+
+
+def test_documents(client):
+    documents = client.get("/v1/documents").json()
+    assert documents["documents"][0]["doc_id"] == "rus-vasterbotten-2030"
+    assert documents["documents"][0]["n_pages"] == 93 and documents["embedder"]
+
+
+def test_search_with_filters(client):
+    result = client.get("/v1/search", params={"q": "trygga passager för renar", "k": 3}).json()
+    assert len(result["hits"]) == 3 and result["retriever"] == "hybrid"
+    hit = result["hits"][0]
+    assert hit["highlights"] and hit["text"][hit["highlights"][0]["start"] : hit["highlights"][0]["end"]]
+    only = client.get("/v1/search", params={"q": "kollektivtrafik", "section": "3.3", "k": 5}).json()
+    assert only["hits"] and all(h["section_id"] == "3.3" for h in only["hits"])
+    priority = client.get("/v1/search", params={"q": "hälsa", "priority": 5, "retriever": "bm25"}).json()
+    assert priority["hits"] and all(
+        h["section_id"].startswith(("5.", "P 5")) or h["kind"] == "plans" for h in priority["hits"]
+    )
+    assert client.get("/v1/search", params={"q": "renar", "doc": "no-such-doc"}).json()["hits"] == []
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "status", "code", "field"),
+    [
+        ("get", "/v1/search", {"q": "   "}, 422, "empty_input", "q"),
+        ("get", "/v1/search", {}, 422, "invalid_input", "q"),
+        ("get", "/v1/search", {"q": "renar", "k": 0}, 422, "invalid_input", "k"),
+        ("get", "/v1/search", {"q": "renar", "k": 51}, 422, "invalid_input", "k"),
+        ("get", "/v1/search", {"q": "renar", "k": "many"}, 422, "invalid_input", "k"),
+        ("get", "/v1/search", {"q": "renar", "retriever": "magic"}, 422, "invalid_input", "retriever"),
+        ("get", "/v1/search", {"q": "x" * 2001}, 413, "input_too_long", "q"),
+        ("post", "/v1/ask", {"question": " \n\t "}, 422, "empty_input", "question"),
+        ("post", "/v1/ask", {}, 422, "invalid_input", "question"),
+        ("post", "/v1/ask", {"question": "renar", "k": 0}, 422, "invalid_input", "k"),
+        ("post", "/v1/ask", {"question": "renar", "lang": "fi"}, 422, "invalid_input", "lang"),
+        ("post", "/v1/ask", {"question": "x" * 2001}, 413, "input_too_long", "question"),
+        ("post", "/v1/match", {"text": ""}, 422, "empty_input", "text"),
+        ("post", "/v1/match", {"text": "ord " * 1300}, 413, "input_too_long", "text"),
+        ("post", "/v1/match", {"text": "ett projekt", "k": 11}, 422, "invalid_input", "k"),
+        ("post", "/v1/align", {"text": "   "}, 422, "empty_input", "text"),
+        ("post", "/v1/align", {"text": 42}, 422, "invalid_input", "text"),
+    ],
+)
+def test_user_errors_have_one_json_shape(client, method, path, payload, status, code, field):
+    response = client.get(path, params=payload) if method == "get" else client.post(path, json=payload)
+    error = _error(response, status, code, field)
+    if status == 413:
+        assert "limit" in error["message"]
+
+
+def test_malformed_and_oversized_bodies(client):
+    _error(
+        client.post("/v1/ask", content=b"{not json", headers={"content-type": "application/json"}), 422, "invalid_input"
+    )
+    _error(
+        client.post("/v1/align", content=b"x" * 100_000, headers={"content-type": "application/json"}),
+        413,
+        "input_too_long",
+    )
+    _error(client.get("/v1/nowhere"), 404, "not_found")
+    _error(client.delete("/v1/ask"), 405)
+
+
+def test_unexpected_errors_become_a_json_500(corpus_index: Path, monkeypatch):
+    from service import answers
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(answers, "ask", broken)
+    with TestClient(create_app(Settings(index_dir=corpus_index)), raise_server_exceptions=False) as test_client:
+        error = _error(test_client.post("/v1/ask", json={"question": "renar"}), 500, "internal_error")
+    assert "bug" not in error["message"]
+
+
+def test_without_an_index_the_service_says_how_to_build_one(tmp_path: Path):
+    with TestClient(create_app(Settings(index_dir=tmp_path / "missing"))) as test_client:
+        assert test_client.get("/healthz").status_code == 200
+        for response in (
+            test_client.get("/readyz"),
+            test_client.post("/v1/ask", json={"question": "renar"}),
+            test_client.get("/v1/search", params={"q": "renar"}),
+            test_client.get("/v1/sections"),
+        ):
+            error = _error(response, 503, "index_unavailable")
+            assert "rus index build" in error["message"]
+
+
+def test_an_index_built_after_startup_is_picked_up(tmp_path: Path, corpus_index: Path):
+    index_dir = tmp_path / "later"
+    index_dir.mkdir()
+    with TestClient(create_app(Settings(index_dir=index_dir))) as test_client:
+        _error(test_client.get("/readyz"), 503, "index_unavailable")
+        (index_dir / "builds").symlink_to(corpus_index / "builds", target_is_directory=True)
+        (index_dir / "current").symlink_to(Path("builds") / (corpus_index / "current").resolve().name)
+        assert test_client.get("/readyz").json()["status"] == "ready"
+        assert test_client.get("/v1/search", params={"q": "renar", "k": 1}).json()["hits"]
