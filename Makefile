@@ -42,8 +42,10 @@ lint: install
 	$(BIN)/ruff check .
 
 eval: index
-	$(BIN)/rus eval --gold ../shared/eval/dev.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/dev
-	$(BIN)/rus eval --gold eval/gold_extra.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/extra
+	$(BIN)/rus eval --gold ../shared/eval/dev.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/dev \
+		--abstain service.answers:should_abstain
+	$(BIN)/rus eval --gold eval/gold_extra.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/extra \
+		--abstain service.answers:should_abstain
 
 clean:
 	rm -rf $(VENV) data build *.egg-info test-artifacts

@@ -52,10 +52,17 @@ def drop_artifacts(lines: list[Line], n_pages: int) -> list[Line]:
         if CAPTION.match(text):
             skip_caption_tail = True
             continue
-        if text in repeated or PAGE_NUMBER.match(text) or PLACEHOLDER.match(text) or not HAS_WORD.search(text):
+        if text in repeated or PAGE_NUMBER.match(text) or PLACEHOLDER.match(text):
+            continue
+        if not HAS_WORD.search(text) and not _continues_with_number(line, text):
             continue
         kept.append(line)
     return kept
+
+
+def _continues_with_number(line: Line, text: str) -> bool:
+    """A figure such as "134 249." wrapped onto its own line is paragraph text, not debris."""
+    return not line.paragraph_start and any(ch.isdigit() for ch in text)
 
 
 def join_wrapped(texts: list[str]) -> str:

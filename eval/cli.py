@@ -1,0 +1,113 @@
+"""`rus eval`: evaluate retrieval against a gold file, and `rus eval compare A.json B.json`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from eval.gold import GoldFormatError
+from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, EvalError, load_results, run, write_results
+from index.embedders import EmbedderError
+from index.store import IndexProblem
+from ingest.errors import IngestError
+from service.settings import get_settings
+
+REPORTS = Path(__file__).resolve().parent / "reports"
+USER_ERRORS = (GoldFormatError, EvalError, IndexProblem, EmbedderError, IngestError)
+HEADLINE = ("chunk_hit@1", "chunk_hit@5", "chunk_mrr@10", "section_hit@1", "section_hit@5", "section_mrr@10",
+            "evidence@5")
+
+
+def load_abstain(spec: str):
+    """The callable named by "package.module:function"."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise EvalError(f"--abstain wants MODULE:FUNCTION, got {spec!r}")
+    try:
+        function = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise EvalError(f"cannot load the abstain function {spec!r}: {exc}") from None
+    if not callable(function):
+        raise EvalError(f"{spec!r} is not callable")
+    return function
+
+
+def _headline(results: dict) -> str:
+    width = max(len(n) for n in results["retrievers"]) + 2
+    lines = [f"{'':<{width}}" + "".join(f"{m:>15}" for m in HEADLINE)]
+    for name, outcome in results["retrievers"].items():
+        overall = outcome["metrics"]["overall"]
+        cells = "".join(f"{overall.get(m):>15.3f}" if overall.get(m) is not None else f"{'–':>15}" for m in HEADLINE)
+        lines.append(f"{name:<{width}}{cells}")
+    return "\n".join(lines)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.gold is None:
+        print("error: --gold FILE is required (or use `rus eval compare A.json B.json`)", file=sys.stderr)
+        return 2
+    try:
+        abstain = load_abstain(args.abstain) if args.abstain else None
+        results = run(
+            args.gold, args.index_dir, retriever=args.retriever, k=args.k, pool=args.pool,
+            cache_dir=args.cache, abstain=abstain, progress=not args.quiet,
+        )
+        out = args.out or REPORTS / args.gold.stem
+        written = write_results(results, out)
+    except USER_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(_headline(results))
+    print(f"aggregation: {results['meta']['aggregation']} · wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def cmd_eval_compare(args: argparse.Namespace) -> int:
+    from eval.report import compare
+
+    try:
+        a, b = load_results(args.a), load_results(args.b)
+    except EvalError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(compare(a, b, str(args.a), str(args.b), changed_only=args.changed))
+    return 0
+
+
+def add_eval_command(subparsers) -> argparse.ArgumentParser:
+    """Register `eval` (and `eval compare`) on the `rus` sub-command parser."""
+    settings = get_settings()
+    parser = subparsers.add_parser(
+        "eval", help="evaluate retrieval quality against a gold file",
+        description="Evaluate retrievers on a gold JSONL file; write results.json, report.md and plots.",
+        usage="rus eval --gold FILE [--retriever {hybrid,dense,bm25,naive-dense,all}] [--k K] [--pool N]\n"
+              "                [--index-dir DIR] [--out DIR] [--cache DIR] [--abstain MODULE:FUNCTION] [--quiet]\n"
+              "       rus eval compare A.json B.json [--changed]",
+    )
+    parser.add_argument("--gold", type=Path, help="gold JSONL file (format of ../shared/eval/dev.jsonl)")
+    parser.add_argument("--retriever", choices=RETRIEVER_CHOICES, default="all",
+                        help="one retriever or all of them (default all)")
+    parser.add_argument("--k", type=int, default=10, help="chunks per query for chunk-level metrics (default 10)")
+    parser.add_argument("--pool", type=int, default=DEFAULT_POOL,
+                        help=f"chunks aggregated into the section ranking (default {DEFAULT_POOL})")
+    parser.add_argument("--index-dir", type=Path, default=settings.index_dir,
+                        help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
+    parser.add_argument("--out", type=Path, help="output folder (default eval/reports/<gold file name>)")
+    parser.add_argument("--cache", type=Path,
+                        help="cache folder for the naive baseline's vectors (default <index-dir>/../eval-cache)")
+    parser.add_argument("--abstain", metavar="MODULE:FUNCTION",
+                        help="an abstain(query, hits) -> bool function, to measure 'not covered' rates")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.set_defaults(func=cmd_eval)
+    actions = parser.add_subparsers(dest="eval_action", metavar="compare")
+    compare = actions.add_parser("compare", help="print the deltas of every metric between two results.json")
+    compare.add_argument("a", type=Path, help="baseline results.json")
+    compare.add_argument("b", type=Path, help="new results.json")
+    compare.add_argument("--changed", action="store_true", help="only metrics that changed")
+    compare.set_defaults(func=cmd_eval_compare)
+    return parser
