@@ -39,8 +39,13 @@ def chunk_document(document: Document, config: ChunkingConfig | None = None) -> 
         chunk_size=config.size, chunk_overlap=config.overlap, separators=SEPARATORS, keep_separator="end"
     )
     chunks: list[Chunk] = []
+    passages: set[str] = set()
     for section in document.sections:
         for text, first, last, item in _pieces(section, config.size, splitter):
+            passage = " ".join(text.split())
+            if passage in passages:  # boilerplate repeated across sections is indexed once, where it first appears
+                continue
+            passages.add(passage)
             chunks.append(_make_chunk(document, section, text, first, last, item))
     return chunks
 
