@@ -8,7 +8,7 @@ PORT ?= 8000
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-st index run test lint eval bench clean
+.PHONY: install install-st browser index run test lint eval bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,25 @@ install: $(VENV)/.installed
 
 install-st: $(VENV)/.installed-st
 
+# The UI's browser tests drive Debian's chromium with Playwright (`playwright install` cannot download browsers
+# here): install chromium with apt when /usr/bin/chromium is missing, and playwright into the venv. If apt
+# fails (no root, no network) the browser tests skip with a loud warning; everything else still runs.
+browser: install
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo ">> /usr/bin/chromium is missing: installing Debian's chromium for the UI browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		( $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium ) \
+			|| echo "!! WARNING: could not install chromium; tests/test_ui_browser.py will be SKIPPED"; \
+	fi
+	@$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/pip install --quiet playwright
+
 index: install
 	$(BIN)/rus index build --index-dir $(INDEX_DIR)
 
 run: index
 	$(BIN)/rus serve --index-dir $(INDEX_DIR) --host $(HOST) --port $(PORT)
 
-test: install-st
+test: install-st browser
 	$(BIN)/pytest -q
 
 lint: install
@@ -46,6 +58,19 @@ eval: index
 		--abstain service.answers:should_abstain
 	$(BIN)/rus eval --gold eval/gold_extra.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/extra \
 		--abstain service.answers:should_abstain
+
+# The benchmark suite (not part of `make test`): ~10–15 min; `make bench BENCH_ARGS=--quick` takes ~3.
+# Prints a table and rewrites docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks-scale.png.
+bench: install
+	$(BIN)/pip install --quiet 'matplotlib>=3.8'
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# The 10-minute soak (not part of `make test`, which runs a 30-second one): 8 clients, mixed search/ask/match on
+# 127.0.0.1, requests/errors/p50/p95 per minute and the server's RSS; fails on any error or RSS growth.
+SOAK_SECONDS ?= 600
+soak: index
+	$(BIN)/python -m bench.soak --index-dir $(INDEX_DIR) --duration $(SOAK_SECONDS) --clients 8 --interval 60 \
+		--out test-artifacts/soak.json
 
 clean:
 	rm -rf $(VENV) data build *.egg-info test-artifacts

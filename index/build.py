@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -13,13 +14,16 @@ import numpy as np
 from index.embedders import Embedder, get_embedder
 from index.lexical import LexicalIndex
 from index.sentences import embeddable_sentences
-from index.store import IndexProblem, current_build, load_build, write_build
+from index.store import IndexProblem, current_build, load_build, read_extra, write_build
 from ingest.chunking import ChunkingConfig, chunk_document
 from ingest.errors import IngestError
-from ingest.load import load_documents
-from ingest.models import Chunk, Document
+from ingest.load import doc_id_for, expand_paths, file_hash, load_document
+from ingest.models import Chunk, Document, Paragraph, Section
 
 SECTIONS_FILE = "sections.json"
+# The ingested documents of a build, reused by the next build for every file whose bytes, path, ingest code
+# and limits are unchanged (extraction is most of a warm rebuild).
+DOCUMENTS_FILE = "documents.json"
 
 
 class BuildError(IndexProblem):
@@ -85,6 +89,82 @@ def sentence_units(chunks: list[Chunk]) -> tuple[list[str], np.ndarray]:
     return texts, np.array(rows, dtype=np.int32).reshape(-1, 3)
 
 
+def ingest_fingerprint(limits: object) -> str:
+    """What a cached document depends on besides its file: the ingest package's source, pypdf and the limits."""
+    import ingest
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(ingest.__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    digest.update(f"pypdf {version('pypdf')}\0{limits!r}".encode())
+    return digest.hexdigest()
+
+
+def document_to_json(document: Document) -> dict:
+    return asdict(document)
+
+
+def document_from_json(data: dict) -> Document:
+    sections = [
+        Section(**{**section, "paragraphs": [Paragraph(**p) for p in section["paragraphs"]]})
+        for section in data["sections"]
+    ]
+    return Document(**{**data, "sections": sections})
+
+
+def _previous_documents(index_dir: Path, fingerprint: str) -> dict[tuple[str, str], Document]:
+    """(source path, content hash) → Document from the current build, if it was ingested the same way."""
+    try:
+        stored = read_extra(index_dir, DOCUMENTS_FILE)
+        if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
+            return {}
+        documents = [document_from_json(d) for d in stored.get("documents", [])]
+    except (OSError, ValueError, TypeError, KeyError):
+        return {}
+    return {(d.source, d.content_hash): d for d in documents}
+
+
+def load_documents_cached(
+    paths: Iterable[Path], index_dir: Path, limits: object | None = None
+) -> tuple[list[Document], list[IngestError], str, int]:
+    """ingest.load.load_documents, reusing the previous build's document for an unchanged file.
+
+    Returns the documents, the errors, the fingerprint to store with them and how many were reused."""
+    from ingest.limits import default_limits
+
+    limits = limits or default_limits()
+    fingerprint = ingest_fingerprint(limits)
+    previous = _previous_documents(Path(index_dir), fingerprint) if current_build(Path(index_dir)) else {}
+    documents: list[Document] = []
+    errors: list[IngestError] = []
+    seen: set[str] = set()
+    reused = 0
+    for path in expand_paths(paths):
+        cached = None
+        if previous and path.is_file():
+            try:
+                cached = previous.get((str(path), file_hash(path)))
+            except OSError:
+                cached = None
+        if cached is not None:
+            document = cached
+            document.doc_id = doc_id_for(path)
+            reused += 1
+        else:
+            try:
+                document = load_document(path, limits=limits)
+            except IngestError as error:
+                errors.append(error)
+                continue
+        base, suffix = document.doc_id, 2  # unique doc ids, as ingest.load.load_documents makes them
+        while document.doc_id in seen:
+            document.doc_id = f"{base}-{suffix}"
+            suffix += 1
+        seen.add(document.doc_id)
+        documents.append(document)
+    return documents, errors, fingerprint, reused
+
+
 def _cached_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
     """Chunk and sentence vectors of the current build keyed by text hash, if it used the same embedder."""
     if current_build(index_dir) is None:
@@ -127,7 +207,7 @@ def build_index(
     chunking = chunking or ChunkingConfig()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    documents, errors = load_documents(paths)
+    documents, errors, fingerprint, _ = load_documents_cached(paths, Path(index_dir))
     seconds["extract"] = time.perf_counter() - started
     if not documents:
         reasons = "; ".join(str(e) for e in errors) or "no PDF, TXT or MD files found"
@@ -170,7 +250,10 @@ def build_index(
         lexical,
         sentence_vectors,
         spans,
-        extra_json={SECTIONS_FILE: section_tree(documents)},
+        extra_json={
+            SECTIONS_FILE: section_tree(documents),
+            DOCUMENTS_FILE: {"fingerprint": fingerprint, "documents": [document_to_json(d) for d in documents]},
+        },
     )
     seconds["index"] = time.perf_counter() - mark
     seconds["total"] = time.perf_counter() - started

@@ -8,11 +8,14 @@ of a symlink is atomic), so a crashed build leaves the previous index in place.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,12 +23,16 @@ import faiss
 import numpy as np
 
 from index.lexical import LexicalIndex
+from index.vectors import build_vector_index, configure, exact_index
 from ingest.models import Chunk
 
 FORMAT_VERSION = 1
 CURRENT = "current"
 BUILDS = "builds"
+LOCK = ".build.lock"  # held while a build is written, so concurrent builds cannot delete each other's files
 DATA_FILES = ("chunks.jsonl", "vectors.npy", "faiss.index", "sentence_vectors.npy", "sentence_spans.npy")
+SENTENCE_INDEX = "sentence_faiss.index"  # written only when the sentence index is approximate (large builds)
+MMAP_FROM = 100_000  # vector files with at least this many rows are memory-mapped rather than read into memory
 
 
 class IndexProblem(Exception):
@@ -106,6 +113,34 @@ def write_build(
     index_dir = Path(index_dir)
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
+    with build_lock(index_dir):
+        return _write_build_locked(
+            index_dir, builds, manifest, chunks, vectors, lexical, sentence_vectors, sentence_spans, extra_json
+        )
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the index directory (released by the kernel if the process dies)."""
+    with open(Path(index_dir) / LOCK, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _write_build_locked(
+    index_dir: Path,
+    builds: Path,
+    manifest: dict,
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    lexical: LexicalIndex,
+    sentence_vectors: np.ndarray,
+    sentence_spans: np.ndarray,
+    extra_json: dict[str, object] | None,
+) -> Path:
     build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     partial = builds / f"{build_id}.partial"
     partial.mkdir()
@@ -113,7 +148,12 @@ def write_build(
         for chunk in chunks:
             handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
     np.save(partial / "vectors.npy", vectors.astype(np.float32))
-    faiss.write_index(build_faiss(vectors), str(partial / "faiss.index"))
+    chunk_index, chunk_info = build_vector_index(vectors)
+    faiss.write_index(chunk_index, str(partial / "faiss.index"))
+    sentence_index, sentence_info = build_vector_index(sentence_vectors)
+    if sentence_info["type"] != "flat":
+        faiss.write_index(sentence_index, str(partial / SENTENCE_INDEX))
+    del chunk_index, sentence_index
     np.save(partial / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
     np.save(partial / "sentence_spans.npy", sentence_spans.astype(np.int32))
     lexical.save(partial / "bm25")
@@ -123,6 +163,7 @@ def write_build(
         **manifest,
         "format_version": FORMAT_VERSION,
         "n_chunks": len(chunks),
+        "vector_index": {"chunks": chunk_info, "sentences": sentence_info},  # exact or IVF, with measured recall
         # every file the build wrote (bm25/ and side files too), not just DATA_FILES
         "checksums": {
             path.relative_to(partial).as_posix(): _sha256(path) for path in sorted(partial.rglob("*")) if path.is_file()
@@ -139,11 +180,13 @@ def write_build(
 
 def build_faiss(vectors: np.ndarray) -> faiss.Index:
     """Exact inner-product search over L2-normalised vectors (= cosine similarity)."""
-    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[1] else 1
-    index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
+    return exact_index(vectors)
+
+
+def _load_vectors(path: Path) -> np.ndarray:
+    """A .npy vector file; large ones memory-mapped (pages are read on use and shared with the page cache)."""
+    vectors = np.load(path, mmap_mode="r")
+    return vectors if len(vectors) >= MMAP_FROM else np.array(vectors)
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -165,6 +208,15 @@ def _switch_current(index_dir: Path, target: Path) -> None:
         temporary.unlink()
     temporary.symlink_to(Path(BUILDS) / target.name)
     os.replace(temporary, link)
+    _fsync_directory(index_dir)  # make the switch itself durable
+
+
+def _fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _remove_stale_builds(builds: Path, keep: Path) -> None:
@@ -174,8 +226,8 @@ def _remove_stale_builds(builds: Path, keep: Path) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
-def read_manifest(index_dir: Path) -> dict:
-    build = current_build(Path(index_dir))
+def read_manifest(index_dir: Path, build: Path | None = None) -> dict:
+    build = build or current_build(Path(index_dir))
     if build is None:
         raise IndexNotFound(Path(index_dir))
     try:
@@ -184,27 +236,49 @@ def read_manifest(index_dir: Path) -> dict:
         raise IndexDamaged(Path(index_dir), f"manifest unreadable: {exc}") from exc
 
 
-def load_build(index_dir: Path, verify: bool = True) -> StoredIndex:
-    """Load the current build, checking format version and (optionally) file checksums."""
+def verify_checksums(index_dir: Path, build: Path, manifest: dict) -> None:
+    """IndexDamaged unless every file the manifest lists (at least the data files) exists with its checksum."""
+    checksums = manifest.get("checksums")
+    if not isinstance(checksums, dict) or not checksums:
+        raise IndexDamaged(index_dir, "the manifest lists no checksums")
+    unlisted = [name for name in DATA_FILES if name not in checksums]
+    if unlisted:
+        raise IndexDamaged(index_dir, f"the manifest has no checksum for {', '.join(unlisted)}")
+    for name, expected in checksums.items():
+        path = build / name
+        if not path.is_file():
+            raise IndexDamaged(index_dir, f"missing file {name}")
+        if _sha256(path) != expected:
+            raise IndexDamaged(index_dir, f"checksum mismatch in {name}")
+
+
+def load_build(index_dir: Path, verify: bool = True, build: Path | None = None) -> StoredIndex:
+    """Load the current build (or the given build directory, pinned against a concurrent switch),
+    checking format version and (optionally) file checksums."""
     index_dir = Path(index_dir)
-    build = current_build(index_dir)
+    build = build or current_build(index_dir)
     if build is None:
         raise IndexNotFound(index_dir)
-    manifest = read_manifest(index_dir)
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise IndexDamaged(index_dir, f"format version {manifest.get('format_version')}, expected {FORMAT_VERSION}")
+    manifest = read_manifest(index_dir, build)
+    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+        version = manifest.get("format_version") if isinstance(manifest, dict) else None
+        raise IndexDamaged(index_dir, f"format version {version}, expected {FORMAT_VERSION}")
     try:
         if verify:
-            for name, expected in manifest.get("checksums", {}).items():
-                if _sha256(build / name) != expected:
-                    raise IndexDamaged(index_dir, f"checksum mismatch in {name}")
+            verify_checksums(index_dir, build, manifest)
         with (build / "chunks.jsonl").open(encoding="utf-8") as handle:
             chunks = [chunk_from_json(json.loads(line)) for line in handle if line.strip()]
-        vectors = np.load(build / "vectors.npy")
-        faiss_index = faiss.read_index(str(build / "faiss.index"))
+        vector_info = manifest.get("vector_index") or {}
+        vectors = _load_vectors(build / "vectors.npy")
+        faiss_index = configure(faiss.read_index(str(build / "faiss.index")), vector_info.get("chunks"))
         lexical = LexicalIndex.load(build / "bm25", len(chunks))
-        sentence_vectors = np.load(build / "sentence_vectors.npy")
+        sentence_vectors = _load_vectors(build / "sentence_vectors.npy")
         sentence_spans = np.load(build / "sentence_spans.npy")
+        sentence_faiss = (
+            configure(faiss.read_index(str(build / SENTENCE_INDEX)), vector_info.get("sentences"))
+            if (build / SENTENCE_INDEX).is_file()
+            else build_faiss(sentence_vectors)
+        )
     except IndexDamaged:
         raise
     except Exception as exc:
@@ -222,12 +296,12 @@ def load_build(index_dir: Path, verify: bool = True) -> StoredIndex:
         lexical,
         sentence_vectors,
         sentence_spans,
-        build_faiss(sentence_vectors),
+        sentence_faiss,
     )
 
 
-def read_extra(index_dir: Path, name: str) -> object | None:
-    """A JSON side file of the current build (e.g. the section tree), or None."""
-    build = current_build(Path(index_dir))
+def read_extra(index_dir: Path, name: str, build: Path | None = None) -> object | None:
+    """A JSON side file of the current build (or of `build`), e.g. the section tree, or None."""
+    build = build or current_build(Path(index_dir))
     path = build / name if build else None
     return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None

@@ -10,6 +10,7 @@ from pathlib import Path
 from ingest.clean import drop_artifacts
 from ingest.errors import IngestError
 from ingest.headings import detect_headings
+from ingest.limits import IngestLimits, default_limits, pdf_limits
 from ingest.models import Document, Heading, Line
 from ingest.outline import locate_outline
 from ingest.pdf import open_pdf, pdf_title, read_lines, read_outline
@@ -28,22 +29,37 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def load_document(path: Path, use_outline: bool = True) -> Document:
-    """Read one file into a Document; raise IngestError naming the file and the reason."""
+def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | None = None) -> Document:
+    """Read one file into a Document; raise IngestError naming the file and the reason.
+
+    `limits` (default: the configured ones) bound the file size, pages, decompressed streams, text and time.
+    """
     path = Path(path)
+    limits = limits or default_limits()
     if not path.is_file():
         raise IngestError(path, "no such file")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise IngestError(path, f"unsupported file type {suffix or '(none)'}; use PDF, TXT or MD")
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise IngestError(path, f"the file is {size:,} bytes; the limit is {limits.max_file_bytes:,} bytes")
     if suffix == ".pdf":
-        reader = open_pdf(path)
-        lines = read_lines(reader, path)
-        n_pages: int | None = len(reader.pages)
-        title = pdf_title(reader, path)
-        outline = read_outline(reader) if use_outline else []
+        with pdf_limits(limits):
+            reader = open_pdf(path)
+            n_pages: int | None = len(reader.pages)
+            if n_pages > limits.max_pdf_pages:
+                raise IngestError(path, f"the PDF has {n_pages} pages; the limit is {limits.max_pdf_pages} pages")
+            lines = read_lines(reader, path, limits.deadline(), limits.max_document_chars)
+            title = pdf_title(reader, path)
+            outline = read_outline(reader) if use_outline else []
     else:
-        lines = text_lines(read_text(path))
+        text = read_text(path)
+        if len(text) > limits.max_document_chars:
+            raise IngestError(
+                path, f"the text is {len(text):,} characters; the limit is {limits.max_document_chars:,} characters"
+            )
+        lines = text_lines(text)
         n_pages = max((line.page or 0 for line in lines), default=0) or None
         title = path.stem
         outline = []
@@ -74,14 +90,17 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def load_documents(paths: Iterable[Path]) -> tuple[list[Document], list[IngestError]]:
+def load_documents(
+    paths: Iterable[Path], limits: IngestLimits | None = None
+) -> tuple[list[Document], list[IngestError]]:
     """Ingest every file; collect failures instead of stopping, and keep doc ids unique."""
     documents: list[Document] = []
     errors: list[IngestError] = []
     seen: set[str] = set()
+    limits = limits or default_limits()
     for path in expand_paths(paths):
         try:
-            document = load_document(path)
+            document = load_document(path, limits=limits)
         except IngestError as error:
             errors.append(error)
             continue

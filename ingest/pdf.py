@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from pathlib import Path
 
 from pypdf import PdfReader
-from pypdf.errors import PdfReadError
+from pypdf.errors import LimitReachedError, PdfReadError
 
 from ingest.errors import IngestError
 from ingest.models import Line, OutlineEntry
@@ -31,6 +32,10 @@ def open_pdf(path: Path) -> PdfReader:
         _ = len(reader.pages)
     except IngestError:
         raise
+    except LimitReachedError as exc:
+        raise IngestError(path, f"the PDF exceeds a safety limit ({exc})") from exc
+    except RecursionError as exc:
+        raise IngestError(path, "the PDF is nested too deeply to read") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise IngestError(path, f"the PDF is damaged or unreadable ({exc})") from exc
     except Exception as exc:  # pypdf raises assorted errors (e.g. for missing crypto backends)
@@ -46,15 +51,35 @@ def reader_is_encrypted(path: Path) -> bool:
         return b"/Encrypt" in handle.read()
 
 
-def read_lines(reader: PdfReader, path: Path) -> list[Line]:
-    """Extract every page's lines in reading order, with font size, boldness and paragraph gaps."""
+def read_lines(
+    reader: PdfReader, path: Path, deadline: float | None = None, max_chars: int | None = None
+) -> list[Line]:
+    """Extract every page's lines in reading order, with font size, boldness and paragraph gaps.
+
+    Stops with IngestError when the monotonic `deadline` passes or the text exceeds `max_chars`.
+    """
     lines: list[Line] = []
+    chars = 0
+    failures: list[str] = []
     for number, page in enumerate(reader.pages, start=1):
+        if deadline is not None and time.monotonic() > deadline:
+            raise IngestError(path, f"reading the text took too long (stopped at page {number})")
         try:
-            lines.extend(_page_lines(page, number))
+            page_lines = _page_lines(page, number)
+        except LimitReachedError as exc:  # a decompression or nesting bomb: refuse the document
+            raise IngestError(path, f"page {number} exceeds a safety limit ({exc})") from exc
         except Exception as exc:  # a single broken page should not lose the document
             logging.getLogger(__name__).warning("%s: page %d unreadable (%s)", path.name, number, exc)
+            reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+            failures.append(f"page {number}: {reason}")
+            continue
+        lines.extend(page_lines)
+        chars += sum(len(line.text) for line in page_lines)
+        if max_chars is not None and chars > max_chars:
+            raise IngestError(path, f"the PDF holds more than {max_chars:,} characters of text (the limit)")
     if not any(line.text.strip() for line in lines):
+        if failures:
+            raise IngestError(path, f"no page could be read ({len(failures)} failed; {failures[0]})")
         raise IngestError(path, "no text layer (image-only or scanned PDF); run OCR first")
     return lines
 

@@ -46,6 +46,8 @@ def build_sections(lines: list[Line], headings: list[Heading]) -> list[Section]:
         if section.kind == "plans":
             for line_index in _plan_list(lines, heading, heading_lines, owner, current):
                 owner[line_index] = index
+            if current is None:  # no section to return to: the text after it is the plans section's own
+                current = index
         else:
             current = index
         _assign_until_next(owner, heading, headings, current, heading_lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from ingest.errors import IngestError
@@ -12,20 +13,42 @@ MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 
 
 def read_text(path: Path) -> str:
-    """Decode a text file (UTF-8, UTF-16 with BOM, or Latin-1 as a last resort)."""
+    """Decode a text file (UTF-8, UTF-16 with BOM, else Windows-1252 or Latin-1); refuse binary data."""
     data = path.read_bytes()
     if not data.strip():
         raise IngestError(path, "the file is empty")
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise IngestError(path, "binary data, not a text file")
-    for encoding in ("utf-8-sig", "utf-16"):
+        raise IngestError(
+            path, "binary data (NUL bytes), not a text file; UTF-16 text needs a byte-order mark"
+        )
+    text = _decode(data)
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
+    if controls > max(2, len(text) // 100):
+        raise IngestError(path, f"binary data ({controls} control characters), not a text file")
+    if not text.replace("\ufeff", "").strip():
+        raise IngestError(path, "the file is empty")
+    return text
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
-            if encoding == "utf-16" and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-                continue
-            return data.decode(encoding)
+            return data.decode("utf-16")
         except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+            pass
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    # UTF-8 with a few stray bytes keeps its valid characters; legacy 8-bit text has no valid UTF-8 sequences
+    lenient = data.decode("utf-8-sig", errors="replace")
+    replaced = lenient.count("\ufffd")
+    if sum(1 for c in lenient if ord(c) > 0x7F and c != "\ufffd") >= replaced:
+        return lenient
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
 
 
 def text_lines(text: str) -> list[Line]:

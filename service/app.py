@@ -4,6 +4,7 @@
 to routes through the `corpus` dependency (503 with build instructions while there is no index).
 OpenAPI: /openapi.json (self-contained); /docs serves Swagger UI, whose scripts come from a CDN, so the
 interactive page needs internet access even though the API itself does not.
+The Gradio UI (ui/) is mounted at settings.ui_path (/ui) on the same index holder, and / redirects there.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from service import answers, matching, searching, sections
-from service.errors import error_response, install_error_handlers
+from service.admin import install_access
+from service.errors import install_error_handlers
+from service.limits import BodyLimitMiddleware, Limits
 from service.models import (
     AlignRequest,
     AlignResponse,
@@ -35,6 +38,7 @@ from service.models import (
 )
 from service.settings import Settings, get_settings
 from service.state import Corpus, IndexHolder
+from ui.limits import with_ui
 
 log = logging.getLogger("rus.service")
 
@@ -79,17 +83,10 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     app.state.settings = settings
     app.state.holder = holder
     install_error_handlers(app)
-
-    @app.middleware("http")
-    async def limit_body_size(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            return error_response(
-                413,
-                "input_too_long",
-                f"the request body is {length} bytes; the limit is {settings.max_body_bytes} bytes",
-            )
-        return await call_next(request)
+    # request bodies over the limit get 413 before parsing (uploads have their own, larger limit: service/limits.py)
+    # (the mounted UI, when on, gets room under settings.ui_path for Gradio's file uploads: ui/limits.py)
+    app.add_middleware(BodyLimitMiddleware, limits=with_ui(Limits.from_settings(settings), settings))
+    install_access(app, settings, holder)  # API-key endpoints (upload, rebuild) and CORS: service/admin.py
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:
@@ -160,8 +157,15 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
         """The indexed documents."""
         return sections.documents(corpus)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> JSONResponse:
+    @app.get("/", include_in_schema=False, response_model=None)
+    def root() -> JSONResponse | RedirectResponse:
+        if settings.ui_enabled:
+            return RedirectResponse("/" + settings.ui_path.strip("/") + "/")
         return JSONResponse({"service": "RUS Search", "docs": "/docs", "openapi": "/openapi.json"})
+
+    if settings.ui_enabled:  # the Gradio UI (ui/), calling the same domain functions on the same index holder
+        from ui.app import mount_ui
+
+        mount_ui(app, holder, settings)
 
     return app

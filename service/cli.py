@@ -80,11 +80,21 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from service.errors import ServiceError
+    from service.limits import current_limits
+
+    limits = current_limits()  # the same limits and checks as the API (service/limits.py)
     if not args.query.strip():
         print("error: the query is empty", file=sys.stderr)
         return 2
-    if args.k < 1:
-        print("error: -k must be at least 1", file=sys.stderr)
+    if not 1 <= args.k <= limits.max_k:
+        bound = "at least 1" if args.k < 1 else f"at most {limits.max_k} (RUS_MAX_K)"
+        print(f"error: -k must be {bound}", file=sys.stderr)
+        return 2
+    try:
+        args.query = limits.query(args.query, "query")
+    except ServiceError as error:
+        print(f"error: {error.message}", file=sys.stderr)
         return 2
     index = SearchIndex.open(args.index_dir, args.embedder)
     filters = Filters(doc=args.doc, priority=args.priority, section=args.section)

@@ -8,6 +8,7 @@ subclasses so the API and the Gradio UI report problems the same way.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -75,13 +76,22 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
     return JSONResponse(error_body(code, message, field, **extra), status_code=status)
 
 
+# control characters other than whitespace (tab, line feed, vertical tab, form feed, carriage return, NEL)
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
 def require_text(value: str | None, field: str, limit: int) -> str:
-    """The stripped text, or EmptyInput / InputTooLong naming the field."""
+    """The stripped text, or EmptyInput / InputTooLong / InvalidInput (control characters) naming the field."""
     text = (value or "").strip()
     if not text:
         raise EmptyInput(field)
     if len(text) > limit:
         raise InputTooLong(field, len(text), limit)
+    if CONTROL.search(text):
+        raise InvalidInput(f"'{field}' contains control characters (such as NUL); send plain text", field)
+    if SURROGATE.search(text):
+        raise InvalidInput(f"'{field}' is not valid Unicode (unpaired surrogate)", field)
     return text
 
 
@@ -122,7 +132,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 413: "input_too_long"}
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
-        return error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message)
+        response = error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message)
+        response.headers.update(exc.headers or {})  # e.g. Allow on 405
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

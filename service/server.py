@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from pathlib import Path
 
 from service.settings import get_settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    # Let the embedding model's OpenMP threads sleep rather than spin between parallel regions (set before the
+    # model loads): on this 2-core machine shared with other work, spinning threads pushed query-embedding p95
+    # to 0.2–1.4 s, sleeping ones kept it under ~65 ms (docs/benchmarks.md). OMP_WAIT_POLICY=ACTIVE overrides.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import uvicorn
 
     from service.app import create_app
@@ -17,8 +22,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     updates = {"index_dir": args.index_dir, "host": args.host, "port": args.port}
     settings = get_settings().model_copy(update={k: v for k, v in updates.items() if v is not None})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app(settings)
+    for name, url in service_urls(settings).items():
+        print(f"RUS Search {name:<5} {url}", flush=True)
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
@@ -27,10 +35,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def service_urls(settings) -> dict[str, str]:
+    """The addresses `rus serve` prints on start: the API, the UI (when mounted) and the OpenAPI docs."""
+    host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
+    base = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+    urls = {"API": base, "UI": base + "/" + settings.ui_path.strip("/") + "/", "docs": base + "/docs"}
+    if not settings.ui_enabled:
+        urls.pop("UI")
+    return urls
+
+
 def add_serve_command(commands: argparse._SubParsersAction) -> None:
     """Register `rus serve` on the CLI's subcommands."""
     settings = get_settings()
-    serve = commands.add_parser("serve", help="run the HTTP API (uvicorn)")
+    serve = commands.add_parser("serve", help="run the HTTP API and the UI (uvicorn)")
     serve.add_argument(
         "--index-dir",
         type=Path,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,23 @@ class Settings(BaseSettings):
     inriktning_threshold_en: float = -0.016
     inriktning_threshold_sv: float = -0.012
     embedding_cache_size: int = 4096
+    # --- reliability and access (issue 7); service/limits.py turns these into the checks API, CLI and ingest share
+    max_file_bytes: int = 30_000_000  # a document to ingest or upload (the shared PDF is 0.25 MB)
+    max_pdf_pages: int = 400  # the strategy has 93
+    max_stream_bytes: int = 25_000_000  # one decompressed PDF stream (pypdf stops there: PDF bombs)
+    max_document_chars: int = 5_000_000  # text extracted from one document
+    max_extract_seconds: float = 60.0  # reading one document (checked between pages; a hard kill for uploads)
+    max_concurrent_uploads: int = 2
+    api_key: SecretStr | None = None  # RUS_API_KEY; without it uploads and rebuilds are switched off
+    corpus_dir: Path = REPO_ROOT / "data" / "corpus"  # uploads land here (generated names); rebuilds include it
+    rebuild_timeout_seconds: float = 1800.0
+    cors_origins: list[str] = []  # CORS is off unless origins are listed (RUS_CORS_ORIGINS='["https://…"]')
+    # --- Gradio UI (issue 5) ---
+    ui_enabled: bool = True  # mount the UI in the API app (RUS_UI_ENABLED=false serves the API alone)
+    ui_path: str = "/ui"
+    ui_max_upload_bytes: int = 10_000_000  # an application uploaded in the alignment tab (PDF, DOCX, TXT)
+    eval_reports_dir: Path = REPO_ROOT / "eval" / "reports"  # the Evaluation tab shows report.md + plots from here
+    eval_gold: Path = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"  # the dev set the Evaluation tab runs
 
 
 def get_settings() -> Settings:

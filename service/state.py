@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from index.embedders import EmbedderError
+from index.embedders import EmbedderError, embedder_id, get_embedder
 from index.search import SearchIndex
-from index.store import IndexProblem, current_build, read_extra
+from index.store import EmbedderMismatch, IndexDamaged, IndexProblem, current_build, load_build, read_extra
 from service.errors import BUILD_HINT, IndexUnavailable
 
 log = logging.getLogger("rus.service")
@@ -125,52 +126,133 @@ class Corpus:
 
 
 class IndexHolder:
-    """Loads the index for the app, reports why it cannot, and reloads when `current` switches builds."""
+    """Loads the index for the app, reports why it cannot, and hot-swaps to a new build when `current` switches.
 
-    def __init__(self, index_dir: Path, embedder_spec: str | None = None, cache_size: int = 4096) -> None:
+    The first load happens synchronously (requests get 503 until it succeeds). After that, a request that
+    notices a newer build starts one background reload and is answered from the index already in memory;
+    the new index replaces it only once it is fully loaded, verified and warmed up, so no request fails or
+    waits during a swap. A build that fails to load (e.g. damaged: IndexDamaged) is not retried until
+    `current` changes again, and the previous index keeps serving.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder_spec: str | None = None,
+        cache_size: int = 4096,
+        check_interval: float = 0.2,
+    ) -> None:
         self.index_dir = Path(index_dir)
         self.embedder_spec = embedder_spec
         self.cache_size = cache_size
+        self.check_interval = check_interval  # seconds between checks of `current` on the request path
         self._corpus: Corpus | None = None
         self._error: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one load at a time
+        self._failed: tuple[Path, int] | None = None  # (build, manifest mtime) that failed to load
+        self._reloader: threading.Thread | None = None
+        self._reloader_lock = threading.Lock()
+        self._checked = 0.0
+        self.swaps = 0  # completed hot swaps (for tests and the admin status)
 
     @property
     def error(self) -> str | None:
         return self._error
+
+    @property
+    def corpus(self) -> Corpus | None:
+        return self._corpus
+
+    def _build_key(self, build: Path) -> tuple[Path, int]:
+        try:
+            return build, (build / "manifest.json").stat().st_mtime_ns
+        except OSError:
+            return build, -1
+
+    def _embedder_for(self, built_with: str):
+        """The embedder to load `built_with` with: the one already serving when it matches (keeps its caches)."""
+        if self._corpus is not None and self._corpus.embedder.id == built_with:
+            return self._corpus.embedder
+        spec = self.embedder_spec
+        if spec is not None and not isinstance(spec, str):
+            if spec.id != built_with:
+                raise EmbedderMismatch(self.index_dir, built_with, spec.id)
+            return spec
+        if spec not in (None, "e5") and embedder_id(spec) != built_with:
+            raise EmbedderMismatch(self.index_dir, built_with, embedder_id(spec))
+        embedder = get_embedder(built_with if built_with.startswith("st:") else "e5")
+        if embedder.id != built_with:
+            raise EmbedderMismatch(self.index_dir, built_with, embedder.id)
+        return embedder
+
+    def _open(self, build: Path) -> Corpus:
+        """Load one build directory (pinned: a concurrent switch cannot mix two builds' files)."""
+        stored = load_build(self.index_dir, build=build)  # verifies checksums: IndexDamaged before anything else
+        built_with = str((stored.manifest.get("embedder") or {}).get("id"))
+        index = SearchIndex(stored, self._embedder_for(built_with))
+        sections = read_extra(self.index_dir, SECTIONS_FILE, build=build)
+        corpus = Corpus.from_index(index, sections if isinstance(sections, list) else [], self.cache_size)
+        corpus.embedder.embed_queries(["warm-up"])  # the first inference is slow; pay it now
+        return corpus
 
     def load(self) -> Corpus | None:
         """(Re)load the current build; on failure remember why and keep serving the previous one."""
         with self._lock:
             build = current_build(self.index_dir)
             if build is None:
-                self._error = f"no index in {self.index_dir}; {BUILD_HINT}"
+                if self._corpus is None:
+                    self._error = f"no index in {self.index_dir}; {BUILD_HINT}"
                 return self._corpus
             if self._corpus is not None and self._corpus.build == build:
                 return self._corpus
-            try:
-                embedder = self._corpus.embedder.inner if self._corpus is not None else self.embedder_spec
-                if embedder is None or isinstance(embedder, str):
-                    index = SearchIndex.open(self.index_dir, embedder if embedder != "e5" else None)
-                else:
-                    index = SearchIndex.open(self.index_dir, embedder)
-                sections = read_extra(self.index_dir, SECTIONS_FILE)
-                corpus = Corpus.from_index(index, sections if isinstance(sections, list) else [], self.cache_size)
-                corpus.embedder.embed_queries(["warm-up"])  # the first inference is slow; pay it now
-            except (IndexProblem, EmbedderError) as exc:
-                log.warning("index not loaded: %s", exc)
-                self._error = str(exc)
+            key = self._build_key(build)
+            if key == self._failed:
                 return self._corpus
-            self._corpus, self._error = corpus, None
-            log.info("loaded index %s (%d chunks)", build, len(corpus.chunks))
+            try:
+                corpus = self._open(build)
+            except (IndexProblem, EmbedderError, OSError, ValueError, KeyError, TypeError) as exc:
+                if not isinstance(exc, IndexProblem | EmbedderError):
+                    exc = IndexDamaged(self.index_dir, str(exc))
+                message = str(exc)
+                log.warning("index %s not loaded: %s", build.name, message)
+                self._error, self._failed = message, key
+                return self._corpus
+            swapped = self._corpus is not None
+            self._corpus, self._error, self._failed = corpus, None, None
+            self.swaps += swapped
+            log.info("loaded index %s (%d chunks)%s", build.name, len(corpus.chunks), " (hot swap)" if swapped else "")
             return corpus
 
-    def get(self) -> Corpus:
-        """The loaded corpus (reloading if a newer build appeared), or IndexUnavailable (HTTP 503)."""
+    def _needs_reload(self, corpus: Corpus) -> bool:
         build = current_build(self.index_dir)
+        return build is not None and build != corpus.build and self._build_key(build) != self._failed
+
+    def reload_in_background(self) -> threading.Thread | None:
+        """Start one background reload unless one is running; the running index serves meanwhile."""
+        with self._reloader_lock:
+            if self._reloader is not None and self._reloader.is_alive():
+                return self._reloader
+            self._reloader = threading.Thread(target=self.load, name="index-reload", daemon=True)
+            self._reloader.start()
+            return self._reloader
+
+    def wait_for_reload(self, timeout: float | None = None) -> None:
+        """Block until a background reload (if any) has finished (for tests and the rebuild job)."""
+        reloader = self._reloader
+        if reloader is not None:
+            reloader.join(timeout)
+
+    def get(self) -> Corpus:
+        """The loaded corpus (starting a hot reload if a newer build appeared), or IndexUnavailable (HTTP 503)."""
         corpus = self._corpus
-        if corpus is None or (build is not None and corpus.build != build):
-            corpus = self.load()
         if corpus is None:
-            raise IndexUnavailable(self._error or f"no index in {self.index_dir}; {BUILD_HINT}")
+            corpus = self.load()
+            if corpus is None:
+                raise IndexUnavailable(self._error or f"no index in {self.index_dir}; {BUILD_HINT}")
+            return corpus
+        now = time.monotonic()
+        if now - self._checked >= self.check_interval:
+            self._checked = now
+            if self._needs_reload(corpus):
+                self.reload_in_background()
         return corpus

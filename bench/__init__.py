@@ -1,0 +1,1 @@
+"""Performance benchmarks (`make bench`) and the synthetic corpora of the scale benchmark."""

@@ -1,0 +1,417 @@
+"""Turn benchmark results into the printed table, docs/benchmarks.md and the scale plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from service.settings import REPO_ROOT
+
+TARGETS = {
+    "search_p50": 20.0,
+    "search_p95": 50.0,
+    "rps_8": 60.0,
+    "build": 30.0,
+    "warm": 2.0,
+    "rss": 500.0,
+    "vector_p50": 20.0,
+    "recall": 0.95,
+}
+
+
+def _get(data: dict | None, *keys, default=None):
+    for key in keys:
+        if not isinstance(data, dict) or key not in data:
+            return default
+        data = data[key]
+    return data
+
+
+def _fmt(value, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _runs(results: dict, endpoint: str, queries: str = "new") -> dict[int, dict]:
+    return {
+        r["concurrency"]: r
+        for r in _get(results, "http", "runs", default=[])
+        if r["endpoint"] == endpoint and r.get("queries", "new") == queries
+    }
+
+
+def _point(results: dict, mode: str, n: int, kind: str = "structured") -> dict | None:
+    for point in _get(results, "scale", "points", default=[]):
+        if point["mode"] == mode and point.get("n_chunks", point.get("n_vectors")) == n and point["kind"] == kind:
+            return point
+    return None
+
+
+def embedding_cost(results: dict) -> dict:
+    cold = _get(results, "build", "cold") or {}
+    tokens = _get(cold, "tokens", "tokens")
+    embed = _get(cold, "seconds", "embed")
+    if not tokens or not embed:
+        return {}
+    total = _get(cold, "seconds", "total") or embed
+    rest = total - embed
+    return {
+        "texts": _get(cold, "tokens", "texts"),
+        "tokens": tokens,
+        "embed_s": embed,
+        "ms_per_token": 1000 * embed / tokens,
+        "rest_s": rest,
+        "speedup_needed": embed / max(0.1, 30.0 - rest),
+    }
+
+
+def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
+    """(target, measured, verdict) rows."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    search = _runs(results, "/v1/search")
+    one = search.get(1)
+    if one:
+        rows.append(("/v1/search p50 ≤ 20 ms, 1 client (new queries)", f"{one['p50_ms']} ms", "",
+                     one["p50_ms"] <= TARGETS["search_p50"]))
+        rows.append(("/v1/search p95 ≤ 50 ms, 1 client (new queries)", f"{one['p95_ms']} ms", "",
+                     one["p95_ms"] <= TARGETS["search_p95"]))
+    eight = search.get(8)
+    if eight:
+        rows.append((
+            "≥ 60 req/s, 8 clients, no errors (new queries)",
+            f"{eight['throughput_rps']} req/s, {eight['errors']} errors",
+            "",
+            eight["throughput_rps"] >= TARGETS["rps_8"] and eight["errors"] == 0,
+        ))
+    cached = _runs(results, "/v1/search", "repeated").get(8)
+    if cached:
+        rows.append((
+            "  the same with repeated queries (vector cache hits)",
+            f"{cached['throughput_rps']} req/s, {cached['errors']} errors",
+            "",
+            cached["throughput_rps"] >= TARGETS["rps_8"] and cached["errors"] == 0,
+        ))
+    cold = _get(results, "build", "cold")
+    if cold:
+        rows.append(("full (cold) build of the shared PDF ≤ 30 s", f"{cold['seconds']['total']:.1f} s "
+                     f"(process {cold['wall_seconds']:.1f} s)", "", cold["seconds"]["total"] <= TARGETS["build"]))
+    warm = _get(results, "build", "warm")
+    if warm:
+        cli = _get(results, "build", "warm_cli_wall_seconds")
+        rows.append(("warm rebuild ≤ 2 s", f"{warm['seconds']['total']:.2f} s in-process; `rus index build` "
+                     f"{_fmt(cli, 2)} s", "", warm["seconds"]["total"] <= TARGETS["warm"]))
+    final = _get(results, "http", "final")
+    if final:
+        rows.append(("server RSS ≤ 500 MB", f"{final.get('rss_mib')} MiB (peak {final.get('peak_rss_mib')} MiB)", "",
+                     final.get("peak_rss_mib", 1e9) * 1.048576 <= TARGETS["rss"]))
+    million = _point(results, "vectors", 1_000_000)
+    if million:
+        p50 = million["vector_search_k10"]["p50_ms"]
+        recall = million["recall_at_10_vs_exact"]
+        rows.append(("vector search at 1e6 p50 ≤ 20 ms, recall@10 ≥ 0.95", f"{p50} ms, recall@10 {recall}", "",
+                     p50 <= TARGETS["vector_p50"] and recall >= TARGETS["recall"]))
+    return rows
+
+
+def table(results: dict) -> str:
+    lines: list[str] = []
+    add = lines.append
+    machine = results.get("machine", {})
+    add(f"RUS Search benchmarks — {results.get('date')} — commit {_get(results, 'git', 'commit')}"
+        f"{' (dirty)' if _get(results, 'git', 'dirty') else ''}")
+    add(f"machine: {machine.get('cpus')} CPUs ({machine.get('processor')}), {machine.get('memory_gib')} GiB; "
+        f"load average at start {results.get('load_average_start')}, end {results.get('load_average_end')}"
+        f"{'; QUICK mode' if results.get('quick') else ''}")
+    build = results.get("build", {})
+    if build:
+        add("")
+        add(f"{'build of the shared PDF':<34}{'cold':>10}{'warm':>10}")
+        parts = [("extraction s", "extract"), ("chunking s", "chunk"), ("embedding s", "embed"),
+                 ("indexing + write s", "index"), ("total (build_index) s", "total"),
+                 ("model load s", "model_load"), ("process wall s", "process")]
+        for label, key in parts:
+            add(f"  {label:<32}{_fmt(_get(build, 'cold', 'seconds', key), 2):>10}"
+                f"{_fmt(_get(build, 'warm', 'seconds', key), 2):>10}")
+        add(f"  {'texts embedded / reused':<32}{_fmt(_get(build, 'cold', 'embedded')):>10}"
+            f"{_fmt(_get(build, 'warm', 'embedded')):>10}  / {_fmt(_get(build, 'warm', 'reused'))} reused")
+        add(f"  {'peak RSS MiB':<32}{_fmt(_get(build, 'cold', 'peak_rss_mib')):>10}"
+            f"{_fmt(_get(build, 'warm', 'peak_rss_mib')):>10}")
+        add(f"  `rus index build` warm, whole process: {_fmt(build.get('warm_cli_wall_seconds'), 2)} s")
+        cost = embedding_cost(results)
+        if cost:
+            add(f"  embedding: {cost['texts']} texts, {cost['tokens']:,} tokens, {cost['ms_per_token']:.2f} ms/token; "
+                f"30 s needs embedding {cost['speedup_needed']:.1f}× faster")
+    in_process = results.get("in_process", {})
+    if in_process:
+        add("")
+        add(f"{'in-process latency, k=10 (ms)':<34}{'p50':>8}{'p95':>8}{'p99':>8}")
+        for key in ("dense", "bm25", "hybrid", "query_embedding", "dense_search_only", "bm25_search_only",
+                    "hybrid_search_only"):
+            row = in_process.get(key)
+            if row:
+                add(f"  {key:<32}{row['p50_ms']:>8}{row['p95_ms']:>8}{row['p99_ms']:>8}")
+    http = results.get("http", {})
+    if http:
+        add("")
+        add(f"{'HTTP (loopback)':<22}{'queries':>9}{'clients':>8}{'n':>5}{'err':>5}{'p50':>8}{'p95':>8}{'p99':>8}"
+            f"{'req/s':>8}{'RSS':>7}")
+        for r in http.get("runs", []):
+            add(f"  {r['endpoint']:<20}{r.get('queries', 'new'):>9}{r['concurrency']:>8}{r['requests']:>5}"
+                f"{r['errors']:>5}{r['p50_ms']:>8}{r['p95_ms']:>8}{r['p99_ms']:>8}{r['throughput_rps']:>8}"
+                f"{_fmt(r.get('rss_mib')):>7}")
+        add(f"  server RSS idle {_get(http, 'idle', 'rss_mib')} MiB, after the runs {_get(http, 'final', 'rss_mib')} "
+            f"MiB, peak {_get(http, 'final', 'peak_rss_mib')} MiB; ready {http.get('startup_s')} s after start")
+    points = _get(results, "scale", "points", default=[])
+    if points:
+        add("")
+        add("scale (synthetic; search cost only, no query embedding)")
+        add(f"  {'point':<28}{'index (chunks / sentences)':<34}{'dense':>7}{'bm25':>7}{'hybrid':>7}{'exact':>7}"
+            f"{'recall':>8}{'build s':>9}{'RSS MiB':>9}")
+        for p in points:
+            if p["mode"] == "full":
+                vi = p["vector_index"]
+                desc = f"{_index_label(vi['chunks'])} / {_index_label(vi['sentences'])}"
+                lat = p["latency"]
+                add(f"  {'full ' + format(p['n_chunks'], ','):<28}{desc:<34}{lat['dense']['p50_ms']:>7}"
+                    f"{lat['bm25']['p50_ms']:>7}{lat['hybrid']['p50_ms']:>7}"
+                    f"{p['exact_full_path_latency']['hybrid']['p50_ms']:>7}"
+                    f"{p['recall_at_10_vs_exact']['hybrid']:>8}"
+                    f"{p['seconds']['bm25'] + p['seconds']['vectors_and_write']:>9.1f}"
+                    f"{p['memory']['peak_rss_mib']:>9}")
+            else:
+                label = f"vectors {p['n_vectors']:,}" + (" uniform" if p["kind"] == "uniform" else "")
+                bm25 = _get(p, "bm25_top100", "p50_ms")
+                add(f"  {label:<28}{_index_label(p['vector_index']):<34}{p['vector_search_k10']['p50_ms']:>7}"
+                    f"{_fmt(bm25, 2):>7}{'':>7}{p['exact_search_k10']['p50_ms']:>7}"
+                    f"{p['recall_at_10_vs_exact']:>8}{p['seconds']['vector_index'] + p['seconds'].get('bm25', 0):>9.1f}"
+                    f"{p['memory']['peak_rss_mib']:>9}")
+        add("  (full: p50 ms of SearchIndex.search; exact = the old full path, hybrid; recall = top-10 overlap with it."
+            " vectors: p50 ms of one k=10 vector search and of BM25 scoring + top-100; exact = flat FAISS k=10;"
+            " recall@10 vs exact)")
+    rows = targets(results)
+    if rows:
+        add("")
+        add("targets")
+        for target, measured, _, met in rows:
+            verdict = "met" if met else ("NOT MET" if met is not None else "")
+            add(f"  {target:<56}{measured:<46}{verdict}")
+    add("")
+    add(f"whole suite: {results.get('seconds')} s")
+    return "\n".join(lines)
+
+
+def _index_label(info: dict) -> str:
+    if info.get("type") == "flat":
+        return f"flat {info['n']:,}"
+    return f"{info['type']} p{info['nprobe']} r{info['recall_at_10']}"
+
+
+def plot_scale(results: dict, path: Path) -> Path | None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    points = _get(results, "scale", "points", default=[])
+    full = sorted((p for p in points if p["mode"] == "full"), key=lambda p: p["n_chunks"])
+    vec = sorted((p for p in points if p["mode"] == "vectors" and p["kind"] == "structured"),
+                 key=lambda p: p["n_vectors"])
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    ax = axes[0]
+    if vec:
+        xs = [p["n_vectors"] for p in vec]
+        ax.plot(xs, [p["vector_search_k10"]["p50_ms"] for p in vec], "o-", label="vector search k=10 (index as built)")
+        ax.plot(xs, [p["vector_search_k200"]["p50_ms"] for p in vec], "o-", label="vector search k=200 (candidates)")
+        ax.plot(xs, [p["exact_search_all"]["p50_ms"] for p in vec], "x--", label="exact, k = all (old dense path)")
+        bm = [(p["n_vectors"], p["bm25_top100"]["p50_ms"]) for p in vec if "bm25_top100" in p]
+        if bm:
+            ax.plot(*zip(*bm, strict=True), "s-", label="BM25 scores + top 100")
+    if full:
+        xs = [p["n_chunks"] for p in full]
+        ax.plot(xs, [p["latency"]["hybrid"]["p50_ms"] for p in full], "D-", label="SearchIndex hybrid (whole index)")
+        ax.plot(xs, [p["exact_full_path_latency"]["hybrid"]["p50_ms"] for p in full], "D--",
+                label="SearchIndex hybrid, old full path")
+    ax.set(xscale="log", yscale="log", xlabel="chunks", ylabel="p50 ms", title="search latency (no query embedding)")
+    ax.axhline(20, color="grey", lw=0.8, ls=":")
+    ax.legend(fontsize=7)
+    ax = axes[1]
+    if vec:
+        xs = [p["n_vectors"] for p in vec]
+        ax.plot(xs, [max(p["seconds"]["vector_index"], 1e-2) for p in vec], "o-",
+                label="vector index (flat; IVF: train+add+tune)")
+        bm = [(p["n_vectors"], p["seconds"]["bm25"]) for p in vec if "bm25" in p["seconds"]]
+        if bm:
+            ax.plot(*zip(*bm, strict=True), "s-", label="BM25 (tokenise + index)")
+    if full:
+        xs = [p["n_chunks"] for p in full]
+        ax.plot(xs, [p["seconds"]["vectors_and_write"] for p in full], "D-",
+                label="whole index: vectors (chunks+sentences) + write")
+    cost = embedding_cost(results)
+    if cost and (vec or full):
+        per_chunk = cost["embed_s"] / max(1, _get(results, "build", "cold", "n_chunks", default=1))
+        xs = sorted({p.get("n_chunks", p.get("n_vectors")) for p in full + vec})
+        ax.plot(xs, [per_chunk * x for x in xs], "k:", label="embedding (extrapolated from the real build)")
+    ax.set(xscale="log", yscale="log", xlabel="chunks", ylabel="seconds", title="build time")
+    ax.legend(fontsize=7)
+    ax = axes[2]
+    if vec:
+        ax.plot([p["n_vectors"] for p in vec], [p["memory"]["peak_rss_mib"] for p in vec], "o-",
+                label="vectors (+BM25) process peak")
+    if full:
+        ax.plot([p["n_chunks"] for p in full], [p["memory"]["peak_rss_mib"] for p in full], "D-",
+                label="whole index build+search peak")
+        ax.plot([p["n_chunks"] for p in full], [p["memory"]["loaded_rss_mib"] for p in full], "D--",
+                label="whole index loaded (RSS)")
+    ax.set(xscale="log", yscale="log", xlabel="chunks", ylabel="MiB", title="memory")
+    ax.legend(fontsize=7)
+    fig.suptitle(f"RUS Search scale benchmark — {results.get('date')} — {results['machine'].get('cpus')} CPUs")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def markdown(results: dict, table_text: str, plot: Path | None, json_path: Path) -> str:
+    def rel(path: Path) -> str:
+        try:
+            return str(Path(path).resolve().relative_to(REPO_ROOT))
+        except ValueError:
+            return str(path)
+
+    mode = "`--quick`" if results.get("quick") else "full run"
+    sections = [
+        HEADER,
+        "## Latest figures\n",
+        f"Generated by `make bench` ({mode}) — raw results in `{rel(json_path)}`.\n",
+        "```text\n" + table_text + "\n```\n",
+    ]
+    if plot:
+        sections.append(f"![scale]({Path(plot).name})\n\nScale plot: `{rel(plot)}`.\n")
+    sections.append(PROFILE)
+    sections.append(limits(results))
+    return "\n".join(sections)
+
+
+def limits(results: dict) -> str:
+    """The targets this run missed, with its own numbers: why, and what it would take."""
+    out = ["## Unmet targets: why, and what it would take\n"]
+    search = _runs(results, "/v1/search")
+    embedding = _get(results, "in_process", "query_embedding", "p50_ms")
+    one, eight = search.get(1), search.get(8)
+    load = results.get("load_average_start")
+    if one and one["p50_ms"] > TARGETS["search_p50"]:
+        out.append(
+            f"* **/v1/search p50 {one['p50_ms']} ms > 20 ms** (1 client, questions never seen before; load average "
+            f"{load} on 2 cores). The query embedding alone has p50 {_fmt(embedding)} ms in this run; search itself "
+            f"is ≈ 1 ms and HTTP + FastAPI ≈ 4–5 ms (repeated queries, served from the vector cache: p50 "
+            f"{_get(_runs(results, '/v1/search', 'repeated').get(1), 'p50_ms')} ms). On an idle core pair the "
+            "embedding of a typical 20-token question takes 13 ms (measured 13.0–13.6 ms), which puts the p50 at "
+            "≈ 17–19 ms; English questions embed their Swedish glossary terms too and take longer. What would take "
+            "it under 20 ms regardless: a faster or smaller query encoder, more cores, or answering from the cache "
+            "(repeated and popular questions)."
+        )
+    if eight and eight["throughput_rps"] < TARGETS["rps_8"]:
+        cached = _runs(results, "/v1/search", "repeated").get(8)
+        out.append(
+            f"* **{eight['throughput_rps']} req/s with 8 clients < 60** (new questions; no errors). Every new "
+            "question needs one model call, which uses both cores, so throughput is bounded by 1000 / embedding ms "
+            "minus the HTTP work on the same cores: ≈ 60–65 req/s at best on an idle machine (13 ms per "
+            "question), half that with other work running. Micro-batching concurrent questions into one call "
+            "gains only ~10 % (11.8 vs 13.0 ms per question at batch 8). Repeated questions reach "
+            f"{_get(cached, 'throughput_rps')} req/s. Reaching 60 req/s of new questions needs more cores or a "
+            "cheaper encoder."
+        )
+    cost = embedding_cost(results)
+    cold = _get(results, "build", "cold")
+    if cold and cold["seconds"]["total"] > TARGETS["build"] and cost:
+        per_chunk = cost["tokens"] / max(1, cold["n_chunks"])
+        out.append(
+            f"* **Cold build {cold['seconds']['total']:.0f} s > 30 s.** It embeds {cost['texts']} texts "
+            f"({cost['tokens']:,} tokens: {cold['n_chunks']} chunks with their heading path and "
+            f"{cold['n_sentences']} sentences of 20+ characters) in {cost['embed_s']:.0f} s = "
+            f"{cost['ms_per_token']:.2f} ms per token; everything else takes {cost['rest_s']:.1f} s. 30 s needs "
+            f"embedding {cost['speedup_needed']:.1f}× faster. The model already runs 4-bit on both cores (1 → 2 "
+            "threads halves its time, so it scales with cores): ≈ 2× the cores would do it, or a smaller encoder, "
+            "or embedding sentences lazily (about half of the tokens; but the dense score mixes in each chunk's "
+            "best sentence, so that changes results and must go through `rus eval`). Rebuilds never pay it again "
+            "for unchanged text (the warm rebuild embeds nothing). At the same rate a 1e6-chunk corpus "
+            f"(≈ {per_chunk:.0f} tokens per chunk with its sentences) would take "
+            f"{per_chunk * 1e6 * cost['ms_per_token'] / 3.6e6:.0f} h to embed on this machine."
+        )
+    full = _point(results, "full", 100_000)
+    million = _point(results, "vectors", 1_000_000)
+    if full or million:
+        lines = "* **Whole-index scale beyond 1e5.** The vector side meets its target at 1e6"
+        if million:
+            lines += (
+                f" ({million['vector_search_k10']['p50_ms']} ms p50, recall@10 {million['recall_at_10_vs_exact']}"
+                f", IVF built in {million['seconds']['vector_index']:.0f} s)"
+            )
+        lines += ", but the rest of an index is not yet built for that size:"
+        if full:
+            per_chunk_mib = full["memory"]["loaded_rss_mib"] / full["n_chunks"] * 1e6 / 1024
+            lines += (
+                f" a loaded 1e5-chunk index holds {full['memory']['loaded_rss_mib']:.0f} MiB (chunks as Python "
+                f"objects, BM25, vector indexes; ≈ {per_chunk_mib:.1f} GiB at 1e6) and loading verifies a SHA-256 "
+                f"of every file ({full['disk_mib']:.0f} MiB on disk at 1e5; load {full['seconds']['load']:.1f} s);"
+            )
+        if million and "bm25" in million["seconds"]:
+            lines += (
+                f" BM25 over 1e6 chunks takes {million['seconds']['bm25']:.0f} s to build (peak RSS of that process "
+                f"{million['memory']['peak_rss_mib'] / 1024:.1f} GiB) and {million['bm25_top100']['p50_ms']} ms "
+                "per query to score."
+            )
+        lines += (
+            " What it would take: a chunk store on disk (SQLite or offsets into the JSONL) instead of Python "
+            "objects, checksums verified once per build rather than at every load (or per file lazily), an "
+            "incremental BM25 (or a sparse index that is updated per document) and parallel embedding workers."
+        )
+        out.append(lines)
+    if len(out) == 1:
+        out.append("All targets were met in this run.")
+    return "\n".join(out) + "\n"
+
+
+HEADER = """# Benchmarks
+
+How fast RUS Search builds and answers on this machine, how it grows with the corpus, and where the time goes.
+Everything here is regenerated by `make bench` (about 10–15 minutes; `make bench BENCH_ARGS=--quick` takes about
+three and skips the cold build, the 1e5 whole index and the 1e6 point).
+
+## Method
+
+* **Build** — `bench.build_worker` runs `index.build.build_index` on the shared PDF in a child process (so its
+  peak RSS is its own): *cold* into a fresh temporary directory, *warm* again into the same directory with
+  unchanged inputs (vectors reused by text hash). Parts: extraction (pypdf + cleaning + sections), chunking,
+  embedding (chunks with heading path + sentences, e5-small 4-bit, batched), indexing (FAISS + BM25 + writing,
+  checksums, fsync, atomic switch). Model load is timed separately. The warm rebuild is also timed as a whole
+  `rus index build` process.
+* **In-process latency** — `SearchIndex.search(k=10)` per retriever with a query never seen before (so the
+  query is embedded), then the same queries again with their vectors cached (search alone), and the query
+  embedding alone.
+* **HTTP** — `rus serve` started by `service.bench_http` on a free loopback port; `/v1/search` and `/v1/ask`
+  with 1, 4, 8 and 16 concurrent clients (threads with keep-alive connections), each run with queries the
+  server has not seen (the gold questions, then word windows of the strategy's own sentences), then a run with
+  repeated queries (the service's query-vector cache). Errors are non-200 answers. RSS is read from
+  `/proc/<pid>/status` (VmRSS, VmHWM).
+* **Scale** — `bench.scale_worker` in a child process per point. Synthetic text recombines real sentences under
+  real heading paths (the real vocabulary, so BM25 posting lists are long — harder than a real large corpus).
+  Synthetic vectors are built from the real chunk and sentence vectors (a real vector plus a scaled difference
+  of two others: cosine ≈ 0.95 to the base, like real nearest neighbours; sentence vectors drawn around their
+  chunk's vector, cosine ≈ 0.89 as in the real index). Uniformly random unit vectors have no neighbourhood
+  structure at all and are reported once as the worst case. *full* points write and load a whole index through
+  `index.store` and search it through `SearchIndex` with a stub query embedder (search cost only), against the
+  old full path (every chunk scored with exact FAISS) for latency and top-10 overlap; *vectors* points measure
+  the chunk-vector index as the build makes it (against exact search) and BM25 over generated text.
+* Figures depend on what else runs: the machine is shared with other work (see the load averages), so compare
+  runs taken under similar load.
+"""
+
+# What the profiling found and changed (hand-written; kept in bench/profile.md so that runs do not overwrite it)
+_PROFILE_FILE = Path(__file__).with_name("profile.md")
+PROFILE = _PROFILE_FILE.read_text(encoding="utf-8") if _PROFILE_FILE.is_file() else ""

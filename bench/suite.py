@@ -1,0 +1,326 @@
+"""The benchmark suite behind `make bench`: build, query latency (in-process and HTTP), throughput, memory, scale.
+
+    python -m bench [--quick] [--json FILE] [--doc docs/benchmarks.md] [--no-scale] [--no-http]
+
+Every part runs on this machine against loopback only, with bounded request counts. Builds and scale points
+run in child processes (bench.build_worker, bench.scale_worker) so that each peak RSS is its own; the HTTP
+part starts `rus serve` through service.bench_http and reuses its request loop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench import report
+from bench.stats import latencies, load_average, percentiles
+from service import bench_http
+from service.settings import REPO_ROOT, get_settings
+
+DOC = REPO_ROOT / "docs" / "benchmarks.md"
+JSON = REPO_ROOT / "docs" / "benchmarks.json"
+PLOT = REPO_ROOT / "docs" / "benchmarks-scale.png"
+CONCURRENCY = (1, 4, 8, 16)
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def machine() -> dict:
+    info = {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["processor"] = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                info["memory_gib"] = round(int(line.split()[1]) / 2**20, 1)
+    except OSError:
+        pass
+    return info
+
+
+def git_commit() -> dict:
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+
+    return {"commit": git("rev-parse", "HEAD").strip() or None, "dirty": bool(git("status", "--porcelain").strip())}
+
+
+def child(module: str, *args: str) -> None:
+    """Run `python -m module args…`; stop it too if this run is interrupted."""
+    command = [sys.executable, "-m", module, *args]
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        code = process.wait()
+    except BaseException:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        raise
+    if code:
+        raise subprocess.CalledProcessError(code, command)
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(path.read_text())
+
+
+# --- queries -----------------------------------------------------------------------------------------------------
+
+
+def query_pool(index_dir: Path) -> list[str]:
+    """Distinct queries: the gold questions, then word windows of the strategy's own sentences (shuffled with a
+    fixed seed) — enough that no benchmark request repeats a query (and so hits the query-vector cache)."""
+    from index.sentences import sentence_spans
+    from index.store import load_build
+
+    pool = list(dict.fromkeys(bench_http.questions()))
+    stored = load_build(index_dir, verify=False)
+    fragments = []
+    rng = random.Random(7)
+    for chunk in stored.chunks:
+        for start, end in sentence_spans(chunk.text):
+            words = chunk.text[start:end].split()
+            if len(words) >= 6:
+                size = rng.randint(5, min(12, len(words)))
+                at = rng.randint(0, len(words) - size)
+                fragments.append(" ".join(words[at : at + size]))
+    rng.shuffle(fragments)
+    seen = set(pool)
+    for fragment in fragments:
+        if fragment not in seen:
+            seen.add(fragment)
+            pool.append(fragment)
+    return pool
+
+
+class Pool:
+    def __init__(self, queries: list[str]) -> None:
+        self.queries, self.at, self.wrapped = queries, 0, False
+
+    def take(self, n: int) -> list[str]:
+        out = []
+        for _ in range(n):
+            if self.at >= len(self.queries):
+                self.at, self.wrapped = 0, True
+            out.append(self.queries[self.at])
+            self.at += 1
+        return out
+
+
+# --- parts -------------------------------------------------------------------------------------------------------
+
+
+def bench_build(corpus: list[Path], work: Path, quick: bool, seed_index: Path | None) -> tuple[dict, Path]:
+    """Cold build into a fresh directory (in quick mode: a copy of an existing index, rebuilt warm), then a warm
+    rebuild with unchanged inputs; each in its own process."""
+    index_dir = work / "index"
+    result: dict = {}
+    if quick and seed_index is not None and (seed_index / "current").exists():
+        shutil.copytree(seed_index, index_dir, symlinks=True)
+        log(f"quick: copied {seed_index} instead of a cold build")
+    else:
+        log("cold build of the shared PDF (fresh directory)…")
+        out = work / "cold.json"
+        started = time.perf_counter()
+        child("bench.build_worker", "--index-dir", str(index_dir), "--json", str(out), "--tokens", *map(str, corpus))
+        result["cold"] = read_json(out) | {"wall_seconds": round(time.perf_counter() - started, 2)}
+    log("warm rebuild (unchanged inputs)…")
+    out = work / "warm.json"
+    started = time.perf_counter()
+    child("bench.build_worker", "--index-dir", str(index_dir), "--json", str(out), *map(str, corpus))
+    result["warm"] = read_json(out) | {"wall_seconds": round(time.perf_counter() - started, 2)}
+    log("warm rebuild through the CLI (`rus index build`, a new process)…")
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "index", "build", "--quiet", "--index-dir", str(index_dir),
+         *map(str, corpus)],
+        check=True,
+        capture_output=True,
+    )
+    result["warm_cli_wall_seconds"] = round(time.perf_counter() - started, 2)
+    return result, index_dir
+
+
+def bench_in_process(index_dir: Path, pool: Pool, n: int) -> dict:
+    """Latency of SearchIndex.search per retriever: with query embedding (every query new), and search alone
+    (query vectors cached), plus the query embedding alone."""
+    from index.search import SearchIndex
+    from service.state import ServiceEmbedder
+
+    index = SearchIndex.open(index_dir)
+    index.search("uppvärmning", k=10)
+    raw = index.embedder
+    result: dict = {"n_chunks": len(index.chunks)}
+    queries = pool.take(n * 3)
+    for i, retriever in enumerate(("dense", "bm25", "hybrid")):
+        batch = queries[i * n : (i + 1) * n]
+        result[retriever] = percentiles(latencies(lambda q, r=retriever: index.search(q, k=10, retriever=r), batch))
+    from index.search import prepare_query
+
+    result["query_embedding"] = percentiles(
+        latencies(lambda q: raw.embed_queries([prepare_query(q).dense_text]), queries[:n])
+    )
+    index.embedder = ServiceEmbedder(raw)
+    for retriever in ("dense", "bm25", "hybrid"):
+        for q in queries[:n]:
+            index.search(q, k=10, retriever=retriever)  # fills the vector cache
+        result[f"{retriever}_search_only"] = percentiles(
+            latencies(lambda q, r=retriever: index.search(q, k=10, retriever=r), queries[:n])
+        )
+    return result
+
+
+def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dict:
+    port = bench_http.free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = bench_http.start_server(index_dir, port, work / "server.log")
+    log(f"rus serve pid {server.pid} on {base}")
+    result: dict = {"runs": []}
+    try:
+        result["startup_s"] = round(bench_http.wait_ready(base, server), 2)
+        result["idle"] = bench_http.memory(server.pid)
+        with httpx.Client(base_url=base, timeout=120) as client:
+            for endpoint in ("search", "ask"):
+                bench_http.request(client, endpoint, "warm-up: regional utveckling")
+        sizes = {1: 40, 4: 60, 8: 80, 16: 80} if quick else {1: 100, 4: 120, 8: 160, 16: 160}
+        for endpoint in ("search", "ask"):
+            for concurrency in CONCURRENCY:
+                log(f"HTTP /v1/{endpoint}, {concurrency} client(s), {sizes[concurrency]} new queries…")
+                run = bench_http.run(base, endpoint, concurrency, pool.take(sizes[concurrency]))
+                run.update(bench_http.memory(server.pid))
+                run["queries"] = "new"
+                result["runs"].append(run)
+        repeated = pool.queries[:20]  # asked before in the in-process part? no: the server has its own cache
+        with httpx.Client(base_url=base, timeout=120) as client:
+            for query in repeated:
+                bench_http.request(client, "search", query)
+        for concurrency in (1, 8):
+            log(f"HTTP /v1/search, {concurrency} client(s), repeated queries (query-vector cache hits)…")
+            run = bench_http.run(base, "search", concurrency, repeated * (4 if concurrency == 1 else 8))
+            run.update(bench_http.memory(server.pid))
+            run["queries"] = "repeated"
+            result["runs"].append(run)
+        result["final"] = bench_http.memory(server.pid)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return result
+
+
+def bench_scale(seed_index: Path, work: Path, quick: bool) -> dict:
+    points = [("full", 10_000, "structured"), ("vectors", 10_000, "structured"), ("vectors", 100_000, "structured")]
+    if not quick:
+        points += [
+            ("full", 100_000, "structured"),
+            ("vectors", 1_000_000, "structured"),
+            ("vectors", 100_000, "uniform"),
+        ]
+    results = []
+    for mode, n, kind in points:
+        log(f"scale: {mode} {n:,} ({kind})…")
+        out = work / f"scale-{mode}-{n}-{kind}.json"
+        args = ["--n", str(n), "--mode", mode, "--kind", kind, "--seed-index", str(seed_index), "--json", str(out)]
+        if mode == "full":
+            args += ["--workdir", str(work / f"scale-{n}")]
+        if kind == "uniform":
+            args.append("--no-bm25")
+        started = time.perf_counter()
+        child("bench.scale_worker", *args)
+        wall = round(time.perf_counter() - started, 1)
+        results.append({"mode": mode, "kind": kind, **read_json(out), "wall_seconds": wall})
+        if mode == "full":
+            shutil.rmtree(work / f"scale-{n}", ignore_errors=True)
+    return {"points": results}
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = get_settings()
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="fewer requests, no cold build, scale up to 1e5 only")
+    parser.add_argument("--corpus", type=Path, nargs="+", default=list(settings.corpus))
+    parser.add_argument("--seed-index", type=Path, default=settings.index_dir,
+                        help="quick mode copies this index instead of building cold")
+    parser.add_argument("--json", type=Path, default=JSON)
+    parser.add_argument("--doc", type=Path, default=DOC, help="the Markdown page to regenerate")
+    parser.add_argument("--plot", type=Path, default=PLOT)
+    parser.add_argument("--no-scale", action="store_true")
+    parser.add_argument("--no-http", action="store_true")
+    parser.add_argument("--from-json", type=Path, help="only regenerate the table, page and plot from saved results")
+    args = parser.parse_args(argv)
+    if args.from_json:
+        write_outputs(read_json(args.from_json), args)
+        return 0
+    # a terminated run still stops its server and removes its temporary directory
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    began = time.perf_counter()
+    results: dict = {
+        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "git": git_commit(),
+        "machine": machine(),
+        "quick": args.quick,
+        "load_average_start": load_average(),
+    }
+    with tempfile.TemporaryDirectory(prefix="rus-bench-") as tmp:
+        work = Path(tmp)
+        results["build"], index_dir = bench_build(args.corpus, work, args.quick, args.seed_index)
+        pool = Pool(query_pool(index_dir))
+        log(f"{len(pool.queries)} distinct queries")
+        log("in-process latency…")
+        # as `rus serve` runs the model (service/server.py): OpenMP threads sleep instead of spinning
+        inherited = os.environ.get("OMP_WAIT_POLICY")
+        os.environ["OMP_WAIT_POLICY"] = inherited or "PASSIVE"
+        results["in_process"] = bench_in_process(index_dir, pool, 30 if args.quick else 60)
+        results["in_process"]["omp_wait_policy"] = os.environ["OMP_WAIT_POLICY"]
+        if inherited is None:
+            del os.environ["OMP_WAIT_POLICY"]  # the children (server, scale points) choose their own
+        if not args.no_http:
+            results["http"] = bench_http_part(index_dir, pool, args.quick, work)
+        results["query_pool"] = {"distinct": len(pool.queries), "repeated": pool.wrapped}
+        if not args.no_scale:
+            results["scale"] = bench_scale(index_dir, work, args.quick)
+    results["load_average_end"] = load_average()
+    results["seconds"] = round(time.perf_counter() - began, 1)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(results, indent=1, ensure_ascii=False))
+    write_outputs(results, args)
+    return 0
+
+
+def write_outputs(results: dict, args: argparse.Namespace) -> None:
+    plot = report.plot_scale(results, args.plot) if results.get("scale") else None
+    table = report.table(results)
+    print("\n" + table)
+    args.doc.parent.mkdir(parents=True, exist_ok=True)
+    args.doc.write_text(report.markdown(results, table, plot, args.json), encoding="utf-8")
+    written = ", ".join(str(p) for p in (args.json, args.doc, plot) if p)
+    log(f"wrote {written} ({results.get('seconds')} s of benchmarks)")

@@ -1,0 +1,146 @@
+"""Every input limit, in one place: the values come from `Settings` (env RUS_*), the checks live here.
+
+The API (query/text/k checks, request bodies, uploads), the CLI (`rus search`, `rus index build`) and
+ingest (file size, PDF pages, decompressed streams, extracted text, time) all take their limits from
+`Limits.from_settings(...)`, so changing a limit is one setting and every entry point obeys it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ingest.limits import IngestLimits
+from service.errors import error_body, require_k, require_text
+from service.settings import Settings, get_settings
+
+MULTIPART_OVERHEAD = 64 * 1024  # room for the multipart framing around an uploaded file
+UPLOAD_PATH = "/v1/documents"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_query_chars: int
+    max_text_chars: int
+    max_k: int
+    max_body_bytes: int
+    max_file_bytes: int
+    max_pdf_pages: int
+    max_stream_bytes: int
+    max_document_chars: int
+    max_extract_seconds: float
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> Limits:
+        s = settings or get_settings()
+        return cls(
+            max_query_chars=s.max_query_chars,
+            max_text_chars=s.max_text_chars,
+            max_k=s.max_k,
+            max_body_bytes=s.max_body_bytes,
+            max_file_bytes=s.max_file_bytes,
+            max_pdf_pages=s.max_pdf_pages,
+            max_stream_bytes=s.max_stream_bytes,
+            max_document_chars=s.max_document_chars,
+            max_extract_seconds=s.max_extract_seconds,
+        )
+
+    @property
+    def ingest(self) -> IngestLimits:
+        return IngestLimits(
+            max_file_bytes=self.max_file_bytes,
+            max_pdf_pages=self.max_pdf_pages,
+            max_stream_bytes=self.max_stream_bytes,
+            max_document_chars=self.max_document_chars,
+            max_extract_seconds=self.max_extract_seconds,
+        )
+
+    @property
+    def max_upload_body_bytes(self) -> int:
+        return self.max_file_bytes + MULTIPART_OVERHEAD
+
+    def body_limit(self, path: str) -> int:
+        """The largest request body accepted on `path` (uploads may carry a whole document)."""
+        return self.max_upload_body_bytes if path.rstrip("/") == UPLOAD_PATH else self.max_body_bytes
+
+    def query(self, text: str | None, field: str = "q") -> str:
+        """The stripped query, or EmptyInput / InputTooLong (413) naming the field."""
+        return require_text(text, field, self.max_query_chars)
+
+    def text(self, text: str | None, field: str = "text") -> str:
+        return require_text(text, field, self.max_text_chars)
+
+    def k(self, k: int, field: str = "k") -> int:
+        return require_k(k, self.max_k, field)
+
+
+def current_limits() -> Limits:
+    return Limits.from_settings(get_settings())
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies over the limit with 413 before the app parses them.
+
+    A declared Content-Length is checked up front (the server enforces the framing); a chunked body
+    without one is read up to the limit and then replayed to the app, so memory stays bounded either way.
+    """
+
+    def __init__(self, app, limits: Limits) -> None:
+        self.app = app
+        self.limits = limits
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limits.body_limit(scope.get("path", ""))
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            text = declared.decode("latin-1").strip()
+            if not text.isdigit():
+                await _send_error(send, 400, "bad_request", "the Content-Length header is not a number")
+                return
+            if int(text) > limit:
+                await _send_error(send, 413, "input_too_long", _too_long(int(text), limit))
+                return
+            await self.app(scope, receive, send)
+            return
+        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            size += len(message.get("body", b""))
+            if size > limit:
+                await _send_error(send, 413, "input_too_long", _too_long(size, limit, at_least=True))
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+        async def replay_receive():
+            return replay.pop() if replay else await receive()
+
+        await self.app(scope, replay_receive, send)
+
+
+def _too_long(size: int, limit: int, at_least: bool = False) -> str:
+    return f"the request body is {'over ' if at_least else ''}{size} bytes; the limit is {limit} bytes"
+
+
+async def _send_error(send, status: int, code: str, message: str) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

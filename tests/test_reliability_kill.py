@@ -1,0 +1,229 @@
+"""Crash safety: SIGKILL `rus index build` at many moments; the previous index must always load and answer,
+and the next build must complete.
+
+Two tests:
+* `test_sigkill_rus_index_build_at_random_moments` kills the real CLI (a subprocess) at RUS_KILL_RUNS (default 50)
+  random moments spread over its measured duration (imports, extraction, embedding, writing), each run with new
+  text so that embedding really happens;
+* `test_sigkill_at_every_step_of_writing` kills a process inside `write_build` at evenly spaced steps (counted with
+  a profiler hook), since writing is only a small slice of a build's wall time.
+Both print a table of outcomes (run with -s to see it).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from live_server import REPO_ROOT, small_corpus
+
+from index.build import build_index
+from index.embedders import get_embedder
+from index.store import BUILDS, current_build, load_build
+from service.state import Corpus, ServiceEmbedder
+
+pytestmark = pytest.mark.slow
+
+RUNS = int(os.environ.get("RUS_KILL_RUNS", "50"))
+STEP_RUNS = int(os.environ.get("RUS_KILL_STEP_RUNS", "30"))
+QUERY = "kollektivtrafik i inlandet"
+TIMING = re.compile(r"\[extract ([\d.]+)s, chunk ([\d.]+)s, embed ([\d.]+)s, index ([\d.]+)s, total ([\d.]+)s\]")
+WORDS = (
+    "vätgas skog turism fiber renskötsel besöksnäring kompetens pendling bredband laddning innovation elflyg "
+    "batterier samverkan kultur hälsa vård skola bostäder klimat vatten fjäll kust inland"
+).split()
+
+
+def _unique_text(rng: random.Random, run: int) -> str:
+    sentences = [
+        f"Körning {run}: regionen satsar på {' och '.join(rng.sample(WORDS, 3))} i {rng.choice(WORDS)}områden."
+        for _ in range(3)
+    ]
+    return f"Tillägg {run}\n\n" + " ".join(sentences) + "\n"
+
+
+def _cli_build(docs: Path, index_dir: Path) -> list[str]:
+    return [sys.executable, "-m", "service.cli", "index", "build", str(docs), "--index-dir", str(index_dir), "--quiet"]
+
+
+def _serves(index_dir: Path, embedder: ServiceEmbedder) -> str:
+    """Load the current build (checksums verified) and search it; return the build name."""
+    corpus = Corpus.open(index_dir, embedder)
+    hits = corpus.index.search(QUERY, k=3)
+    assert hits and any("ollektivtrafik" in hit.chunk.text for hit in hits)
+    return corpus.build.name
+
+
+def _wait_for_partial(index_dir: Path, process: subprocess.Popen, timeout: float) -> None:
+    builds = index_dir / BUILDS
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(p.name.endswith(".partial") for p in builds.iterdir()):
+            return
+        time.sleep(0.0005)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> ServiceEmbedder:
+    return ServiceEmbedder(get_embedder())
+
+
+def test_sigkill_rus_index_build_at_random_moments(tmp_path: Path, embedder: ServiceEmbedder) -> None:
+    rng = random.Random(7)
+    docs = small_corpus(tmp_path / "docs", extra_text=_unique_text(rng, -1))
+    index_dir = tmp_path / "index"
+    build_index([docs], index_dir, embedder=embedder, progress=False)
+    _serves(index_dir, embedder)
+
+    # measure a whole build (with new text to embed) and its phases
+    (docs / "extra.txt").write_text(_unique_text(rng, 0), encoding="utf-8")
+    started = time.monotonic()
+    done = subprocess.run(_cli_build(docs, index_dir), capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    wall = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    extract, chunk, embed, _index, total = map(float, TIMING.search(done.stdout).groups())
+    startup = max(0.0, wall - total)
+    windows = {
+        "startup": (0.05, startup),
+        "extraction": (startup, startup + extract + chunk),
+        "embedding": (startup + extract + chunk, startup + extract + chunk + embed),
+    }
+    print(f"\ncalibration: wall {wall:.2f}s, startup {startup:.2f}s, {done.stdout.strip()}")
+
+    outcomes: Counter[str] = Counter()
+    aimed: Counter[str] = Counter()
+    for run in range(1, RUNS + 1):
+        (docs / "extra.txt").write_text(_unique_text(rng, run), encoding="utf-8")
+        before = current_build(index_dir)
+        # half of the moments uniformly over the whole build, half aimed at one phase in turn; writing lasts
+        # only milliseconds, so those kills wait until the build's .partial directory appears on disk
+        if run % 2:
+            delay, target = rng.uniform(0.05, wall * 1.05), "anywhere"
+        else:
+            target = ("extraction", "embedding", "writing")[(run // 2) % 3]
+            low, high = windows.get(target, (0.0, 0.0))
+            delay = rng.uniform(low, max(high, low + 0.01))
+        aimed[target] += 1
+        process = subprocess.Popen(
+            _cli_build(docs, index_dir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT
+        )
+        if target == "writing":
+            _wait_for_partial(index_dir, process, wall * 3)
+            time.sleep(rng.uniform(0, 0.02))
+        else:
+            time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        code = process.wait(timeout=60)
+        after = current_build(index_dir)
+        assert after is not None, f"run {run}: no index after a kill at {delay:.2f}s"
+        leftovers = sorted(p.name for p in (index_dir / BUILDS).iterdir() if p != after)
+        if code == 0:
+            outcome = "finished before the kill"
+        elif after != before:
+            outcome = "killed after the switch (new index complete)"
+        elif any(name.endswith(".partial") for name in leftovers):
+            outcome = "killed while writing (partial build left, ignored)"
+        elif leftovers:
+            outcome = "killed between rename and switch (unused build left)"
+        else:
+            outcome = "killed before writing (startup/extraction/embedding)"
+        outcomes[outcome] += 1
+        # the index (previous, or the new one if the switch happened) loads with verified checksums and answers
+        served = _serves(index_dir, embedder)
+        assert served in (before.name, after.name)
+        # and the next build completes and is loadable (every 10th through the CLI, else in-process)
+        if run % 10 == 0:
+            follow = subprocess.run(_cli_build(docs, index_dir), capture_output=True, text=True, cwd=REPO_ROOT)
+            assert follow.returncode == 0, follow.stderr
+        else:
+            build_index([docs], index_dir, embedder=embedder, progress=False)
+        assert _serves(index_dir, embedder) == current_build(index_dir).name
+        assert not [p for p in (index_dir / BUILDS).iterdir() if p != current_build(index_dir)], "stale builds left"
+
+    print(f"SIGKILL runs: {RUNS} (aimed: {dict(aimed)})")
+    for outcome, count in sorted(outcomes.items()):
+        print(f"  {count:3d}  {outcome}")
+    assert sum(outcomes.values()) == RUNS >= 1
+
+
+STEP_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    import numpy as np
+    from pathlib import Path
+    from index import store
+    from index.lexical import LexicalIndex
+    from ingest.models import Chunk
+
+    index_dir, kill_at, tag = Path(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    texts = [f"{tag} kollektivtrafik nummer {i} i inlandet" for i in range(30)]
+    chunks = [
+        Chunk(f"{tag}-{i}", "d", "Dokument", "1.1", ("Rubrik",), "intro", None, 1, 1, t) for i, t in enumerate(texts)
+    ]
+    rng = np.random.default_rng(len(tag))
+    vectors = rng.random((30, 8), dtype=np.float32)
+    spans = np.array([[i, 0, len(t)] for i, t in enumerate(texts)], dtype=np.int32)
+    lexical = LexicalIndex.build(texts)
+    count = 0
+    def hook(frame, event, arg):
+        global count
+        if frame.f_code.co_filename == store.__file__:
+            count += 1
+            if count == kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+    sys.setprofile(hook)
+    store.write_build(index_dir, {"embedder": {"id": "fake", "dim": 8}}, chunks, vectors, lexical, vectors, spans,
+                      extra_json={"sections.json": [{"tag": tag}]})
+    sys.setprofile(None)
+    print(count)
+    """
+)
+
+
+def _write_step(index_dir: Path, kill_at: int, tag: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", STEP_CHILD, str(index_dir), str(kill_at), tag],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=120,
+    )
+
+
+def _tag(index_dir: Path) -> str:
+    stored = load_build(index_dir)  # verifies every checksum
+    assert len(stored.chunks) == 30 and stored.faiss_index.ntotal == 30
+    return stored.chunks[0].chunk_id.split("-")[0]
+
+
+def test_sigkill_at_every_step_of_writing(tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    first = _write_step(index_dir, 0, "t0")
+    assert first.returncode == 0, first.stderr
+    steps = int(first.stdout.strip())
+    assert _tag(index_dir) == "t0"
+    points = sorted({max(1, round(steps * (i + 0.5) / STEP_RUNS)) for i in range(STEP_RUNS)})
+    outcomes: Counter[str] = Counter()
+    previous = "t0"
+    for number, kill_at in enumerate(points, start=1):
+        tag = f"k{number}"
+        killed = _write_step(index_dir, kill_at, tag)
+        assert killed.returncode == -signal.SIGKILL, killed.stderr
+        served = _tag(index_dir)
+        assert served in (previous, tag), (kill_at, served)
+        outcomes["old index kept" if served == previous else "new index already switched in"] += 1
+        follow = _write_step(index_dir, 0, f"f{number}")
+        assert follow.returncode == 0, follow.stderr
+        previous = _tag(index_dir)
+        assert previous == f"f{number}"
+    print(f"\nwrite_build: {steps} profiled steps, killed at {len(points)} of them: {dict(outcomes)}")
+    assert len(points) >= min(STEP_RUNS, steps) // 2

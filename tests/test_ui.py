@@ -1,0 +1,328 @@
+"""The UI without a browser: upload parsing and its error reasons, rendering, handlers' error states,
+the evaluation view, the body limit under /ui, and that the handlers call the service's own functions."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from pathlib import Path
+
+import pdf_factory
+import pytest
+
+from ingest.limits import IngestLimits
+from service.limits import Limits
+from service.models import Citation, Span
+from service.settings import Settings
+from service.state import IndexHolder
+from ui import evaluation, render
+from ui.limits import UILimits, with_ui
+from ui.uploads import UploadError, read_upload, truncate
+
+LIMITS = IngestLimits(
+    max_file_bytes=30_000_000,
+    max_pdf_pages=400,
+    max_stream_bytes=25_000_000,
+    max_document_chars=5_000_000,
+    max_extract_seconds=60.0,
+)
+APPLICATION = [
+    "Ansökan: Laddinfrastruktur i inlandet",
+    "Projektet bygger laddstationer för elbilar i byarna längs E12.",
+    "Målet är hållbara resor och transporter för boende och besökare.",
+]
+
+
+def application_pdf(path: Path) -> Path:
+    path.write_bytes(pdf_factory._simple_pdf_bytes([APPLICATION], "Ansökan"))
+    return path
+
+
+def read(path: Path, max_bytes: int = 10_000_000):
+    return read_upload(path, max_bytes, limits=LIMITS)
+
+
+def upload_code(path: Path, max_bytes: int = 10_000_000) -> str:
+    with pytest.raises(UploadError) as caught:
+        read(path, max_bytes)
+    return caught.value.code
+
+
+# --- uploads --------------------------------------------------------------------------------------
+
+
+def test_a_pdf_application_is_read_as_paragraph_text(tmp_path: Path):
+    upload = read(application_pdf(tmp_path / "ansokan.pdf"))
+    assert upload.kind == "pdf" and upload.pages == 1
+    assert "laddstationer för elbilar" in upload.text and "Ansökan: Laddinfrastruktur" in upload.text
+
+
+def test_unreadable_pdfs_get_a_reason_the_ui_can_word(tmp_path: Path):
+    assert upload_code(pdf_factory.encrypted_pdf(tmp_path)) == "encrypted"
+    assert upload_code(pdf_factory.image_only_pdf(tmp_path)) == "image_only"
+    assert upload_code(pdf_factory.empty_file(tmp_path)) == "empty"
+    assert upload_code(pdf_factory.not_a_pdf(tmp_path)) == "not_pdf"
+    assert upload_code(pdf_factory.truncated_pdf(tmp_path)) in ("damaged", "image_only")
+
+
+def test_docx_and_text_uploads(tmp_path: Path):
+    import docx
+
+    document = docx.Document()
+    document.add_heading("Projektansökan", level=1)
+    document.add_paragraph("Vi bygger laddstationer i inlandets byar.")
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "Budget"
+    table.rows[0].cells[1].text = "2 miljoner kronor"
+    document.save(tmp_path / "ansokan.docx")
+    upload = read(tmp_path / "ansokan.docx")
+    assert upload.kind == "docx"
+    assert "Projektansökan" in upload.text and "laddstationer" in upload.text and "2 miljoner kronor" in upload.text
+
+    (tmp_path / "ansokan.txt").write_text("Rad ett.\n\nRad två om renar.", encoding="utf-8")
+    assert read(tmp_path / "ansokan.txt").text == "Rad ett.\n\nRad två om renar."
+
+
+def test_bad_uploads_are_refused_with_reasons(tmp_path: Path):
+    (tmp_path / "fake.docx").write_text("not a zip")
+    assert upload_code(tmp_path / "fake.docx") == "not_docx"
+    (tmp_path / "old.docx").write_bytes(b"\xd0\xcf\x11\xe0" + bytes(100))
+    assert upload_code(tmp_path / "old.docx") == "not_docx"
+    (tmp_path / "bild.png").write_bytes(b"\x89PNG")
+    assert upload_code(tmp_path / "bild.png") == "unsupported"
+    (tmp_path / "stor.txt").write_text("x" * 2000)
+    with pytest.raises(UploadError) as caught:
+        read(tmp_path / "stor.txt", max_bytes=1000)
+    assert caught.value.code == "too_large" and caught.value.params["limit"] == "1000 B"
+    (tmp_path / "binar.txt").write_bytes(b"abc\x00def")
+    assert upload_code(tmp_path / "binar.txt") == "not_text"
+    (tmp_path / "tom.txt").write_text("   \n")
+    assert upload_code(tmp_path / "tom.txt") in ("empty", "no_text")
+
+
+def test_truncate_cuts_at_a_sentence_end():
+    text = "Första meningen är här. " * 30
+    cut = truncate(text, 100)
+    assert len(cut) <= 100 and cut.endswith(".")
+    assert truncate("kort", 100) == "kort"
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def test_highlighting_escapes_text_and_marks_spans():
+    out = render.highlighted("<b>a</b> trygga passager för renar.", [(9, 34)])
+    assert out == "&lt;b&gt;a&lt;/b&gt; <mark>trygga passager för renar</mark>."
+    assert render.highlighted("abc", [(0, 2), (1, 3)]) == "<mark>ab</mark><mark>c</mark>"
+
+
+def test_paragraph_needles_are_marked_inside_section_text():
+    text = "Ett stycke.\n\nHär står trygga passager för renar i texten."
+    out = render.paragraphs(text, ["trygga passager för renar"])
+    assert out.count("<p>") == 2 and "<mark>trygga passager för renar</mark>" in out
+
+
+# --- handlers without an index: friendly messages, never a traceback -----------------------------
+
+
+@pytest.fixture
+def no_index_ui(tmp_path: Path):
+    from ui.app import RusUI
+
+    settings = Settings(index_dir=tmp_path / "missing", eval_reports_dir=tmp_path / "reports")
+    return RusUI(IndexHolder(settings.index_dir), settings)
+
+
+def test_handlers_explain_empty_input_and_a_missing_index(no_index_ui, tmp_path: Path):
+    empty = no_index_ui.on_ask("   ", "sv")
+    assert "Skriv en fråga" in empty and "Traceback" not in empty
+    assert "Type a question" in no_index_ui.on_ask("", "en")
+    missing = no_index_ui.on_ask("Vilken delprioritering tar upp renar?", "sv")
+    assert "Sökindexet är inte laddat" in missing and "rus index build" in missing
+    assert "projektbeskrivning" in no_index_ui.on_match("", 3, "sv")
+    html, download = no_index_ui.on_align("", None, "sv")
+    assert "ansökningstext" in html and download["visible"] is False
+    browse, _ = no_index_ui.on_browse("rus|3.1", "en")
+    assert "search index is not loaded" in browse
+
+
+def test_alignment_upload_errors_are_worded_for_the_user(no_index_ui, tmp_path: Path):
+    html, _ = no_index_ui.on_align("", str(pdf_factory.encrypted_pdf(tmp_path)), "sv")
+    assert "lösenordsskyddad" in html and "krypterad.pdf" in html
+    html, _ = no_index_ui.on_align("", str(pdf_factory.image_only_pdf(tmp_path)), "en")
+    assert "contains no text" in html and "OCR" in html
+    big = tmp_path / "stor.txt"
+    big.write_text("renar " * 5000)
+    no_index_ui.settings = no_index_ui.settings.model_copy(update={"ui_max_upload_bytes": 1000})
+    html, _ = no_index_ui.on_align("", str(big), "sv")
+    assert "gränsen är 1000 B" in html
+
+
+def test_unexpected_errors_are_logged_not_shown(no_index_ui, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(no_index_ui, "corpus", broken)
+    html = no_index_ui.on_ask("renar", "sv")
+    assert "Något gick fel" in html and "secret internals" not in html and "Traceback" not in html
+    assert "secret internals" in caplog.text
+
+
+# --- evaluation view ------------------------------------------------------------------------------
+
+
+def _png(path: Path) -> Path:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"\x00\xff\x00\x00"
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+def test_evaluation_view_shows_the_report_and_its_plots(no_index_ui, tmp_path: Path):
+    choices, markdown, plots = no_index_ui.eval_view(None, "sv")
+    assert "Ingen utvärderingsrapport" in markdown and plots == ""
+    report = tmp_path / "reports" / "dev"
+    report.mkdir(parents=True)
+    markdown = "# Retrieval evaluation\n\n| a |\n|---|\n| 1 |\n\n## Plots\n\n![hitk.png](hitk.png)\n"
+    (report / "report.md").write_text(markdown)
+    _png(report / "hitk.png")
+    choices, markdown, plots = no_index_ui.eval_view(None, "sv")
+    assert choices["value"] == "dev" and "# Retrieval evaluation" in markdown
+    assert "![" not in markdown and "## Plots" not in markdown
+    assert 'src="data:image/png;base64,' in plots and "hitk" in plots
+
+
+def test_evaluation_run_without_gold_says_so(no_index_ui, tmp_path: Path):
+    no_index_ui.settings = no_index_ui.settings.model_copy(update={"eval_gold": tmp_path / "none.jsonl"})
+    status, *_ = no_index_ui.on_eval_run("hybrid", "en")
+    assert "gold questions are missing" in status or "not available" in status
+
+
+def test_default_report_prefers_dev(tmp_path: Path):
+    for name in ("dev", "extra"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "report.md").write_text(f"# {name}\n")
+    assert evaluation.default_report(tmp_path).name == "dev"
+    assert evaluation.default_report(tmp_path / "nothing") is None
+
+
+# --- the body limit under /ui ---------------------------------------------------------------------
+
+
+def test_the_ui_path_gets_room_for_uploads_and_the_api_keeps_its_limits():
+    settings = Settings(ui_max_upload_bytes=1_000_000)
+    limits = with_ui(Limits.from_settings(settings), settings)
+    assert isinstance(limits, UILimits)
+    assert limits.body_limit("/ui/gradio_api/upload") > 4_000_000
+    assert limits.body_limit("/v1/ask") == settings.max_body_bytes
+    assert limits.body_limit("/uix") == settings.max_body_bytes
+    off = Settings(ui_enabled=False)
+    assert not isinstance(with_ui(Limits.from_settings(off), off), UILimits)
+
+
+# --- with the real corpus -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def corpus_ui(corpus_index: Path, tmp_path_factory):
+    from ui.app import RusUI
+
+    settings = Settings(index_dir=corpus_index, eval_reports_dir=tmp_path_factory.mktemp("reports"))
+    holder = IndexHolder(corpus_index)
+    holder.load()
+    return RusUI(holder, settings)
+
+
+@pytest.mark.slow
+def test_the_ask_tab_cites_the_reindeer_need_and_expands_its_section(corpus_ui):
+    html = corpus_ui.on_ask("Which sub-priority covers reindeer crossings?", "sv")
+    assert "3.1 Samverkanskraft" in html
+    assert "<mark>" in html and "trygga passager för renar" in html
+    assert 'class="rus-citation" id="ask-cite-1"' in html and "s. 42" in html
+    assert "<details" in html and "Visa hela avsnittet" in html and "Viktiga aktörer" in html
+    too_long = corpus_ui.on_ask("r" * 3000, "sv")
+    assert "3000 tecken" in too_long and "gränsen är 2000" in too_long
+
+
+@pytest.mark.slow
+def test_the_ui_calls_the_service_functions(corpus_ui, monkeypatch):
+    from service import answers, matching
+
+    calls = []
+    real_ask, real_match, real_align = answers.ask, matching.match, matching.align
+
+    def spy(name, real):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(answers, "ask", spy("ask", real_ask))
+    monkeypatch.setattr(matching, "match", spy("match", real_match))
+    monkeypatch.setattr(matching, "align", spy("align", real_align))
+    corpus_ui.on_ask("Vilken delprioritering tar upp våld i nära relationer?", "sv")
+    corpus_ui.on_match("Laddstationer för elbilar i inlandet.", 2, "sv")
+    html, download = corpus_ui.on_align("Vi bygger laddstationer för elbilar i byarna.", None, "en")
+    assert calls == ["ask", "match", "align"]
+    assert "Inriktningar" in html and download["visible"] is True
+    assert Path(download["value"]).read_text(encoding="utf-8").startswith("# Avstämning")
+
+
+@pytest.mark.slow
+def test_match_and_browse_render(corpus_ui):
+    html = corpus_ui.on_match("Vi vill bygga laddstationer för elbilar i inlandets byar.", 3, "sv")
+    assert html.count('class="rus-card rus-match"') == 3 and "Behov" in html
+    load = corpus_ui.on_load("sv")
+    banner, tree = load[0], load[1]
+    assert "rus-ready" in banner and 'data-section="' in tree and "3.1 Samverkanskraft" in tree
+    key = next(value for label, value in load[2]["choices"] if value.endswith("|3.1"))
+    detail, _ = corpus_ui.on_browse(key, "sv")
+    for part in ("Mål och beskrivning", "Utmaningar", "Identifierade behov", "Relaterade strategier och planer"):
+        assert part in detail
+    priority = key.replace("|3.1", "|P 3")
+    assert (
+        "Delprioriteringar" in corpus_ui.on_browse(priority, "en")[0]
+        or "Sub-priorities" in (corpus_ui.on_browse(priority, "en")[0])
+    )
+
+
+@pytest.mark.slow
+def test_the_blocks_build_and_mount(corpus_index: Path):
+    from fastapi.testclient import TestClient
+
+    from service.app import create_app
+
+    with TestClient(create_app(Settings(index_dir=corpus_index))) as client:
+        response = client.get("/", follow_redirects=False)
+        assert response.status_code == 307 and response.headers["location"] == "/ui/"
+        page = client.get("/ui/")
+        assert page.status_code == 200 and "fonts.googleapis" not in page.text
+        assert client.get("/ui/config").json()["title"] == "RUS Search"
+
+
+def test_citation_card_shows_document_section_path_and_page(monkeypatch):
+    citation = Citation(
+        doc_id="d",
+        doc_title="Strategin",
+        section_id="3.1",
+        heading_path=["Prioritering 3", "Delprioritering 3.1"],
+        kind="needs",
+        item="Behov 4",
+        page_start=42,
+        page_end=42,
+        chunk_id="c",
+        passage="Ett <citat> här.",
+        spans=[Span(start=4, end=11, text="<citat>")],
+    )
+    monkeypatch.setattr(render, "section_detail", lambda *args: None)
+    html = render.citation_card(None, citation, 1, "x", "sv")
+    assert "Strategin" in html and "Behov 4" in html and "s. 42" in html
+    assert "Prioritering 3" in html and "<mark>&lt;citat&gt;</mark>" in html

@@ -1,0 +1,10 @@
+"""The Gradio UI (Ask, Find my sub-priority, Alignment check, Browse, Evaluation) over the service functions.
+
+`ui.app.mount_ui` mounts it in the API's FastAPI app; `python -m ui` runs it alone. Gradio's analytics are
+switched off here, before anything imports gradio.
+"""
+
+import os
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
