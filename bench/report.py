@@ -220,7 +220,7 @@ def plot_scale(results: dict, path: Path) -> Path | None:
     full = sorted((p for p in points if p["mode"] == "full"), key=lambda p: p["n_chunks"])
     vec = sorted((p for p in points if p["mode"] == "vectors" and p["kind"] == "structured"),
                  key=lambda p: p["n_vectors"])
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.6))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 6.2))
     ax = axes[0]
     if vec:
         xs = [p["n_vectors"] for p in vec]
@@ -237,7 +237,7 @@ def plot_scale(results: dict, path: Path) -> Path | None:
                 label="SearchIndex hybrid, old full path")
     ax.set(xscale="log", yscale="log", xlabel="chunks", ylabel="p50 ms", title="search latency (no query embedding)")
     ax.axhline(20, color="grey", lw=0.8, ls=":")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     ax = axes[1]
     if vec:
         xs = [p["n_vectors"] for p in vec]
@@ -256,7 +256,7 @@ def plot_scale(results: dict, path: Path) -> Path | None:
         xs = sorted({p.get("n_chunks", p.get("n_vectors")) for p in full + vec})
         ax.plot(xs, [per_chunk * x for x in xs], "k:", label="embedding (extrapolated from the real build)")
     ax.set(xscale="log", yscale="log", xlabel="chunks", ylabel="seconds", title="build time")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     ax = axes[2]
     if vec:
         ax.plot([p["n_vectors"] for p in vec], [p["memory"]["peak_rss_mib"] for p in vec], "o-",
@@ -267,7 +267,7 @@ def plot_scale(results: dict, path: Path) -> Path | None:
         ax.plot([p["n_chunks"] for p in full], [p["memory"]["loaded_rss_mib"] for p in full], "D--",
                 label="whole index loaded (RSS)")
     ax.set(xscale="log", yscale="log", xlabel="chunks", ylabel="MiB", title="memory")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     fig.suptitle(f"RUS Search scale benchmark — {results.get('date')} — {results['machine'].get('cpus')} CPUs")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -331,12 +331,15 @@ def limits(results: dict) -> str:
     if cold and cold["seconds"]["total"] > TARGETS["build"] and cost:
         per_chunk = cost["tokens"] / max(1, cold["n_chunks"])
         out.append(
-            f"* **Cold build {cold['seconds']['total']:.0f} s > 30 s.** It embeds {cost['texts']} texts "
+            f"* **Cold build {cold['seconds']['total']:.0f} s > 30 s** (load average {load}). It embeds "
+            f"{cost['texts']} distinct texts "
             f"({cost['tokens']:,} tokens: {cold['n_chunks']} chunks with their heading path and "
             f"{cold['n_sentences']} sentences of 20+ characters) in {cost['embed_s']:.0f} s = "
             f"{cost['ms_per_token']:.2f} ms per token; everything else takes {cost['rest_s']:.1f} s. 30 s needs "
             f"embedding {cost['speedup_needed']:.1f}× faster. The model already runs 4-bit on both cores (1 → 2 "
-            "threads halves its time, so it scales with cores): ≈ 2× the cores would do it, or a smaller encoder, "
+            f"threads halves its time, so it scales with cores): ≈ {cost['speedup_needed']:.0f}× the cores at this "
+            "per-core speed would do it (on an idle machine it runs at ≈ 0.6–0.7 ms per token, so about twice the "
+            "cores), or a smaller encoder, "
             "or embedding sentences lazily (about half of the tokens; but the dense score mixes in each chunk's "
             "best sentence, so that changes results and must go through `rus eval`). Rebuilds never pay it again "
             "for unchanged text (the warm rebuild embeds nothing). At the same rate a 1e6-chunk corpus "
@@ -393,7 +396,7 @@ three and skips the cold build, the 1e5 whole index and the 1e6 point).
   `rus index build` process.
 * **In-process latency** — `SearchIndex.search(k=10)` per retriever with a query never seen before (so the
   query is embedded), then the same queries again with their vectors cached (search alone), and the query
-  embedding alone.
+  embedding alone; the model runs with `OMP_WAIT_POLICY=PASSIVE`, as `rus serve` runs it.
 * **HTTP** — `rus serve` started by `service.bench_http` on a free loopback port; `/v1/search` and `/v1/ask`
   with 1, 4, 8 and 16 concurrent clients (threads with keep-alive connections), each run with queries the
   server has not seen (the gold questions, then word windows of the strategy's own sentences), then a run with
