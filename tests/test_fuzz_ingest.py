@@ -20,7 +20,7 @@ from ingest.headings import MAX_WRAP_LINES, detect_headings
 from ingest.models import Document, Line
 from ingest.sections import build_sections
 
-FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 
 # words as the strategy has them: Swedish letters, digits, hyphenated compounds, punctuation, list markers
 WORD = st.one_of(
