@@ -123,6 +123,7 @@ def table(results: dict) -> str:
         f"{' (dirty)' if _get(results, 'git', 'dirty') else ''}")
     add(f"machine: {machine.get('cpus')} CPUs ({machine.get('processor')}), {machine.get('memory_gib')} GiB; "
         f"load average at start {results.get('load_average_start')}, end {results.get('load_average_end')}"
+        f"; OMP_WAIT_POLICY {results.get('omp_wait_policy', 'default')}"
         f"{'; QUICK mode' if results.get('quick') else ''}")
     build = results.get("build", {})
     if build:
@@ -308,22 +309,22 @@ def limits(results: dict) -> str:
         out.append(
             f"* **/v1/search p50 {one['p50_ms']} ms > 20 ms** (1 client, questions never seen before; load average "
             f"{load} on 2 cores). The query embedding alone has p50 {_fmt(embedding)} ms in this run; search itself "
-            f"is ≈ 1 ms and HTTP + FastAPI ≈ 4–5 ms (repeated queries, served from the vector cache: p50 "
-            f"{_get(_runs(results, '/v1/search', 'repeated').get(1), 'p50_ms')} ms). On an idle core pair the "
-            "embedding of a typical 20-token question takes 13 ms (measured 13.0–13.6 ms), which puts the p50 at "
-            "≈ 17–19 ms; English questions embed their Swedish glossary terms too and take longer. What would take "
-            "it under 20 ms regardless: a faster or smaller query encoder, more cores, or answering from the cache "
-            "(repeated and popular questions)."
+            f"is ≈ 1 ms and HTTP + FastAPI ≈ 3 ms (repeated queries, served from the vector cache: p50 "
+            f"{_get(_runs(results, '/v1/search', 'repeated').get(1), 'p50_ms')} ms). A 20-token question embeds in "
+            "13 ms on idle cores; the benchmark's questions (median 24 tokens once English ones carry their Swedish "
+            "glossary terms) in 15–18 ms, so even on an idle machine the p50 lands at ≈ 20 ms, and other load on "
+            "the 2 cores pushes it up. What would take it clearly under 20 ms: a faster or smaller query encoder, "
+            "more cores, or answering from the cache (repeated and popular questions)."
         )
     if eight and eight["throughput_rps"] < TARGETS["rps_8"]:
         cached = _runs(results, "/v1/search", "repeated").get(8)
         out.append(
             f"* **{eight['throughput_rps']} req/s with 8 clients < 60** (new questions; no errors). Every new "
-            "question needs one model call, which uses both cores, so throughput is bounded by 1000 / embedding ms "
-            "minus the HTTP work on the same cores: ≈ 60–65 req/s at best on an idle machine (13 ms per "
-            "question), half that with other work running. Micro-batching concurrent questions into one call "
-            "gains only ~10 % (11.8 vs 13.0 ms per question at batch 8). Repeated questions reach "
-            f"{_get(cached, 'throughput_rps')} req/s. Reaching 60 req/s of new questions needs more cores or a "
+            "question needs one model call, which uses both cores (and holds the model lock), so throughput is "
+            "bounded by 1000 / embedding ms ≈ 55–65 req/s before any HTTP work, which competes for the same two "
+            "cores with the model's OpenMP threads (they spin between parallel regions). Micro-batching concurrent "
+            "questions into one call gains only ~10 % (11.8 vs 13.0 ms per question at batch 8). Repeated questions "
+            f"reach {_get(cached, 'throughput_rps')} req/s. Reaching 60 req/s of new questions needs more cores or a "
             "cheaper encoder."
         )
     cost = embedding_cost(results)
@@ -338,8 +339,7 @@ def limits(results: dict) -> str:
             f"{cost['ms_per_token']:.2f} ms per token; everything else takes {cost['rest_s']:.1f} s. 30 s needs "
             f"embedding {cost['speedup_needed']:.1f}× faster. The model already runs 4-bit on both cores (1 → 2 "
             f"threads halves its time, so it scales with cores): ≈ {cost['speedup_needed']:.0f}× the cores at this "
-            "per-core speed would do it (on an idle machine it runs at ≈ 0.6–0.7 ms per token, so about twice the "
-            "cores), or a smaller encoder, "
+            "run's per-core speed would do it (idle cores run at ≈ 0.6–0.7 ms per token), or a smaller encoder, "
             "or embedding sentences lazily (about half of the tokens; but the dense score mixes in each chunk's "
             "best sentence, so that changes results and must go through `rus eval`). Rebuilds never pay it again "
             "for unchanged text (the warm rebuild embeds nothing). At the same rate a 1e6-chunk corpus "
@@ -396,7 +396,7 @@ three and skips the cold build, the 1e5 whole index and the 1e6 point).
   `rus index build` process.
 * **In-process latency** — `SearchIndex.search(k=10)` per retriever with a query never seen before (so the
   query is embedded), then the same queries again with their vectors cached (search alone), and the query
-  embedding alone; the model runs with `OMP_WAIT_POLICY=PASSIVE`, as `rus serve` runs it.
+  embedding alone.
 * **HTTP** — `rus serve` started by `service.bench_http` on a free loopback port; `/v1/search` and `/v1/ask`
   with 1, 4, 8 and 16 concurrent clients (threads with keep-alive connections), each run with queries the
   server has not seen (the gold questions, then word windows of the strategy's own sentences), then a run with

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
 from service.settings import get_settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    # Let the embedding model's OpenMP threads sleep rather than spin between parallel regions (set before the
-    # model loads): on this 2-core machine shared with other work, spinning threads pushed query-embedding p95
-    # to 0.2–1.4 s, sleeping ones kept it under ~65 ms (docs/benchmarks.md). OMP_WAIT_POLICY=ACTIVE overrides.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     import uvicorn
 
     from service.app import create_app
