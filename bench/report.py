@@ -67,6 +67,12 @@ def embedding_cost(results: dict) -> dict:
     }
 
 
+def _throughput_row(label: str, run: dict) -> tuple[str, str, str, bool]:
+    """A target row for a run of 8 clients: its throughput against TARGETS["rps_8"], with no errors."""
+    met = run["throughput_rps"] >= TARGETS["rps_8"] and run["errors"] == 0
+    return label, f"{run['throughput_rps']} req/s, {run['errors']} errors", "", met
+
+
 def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
     """(target, measured, verdict) rows."""
     rows: list[tuple[str, str, str, bool | None]] = []
@@ -79,20 +85,10 @@ def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
                      one["p95_ms"] <= TARGETS["search_p95"]))
     eight = search.get(8)
     if eight:
-        rows.append((
-            "≥ 60 req/s, 8 clients, no errors (new queries)",
-            f"{eight['throughput_rps']} req/s, {eight['errors']} errors",
-            "",
-            eight["throughput_rps"] >= TARGETS["rps_8"] and eight["errors"] == 0,
-        ))
+        rows.append(_throughput_row("≥ 60 req/s, 8 clients, no errors (new queries)", eight))
     cached = _runs(results, "/v1/search", "repeated").get(8)
     if cached:
-        rows.append((
-            "  the same with repeated queries (vector cache hits)",
-            f"{cached['throughput_rps']} req/s, {cached['errors']} errors",
-            "",
-            cached["throughput_rps"] >= TARGETS["rps_8"] and cached["errors"] == 0,
-        ))
+        rows.append(_throughput_row("  the same with repeated queries (vector cache hits)", cached))
     cold = _get(results, "build", "cold")
     if cold:
         rows.append(("full (cold) build of the shared PDF ≤ 30 s", f"{cold['seconds']['total']:.1f} s "
@@ -397,11 +393,11 @@ three and skips the cold build, the 1e5 whole index and the 1e6 point).
 * **In-process latency** — `SearchIndex.search(k=10)` per retriever with a query never seen before (so the
   query is embedded), then the same queries again with their vectors cached (search alone), and the query
   embedding alone.
-* **HTTP** — `rus serve` started by `service.bench_http` on a free loopback port; `/v1/search` and `/v1/ask`
-  with 1, 4, 8 and 16 concurrent clients (threads with keep-alive connections), each run with queries the
-  server has not seen (the gold questions, then word windows of the strategy's own sentences), then a run with
-  repeated queries (the service's query-vector cache). Errors are non-200 answers. RSS is read from
-  `/proc/<pid>/status` (VmRSS, VmHWM).
+* **HTTP** — `rus serve` started by `bench.server` on a free loopback port (requests: `bench.http`);
+  `/v1/search` and `/v1/ask` with 1, 4, 8 and 16 concurrent clients (threads with keep-alive connections),
+  each run with queries the server has not seen (the gold questions, then word windows of the strategy's own
+  sentences), then a run with repeated queries (the service's query-vector cache). Errors are non-200 answers.
+  RSS is read from `/proc/<pid>/status` (VmRSS, VmHWM).
 * **Scale** — `bench.scale_worker` in a child process per point. Synthetic text recombines real sentences under
   real heading paths (the real vocabulary, so BM25 posting lists are long — harder than a real large corpus).
   Synthetic vectors are built from the real chunk and sentence vectors (a real vector plus a scaled difference

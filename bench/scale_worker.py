@@ -51,7 +51,7 @@ class StubEmbedder:
 
 
 def query_texts() -> list[str]:
-    from service.bench_http import questions
+    from bench.http import questions
 
     return questions()[:QUERY_COUNT]
 

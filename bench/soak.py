@@ -16,8 +16,6 @@ import argparse
 import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -27,6 +25,8 @@ from urllib.parse import urlparse
 
 import httpx
 import numpy as np
+
+from bench.server import ServerFailed, running
 
 SEARCHES = [
     "trygga passager för renar",
@@ -149,49 +149,6 @@ def summarise(samples: list[Sample], interval: float, duration: float) -> list[d
     return rows
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(index_dir: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--index-dir",
-            str(index_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        stdout=log.open("w"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(base + "/readyz", timeout=5).status_code == 200:
-                return process, base
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    process.kill()
-    raise SystemExit("the server did not become ready")
-
-
 def soak(base: str, pid: int | None, duration: float, clients: int, interval: float, seed: int = 1) -> dict:
     host = urlparse(base).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -270,25 +227,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-rss-growth-mb", type=float, default=100.0)
     parser.add_argument("--out", type=Path, help="write the JSON report here")
     args = parser.parse_args(argv)
-    server = None
-    if args.base:
-        base, pid = args.base.rstrip("/"), args.pid
-    else:
-        from service.settings import get_settings
-
-        index_dir = args.index_dir or get_settings().index_dir
-        log = Path(args.out).with_suffix(".server.log") if args.out else Path(os.devnull)
-        server, base = start_server(index_dir, log)
-        pid = server.pid
     try:
-        report = soak(base, pid, args.duration, args.clients, args.interval, args.seed)
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        if args.base:
+            report = soak(args.base.rstrip("/"), args.pid, args.duration, args.clients, args.interval, args.seed)
+        else:
+            from service.settings import get_settings
+
+            index_dir = args.index_dir or get_settings().index_dir
+            log = Path(args.out).with_suffix(".server.log") if args.out else Path(os.devnull)
+            with running(index_dir, log) as server:
+                report = soak(server.base, server.pid, args.duration, args.clients, args.interval, args.seed)
+    except ServerFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     print(format_report(report))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

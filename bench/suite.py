@@ -4,7 +4,7 @@
 
 Every part runs on this machine against loopback only, with bounded request counts. Builds and scale points
 run in child processes (bench.build_worker, bench.scale_worker) so that each peak RSS is its own; the HTTP
-part starts `rus serve` through service.bench_http and reuses its request loop.
+part starts `rus serve` through bench.server and reuses bench.http's request loop.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import httpx
 
-from bench import report
+from bench import http, report
+from bench.server import running
 from bench.stats import latencies, load_average, percentiles
-from service import bench_http
 from service.settings import REPO_ROOT, get_settings
 
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
@@ -100,7 +100,7 @@ def query_pool(index_dir: Path) -> list[str]:
     from index.sentences import sentence_spans
     from index.store import load_build
 
-    pool = list(dict.fromkeys(bench_http.questions()))
+    pool = list(dict.fromkeys(http.questions()))
     stored = load_build(index_dir, verify=False)
     fragments = []
     rng = random.Random(7)
@@ -198,42 +198,34 @@ def bench_in_process(index_dir: Path, pool: Pool, n: int) -> dict:
 
 
 def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dict:
-    port = bench_http.free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = bench_http.start_server(index_dir, port, work / "server.log")
-    log(f"rus serve pid {server.pid} on {base}")
     result: dict = {"runs": []}
-    try:
-        result["startup_s"] = round(bench_http.wait_ready(base, server), 2)
-        result["idle"] = bench_http.memory(server.pid)
+    with running(index_dir, work / "server.log") as server:
+        log(f"rus serve pid {server.pid} on {server.base}")
+        base = server.base
+        result["startup_s"] = round(server.ready_seconds or 0.0, 2)
+        result["idle"] = http.memory(server.pid)
         with httpx.Client(base_url=base, timeout=120) as client:
             for endpoint in ("search", "ask"):
-                bench_http.request(client, endpoint, "warm-up: regional utveckling")
+                http.request(client, endpoint, "warm-up: regional utveckling")
         sizes = {1: 40, 4: 60, 8: 80, 16: 80} if quick else {1: 100, 4: 120, 8: 160, 16: 160}
         for endpoint in ("search", "ask"):
             for concurrency in CONCURRENCY:
                 log(f"HTTP /v1/{endpoint}, {concurrency} client(s), {sizes[concurrency]} new queries…")
-                run = bench_http.run(base, endpoint, concurrency, pool.take(sizes[concurrency]))
-                run.update(bench_http.memory(server.pid))
+                run = http.run(base, endpoint, concurrency, pool.take(sizes[concurrency]))
+                run.update(http.memory(server.pid))
                 run["queries"] = "new"
                 result["runs"].append(run)
         repeated = pool.queries[:20]  # asked before in the in-process part? no: the server has its own cache
         with httpx.Client(base_url=base, timeout=120) as client:
             for query in repeated:
-                bench_http.request(client, "search", query)
+                http.request(client, "search", query)
         for concurrency in (1, 8):
             log(f"HTTP /v1/search, {concurrency} client(s), repeated queries (query-vector cache hits)…")
-            run = bench_http.run(base, "search", concurrency, repeated * (4 if concurrency == 1 else 8))
-            run.update(bench_http.memory(server.pid))
+            run = http.run(base, "search", concurrency, repeated * (4 if concurrency == 1 else 8))
+            run.update(http.memory(server.pid))
             run["queries"] = "repeated"
             result["runs"].append(run)
-        result["final"] = bench_http.memory(server.pid)
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        result["final"] = http.memory(server.pid)
     return result
 
 

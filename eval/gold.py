@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-KINDS = ("subpriority", "applicant", "fact", "crosscut", "related_plan", "negative")
+KINDS = ("subpriority", "applicant", "fact", "crosscut", "related_plan", "negative", "keyword", "casual", "everyday")
 LANGS = ("en", "sv")
 FIELDS = ("id", "query", "lang", "kind", "section", "also_ok", "evidence", "answer")
 

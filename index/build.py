@@ -15,8 +15,9 @@ from index.embedders import Embedder, get_embedder
 from index.lexical import LexicalIndex
 from index.sentences import embeddable_sentences
 from index.store import IndexProblem, current_build, load_build, read_extra, write_build
-from ingest.chunking import ChunkingConfig, chunk_document
+from ingest.chunking import ChunkedDocument, ChunkingConfig, split_document
 from ingest.errors import IngestError
+from ingest.limits import IngestLimits
 from ingest.load import doc_id_for, expand_paths, file_hash, load_document
 from ingest.models import Chunk, Document, Paragraph, Section
 
@@ -53,8 +54,8 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def section_tree(documents: list[Document]) -> list[dict]:
-    """The sections of every document in order, with full cleaned text and pages."""
+def section_tree(documents: list[Document], chunked: list[ChunkedDocument]) -> list[dict]:
+    """The sections of every document in order, with full cleaned text, pages and numbered items."""
     return [
         {
             "doc_id": doc.doc_id,
@@ -70,11 +71,12 @@ def section_tree(documents: list[Document]) -> list[dict]:
                     "page_start": s.page_start,
                     "page_end": s.page_end,
                     "text": s.text,
+                    "items": [asdict(item) for item in items],
                 }
-                for s in doc.sections
+                for s, items in zip(doc.sections, parts.items, strict=True)
             ],
         }
-        for doc in documents
+        for doc, parts in zip(documents, chunked, strict=True)
     ]
 
 
@@ -125,14 +127,13 @@ def _previous_documents(index_dir: Path, fingerprint: str) -> dict[tuple[str, st
 
 
 def load_documents_cached(
-    paths: Iterable[Path], index_dir: Path, limits: object | None = None
+    paths: Iterable[Path], index_dir: Path, limits: IngestLimits | None = None
 ) -> tuple[list[Document], list[IngestError], str, int]:
     """ingest.load.load_documents, reusing the previous build's document for an unchanged file.
 
+    `limits` come from the caller (`rus index build` passes the configured ones; default `IngestLimits()`).
     Returns the documents, the errors, the fingerprint to store with them and how many were reused."""
-    from ingest.limits import default_limits
-
-    limits = limits or default_limits()
+    limits = limits or IngestLimits()
     fingerprint = ingest_fingerprint(limits)
     previous = _previous_documents(Path(index_dir), fingerprint) if current_build(Path(index_dir)) else {}
     documents: list[Document] = []
@@ -202,18 +203,20 @@ def build_index(
     embedder: Embedder | None = None,
     chunking: ChunkingConfig | None = None,
     progress: bool = True,
+    limits: IngestLimits | None = None,
 ) -> BuildReport:
-    """Build (or rebuild) the index in `index_dir` from files and folders."""
+    """Build (or rebuild) the index in `index_dir` from files and folders, reading each under `limits`."""
     chunking = chunking or ChunkingConfig()
     seconds: dict[str, float] = {}
     started = time.perf_counter()
-    documents, errors, fingerprint, _ = load_documents_cached(paths, Path(index_dir))
+    documents, errors, fingerprint, _ = load_documents_cached(paths, Path(index_dir), limits)
     seconds["extract"] = time.perf_counter() - started
     if not documents:
         reasons = "; ".join(str(e) for e in errors) or "no PDF, TXT or MD files found"
         raise BuildError(f"nothing to index: {reasons}")
     mark = time.perf_counter()
-    chunks = [chunk for doc in documents for chunk in chunk_document(doc, chunking)]
+    chunked = [split_document(doc, chunking) for doc in documents]
+    chunks = [chunk for parts in chunked for chunk in parts.chunks]
     seconds["chunk"] = time.perf_counter() - mark
     mark = time.perf_counter()
     embedder = embedder or get_embedder()
@@ -251,7 +254,7 @@ def build_index(
         sentence_vectors,
         spans,
         extra_json={
-            SECTIONS_FILE: section_tree(documents),
+            SECTIONS_FILE: section_tree(documents, chunked),
             DOCUMENTS_FILE: {"fingerprint": fingerprint, "documents": [document_to_json(d) for d in documents]},
         },
     )

@@ -32,10 +32,11 @@ SENTENCE_WEIGHT = 0.6  # dense score = 0.4 · chunk similarity + 0.6 · best sen
 # candidate chunks lie within ~0.02 of each other, so these small weights already decide close calls.
 LEXICAL_WEIGHT = {"sv": 0.02, "en": 0.02}
 LEXICAL_CANDIDATES = 100  # coverage is computed for the top BM25 chunks only
-# Large indexes (docs/benchmarks.md): from CANDIDATES_FROM chunks on, the dense side mixes only candidate chunks —
-# the top CHUNK_CANDIDATES chunks and the chunks of the top SENTENCE_CANDIDATES sentences (plus the top BM25
-# chunks for hybrid), each scored exactly from the stored vectors — and widens the candidate search until no
-# other chunk could reach the top k. Smaller indexes score every chunk, exactly as before.
+# One search path: the dense side scores candidate chunks exactly from the stored vectors. Below CANDIDATES_FROM
+# chunks (and for filters leaving at most EXACT_SUBSET) every allowed chunk is a candidate. From CANDIDATES_FROM on
+# (docs/benchmarks.md) the candidates are the top CHUNK_CANDIDATES chunks and the chunks of the top
+# SENTENCE_CANDIDATES sentences (plus the top BM25 chunks for hybrid), and the search widens until no other chunk
+# could reach the top k.
 CANDIDATES_FROM = 5_000
 CHUNK_CANDIDATES = 200
 SENTENCE_CANDIDATES = 500
@@ -59,24 +60,27 @@ class Filters:
         )
 
 
+@dataclass(frozen=True)
+class SentenceScore:
+    """A sentence of a chunk (character offsets into chunk.text) and its similarity to the query."""
+
+    start: int
+    end: int
+    score: float
+
+
 @dataclass
 class Hit:
-    """One ranked chunk with its scores and the sentence(s) that best match the query."""
+    """One ranked chunk with its scores, its position in the index and its sentences' similarities."""
 
     rank: int
     score: float
     chunk: Chunk
+    position: int  # the chunk's position in SearchIndex.chunks
     dense_score: float | None = None
     bm25_score: float | None = None
-    highlights: list[tuple[int, int]] = field(default_factory=list)  # character offsets into chunk.text
-
-
-@dataclass
-class _Scores:
-    dense: np.ndarray | None
-    lexical: np.ndarray | None
-    best_sentence: np.ndarray | None  # per chunk: row in the sentence table of its best sentence, or -1
-    evidence: np.ndarray | None = None  # BM25 × concept coverage², for the fusion
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # the best sentence: offsets into chunk.text
+    sentences: list[SentenceScore] = field(default_factory=list)  # every indexed sentence (dense retrievers)
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,29 @@ class PreparedQuery:
     dense_text: str  # frame-stripped; English queries carry their Swedish glossary terms
     lexical_text: str  # Swedish words for BM25 (glossary terms for English queries)
     concepts: tuple[frozenset[frozenset[str]], ...]  # each concept: alternative stem sets
+
+
+@dataclass
+class _Dense:
+    """Exact dense scores of candidate chunks: the mixed score, and every sentence's similarity with its owner."""
+
+    positions: np.ndarray  # ascending chunk positions
+    mixed: np.ndarray  # per candidate: mix_scores(chunk similarity, best sentence similarity)
+    best_row: np.ndarray  # per candidate: the sentence-table row of its best sentence, or -1
+    rows: np.ndarray  # sentence-table rows of the candidates' sentences
+    owner: np.ndarray  # per row: index into positions
+    sentence_sim: np.ndarray  # per row: similarity to the query
+
+
+def mix_scores(chunk_sim: np.ndarray, best_sentence_sim: np.ndarray) -> np.ndarray:
+    """A chunk's dense score: (1 − SENTENCE_WEIGHT) · its own similarity + SENTENCE_WEIGHT · its best sentence's;
+    a chunk without indexed sentences (best sentence -inf) keeps its own similarity. Used by search and by every
+    caller that scores chunks against vectors, so their scores are comparable."""
+    return np.where(
+        np.isfinite(best_sentence_sim),
+        (1 - SENTENCE_WEIGHT) * chunk_sim + SENTENCE_WEIGHT * best_sentence_sim,
+        chunk_sim,
+    )
 
 
 def prepare_query(query: str, language: str | None = None) -> PreparedQuery:
@@ -106,7 +133,7 @@ def prepare_query(query: str, language: str | None = None) -> PreparedQuery:
 
 
 class SearchIndex:
-    """An index loaded for searching, with its embedder."""
+    """An index loaded for searching, with its embedder: the one place that scores chunks and sentences."""
 
     def __init__(self, stored: StoredIndex, embedder: Embedder) -> None:
         self.stored = stored
@@ -116,6 +143,7 @@ class SearchIndex:
         self._stems: dict[int, frozenset[str]] = {}
         self._fields: dict[str, dict[object, np.ndarray]] | None = None  # filter field → value → positions
         self._sentence_table: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
+        self._position: dict[str, int] | None = None  # chunk id → position
 
     @classmethod
     def open(cls, index_dir: Path, embedder: Embedder | str | None = None) -> SearchIndex:
@@ -130,6 +158,10 @@ class SearchIndex:
             raise EmbedderMismatch(Path(index_dir), built_with, embedder.id)
         return cls(load_build(index_dir), embedder)
 
+    @property
+    def build_path(self) -> Path:
+        return Path(self.stored.path)
+
     def search(
         self,
         query: str,
@@ -141,56 +173,123 @@ class SearchIndex:
         """Rank chunks for a query; `language` ('sv'/'en') overrides detection for the fusion weights."""
         if retriever not in RETRIEVERS:
             raise ValueError(f"unknown retriever {retriever!r}; use one of {', '.join(RETRIEVERS)}")
-        if len(self.chunks) >= CANDIDATES_FROM:
-            return self._search_candidates(query, k, retriever, filters, language)
-        allowed = self._allowed(filters)
-        if k <= 0 or not len(allowed):
+        allowed = None if filters is None or filters == Filters() else self._allowed(filters)
+        if k <= 0 or (allowed is not None and not len(allowed)):
             return []
         prepared = prepare_query(query, language)
-        scores = self._scores(prepared, retriever, allowed)
-        if retriever == "dense":
-            final = scores.dense
-        elif retriever == "bm25":
-            final = scores.lexical
-        else:
-            final = scores.dense + LEXICAL_WEIGHT[prepared.language] * scores.evidence
+        lexical = None
+        if retriever != "dense":
+            lexical = self.stored.lexical.scores(prepared.lexical_text)
         if retriever == "bm25":
-            allowed = allowed[final[allowed] > 0]  # a chunk sharing no term with the query is no match
-        subset = final[allowed]
-        order = allowed[np.argsort(-subset, kind="stable")[:k]]
+            matching = np.flatnonzero(lexical > 0)  # a chunk sharing no term with the query is no match
+            if allowed is not None:
+                matching = np.intersect1d(matching, allowed, assume_unique=True)
+            order = _top(matching, lexical[matching], k)
+            return [self._lexical_hit(rank, int(p), float(lexical[p]), query) for rank, p in enumerate(order, 1)]
+        boosted = boost = None
+        if retriever == "hybrid":
+            boosted, evidence = self._lexical_evidence(lexical, prepared.concepts)
+            keep = evidence > 0
+            if allowed is not None:
+                keep &= np.isin(boosted, allowed)
+            boosted, boost = boosted[keep], LEXICAL_WEIGHT[prepared.language] * evidence[keep]
+        vector = self.query_vector(prepared.dense_text)
+        scale = 1
+        while True:
+            dense, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale)
+            final = dense.mixed.copy()
+            if boosted is not None and len(boosted):
+                final[np.searchsorted(dense.positions, boosted)] += boost
+            kth = np.partition(final, len(final) - k)[len(final) - k] if len(final) >= k else -np.inf
+            if exhaustive or kth > bound:
+                break
+            scale *= 4  # another chunk could still reach the top k: widen the candidate search
+        order = _top(np.arange(len(dense.positions)), final, k)
         return [
-            self._hit(rank, int(position), float(final[position]), scores, query)
-            for rank, position in enumerate(order, start=1)
+            self._dense_hit(rank, int(i), float(final[i]), dense, lexical, query)
+            for rank, i in enumerate(order, start=1)
         ]
+
+    def positions_of(self, chunk_ids: list[str]) -> list[int]:
+        """Positions of the given chunk ids in `chunks` (ids not in the index are left out)."""
+        if self._position is None:
+            self._position = {}
+            for position, chunk in enumerate(self.chunks):
+                self._position.setdefault(chunk.chunk_id, position)
+        return [self._position[c] for c in chunk_ids if c in self._position]
 
     def query_vector(self, text: str) -> np.ndarray:
         return self.embedder.embed_queries([text])[0]
 
-    def _scores(self, query: PreparedQuery, retriever: str, allowed: np.ndarray) -> _Scores:
-        dense = best = lexical = evidence = None
-        if retriever != "bm25":
-            dense, best = self.dense_scores(self.query_vector(query.dense_text), allowed)
-        if retriever != "dense":
-            lexical = self.stored.lexical.scores(query.lexical_text)
-        if retriever == "hybrid":
-            evidence = self._lexical_evidence(lexical, query.concepts)
-        return _Scores(dense, lexical, best, evidence)
+    def query_vectors(self, texts: list[str], language: str | None = None) -> np.ndarray:
+        """Vectors of texts embedded as search embeds a query (frame stripped, English glossary terms added)."""
+        return self.embedder.embed_queries([prepare_query(text, language).dense_text for text in texts])
 
-    def _lexical_evidence(self, lexical: np.ndarray, concepts: tuple[frozenset[frozenset[str]], ...]) -> np.ndarray:
-        """Max-normalised BM25 × (share of the query's concepts the chunk contains)², for top BM25 chunks."""
-        evidence = np.zeros(len(self.chunks), dtype=np.float32)
-        if not concepts or not len(lexical) or lexical.max() <= 0:
-            return evidence
-        normalised = lexical / lexical.max()
-        candidates = np.argsort(-lexical)[:LEXICAL_CANDIDATES]
-        for position in candidates[lexical[candidates] > 0]:
-            stems = self._chunk_stems(int(position))
+    # --- scoring chunks and sentences against vectors (match, align, evidence) -----------------------------------
+
+    def similarity(self, vectors: np.ndarray, positions: list[int] | np.ndarray) -> np.ndarray:
+        """(len(positions), len(vectors)) dense scores of chunks against unit vectors, mixed as search mixes them."""
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        positions = np.asarray(positions, dtype=np.int64)
+        if not len(positions):
+            return np.zeros((0, len(vectors)), dtype=np.float32)
+        chunk_sim = self.stored.vectors[positions] @ vectors.T
+        rows, owner = self._rows_of(positions)
+        best = np.full(chunk_sim.shape, -np.inf, dtype=np.float32)
+        if len(rows):
+            np.maximum.at(best, owner, self.stored.sentence_vectors[rows] @ vectors.T)
+        return mix_scores(chunk_sim, best).astype(np.float32)
+
+    def sentence_scores(self, vectors: np.ndarray, position: int) -> list[SentenceScore]:
+        """A chunk's indexed sentences scored by their best similarity to any of `vectors`, best first."""
+        vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+        rows, _ = self._rows_of(np.array([position]))
+        if not len(rows):
+            return []
+        sims = (self.stored.sentence_vectors[rows] @ vectors.T).max(axis=1)
+        spans = self.stored.sentence_spans[rows]
+        scored = [SentenceScore(int(s), int(e), float(v)) for (_, s, e), v in zip(spans, sims, strict=True)]
+        return sorted(scored, key=lambda sentence: -sentence.score)
+
+    def sentence_vectors(self, position: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+        """A chunk's indexed sentences (offsets into its text) and their stored vectors."""
+        rows, _ = self._rows_of(np.array([position]))
+        spans = [(int(s), int(e)) for _, s, e in self.stored.sentence_spans[rows]]
+        return spans, self.stored.sentence_vectors[rows]
+
+    def typical_similarity(self, vectors: np.ndarray, top: int) -> np.ndarray:
+        """Per vector: the mean of its `top` best similarities to the indexed sentences (to the chunks when the index
+        has no sentences) — how close a text is to the corpus in general."""
+        reference = self.stored.sentence_vectors if len(self.stored.sentence_vectors) else self.stored.vectors
+        sims = np.atleast_2d(np.asarray(vectors, dtype=np.float32)) @ reference.T
+        top = min(top, sims.shape[1])
+        return np.sort(sims, axis=1)[:, -top:].mean(axis=1)
+
+    # --- lexical side ---------------------------------------------------------------------------------------------
+
+    def _lexical_evidence(
+        self, lexical: np.ndarray, concepts: tuple[frozenset[frozenset[str]], ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For the top LEXICAL_CANDIDATES BM25 chunks (ascending positions): max-normalised BM25 × (share of the
+        query's concepts the chunk contains)²."""
+        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        if not concepts or not len(lexical):
+            return empty
+        matching = np.flatnonzero(lexical > 0)
+        if not len(matching):
+            return empty
+        top = float(lexical[matching].max())
+        candidates = np.sort(_top(matching, lexical[matching], LEXICAL_CANDIDATES))
+        self._cache_stems(candidates)
+        evidence = np.zeros(len(candidates), dtype=np.float32)
+        for i, position in enumerate(candidates):
+            stems = self._stems[int(position)]
             covered = sum(any(alternative <= stems for alternative in concept) for concept in concepts)
-            evidence[position] = normalised[position] * (covered / len(concepts)) ** 2
-        return evidence
+            evidence[i] = lexical[position] / top * (covered / len(concepts)) ** 2
+        return candidates, evidence
 
     def _cache_stems(self, positions: np.ndarray) -> None:
-        """_chunk_stems for many chunks with one tokenizer call (per-text tokens are the same as one by one)."""
+        """Stems of the given chunks (heading path + text), tokenized in one call and kept for later queries."""
         missing = [int(p) for p in positions if int(p) not in self._stems]
         if missing:
             if len(self._stems) > STEM_CACHE:
@@ -199,51 +298,10 @@ class SearchIndex:
             for position, tokens in zip(missing, tokenize(texts), strict=True):
                 self._stems[position] = frozenset(tokens)
 
-    def _chunk_stems(self, position: int) -> frozenset[str]:
-        cached = self._stems.get(position)
-        if cached is None:
-            chunk = self.chunks[position]
-            cached = self._stems[position] = frozenset(tokenize([" ".join(chunk.heading_path) + " " + chunk.text])[0])
-        return cached
+    # --- filters --------------------------------------------------------------------------------------------------
 
-    def dense_scores(
-        self, query_vector: np.ndarray, allowed: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Per chunk: the mixed chunk/sentence similarity (others -inf) and the row of its best sentence.
-
-        From CANDIDATES_FROM chunks on, only candidate chunks (see search) get a score; the others stay -inf."""
-        n = len(self.chunks)
-        if n >= CANDIDATES_FROM:
-            restrict = None if allowed is None or len(allowed) == n else np.asarray(allowed, dtype=np.int64)
-            positions, mixed, best, _, _ = self._dense_candidates(query_vector, restrict, None, 1)
-            dense = np.full(n, -np.inf, dtype=np.float32)
-            rows = np.full(n, -1, dtype=np.int64)
-            dense[positions], rows[positions] = mixed, best
-            return dense, rows
-        allowed = np.arange(n) if allowed is None else allowed
-        chunk_sim = _search_all(self.stored.faiss_index, query_vector, allowed if len(allowed) < n else None)
-        spans = self.stored.sentence_spans
-        sentence_rows = np.arange(len(spans))
-        if len(allowed) < n:
-            sentence_rows = sentence_rows[np.isin(spans[:, 0], allowed)]
-        sentence_sim = _search_all(
-            self.stored.sentence_faiss, query_vector, sentence_rows if len(sentence_rows) < len(spans) else None
-        )
-        best_value = np.full(n, -np.inf, dtype=np.float32)
-        np.maximum.at(best_value, spans[:, 0], sentence_sim)
-        best_row = np.full(n, -1, dtype=np.int64)
-        is_best = sentence_sim >= best_value[spans[:, 0]]
-        best_row[spans[is_best, 0]] = np.nonzero(is_best)[0]
-        has_sentence = np.isfinite(best_value)
-        mixed = np.where(has_sentence, (1 - SENTENCE_WEIGHT) * chunk_sim + SENTENCE_WEIGHT * best_value, chunk_sim)
-        mask = np.full(n, -np.inf, dtype=np.float32)
-        mask[allowed] = 0.0
-        return (mixed + mask).astype(np.float32), best_row
-
-    def _allowed(self, filters: Filters | None) -> np.ndarray:
+    def _allowed(self, filters: Filters) -> np.ndarray:
         """Positions (ascending) of the chunks the filters allow."""
-        if filters is None or filters == Filters():
-            return np.arange(len(self.chunks))
         allowed: np.ndarray | None = None
         for name, value in (("doc", filters.doc), ("priority", filters.priority), ("section", filters.section)):
             if value is not None:
@@ -265,79 +323,7 @@ class SearchIndex:
             }
         return self._fields[name]
 
-    # --- large indexes: candidate search -------------------------------------------------------------------------
-
-    def _search_candidates(
-        self, query: str, k: int, retriever: str, filters: Filters | None, language: str | None
-    ) -> list[Hit]:
-        """search() for indexes of CANDIDATES_FROM chunks or more: rank candidates instead of every chunk."""
-        allowed = None if filters is None or filters == Filters() else self._allowed(filters)
-        if k <= 0 or (allowed is not None and not len(allowed)):
-            return []
-        prepared = prepare_query(query, language)
-        lexical = None
-        if retriever != "dense":
-            lexical = self.stored.lexical.scores(prepared.lexical_text)
-        if retriever == "bm25":
-            matching = np.flatnonzero(lexical > 0)
-            if allowed is not None:
-                matching = np.intersect1d(matching, allowed, assume_unique=True)
-            order = _top(matching, lexical[matching], k)
-            return [
-                self._make_hit(rank, int(p), float(lexical[p]), None, float(lexical[p]), -1, query)
-                for rank, p in enumerate(order, start=1)
-            ]
-        boosted = boost = None
-        if retriever == "hybrid":
-            boosted, evidence = self._sparse_lexical_evidence(lexical, prepared.concepts)
-            keep = evidence > 0
-            if allowed is not None:
-                keep &= np.isin(boosted, allowed)
-            boosted, boost = boosted[keep], LEXICAL_WEIGHT[prepared.language] * evidence[keep]
-        vector = self.query_vector(prepared.dense_text)
-        scale = 1
-        while True:
-            positions, mixed, best, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale)
-            final = mixed.copy()
-            if boosted is not None and len(boosted):
-                final[np.searchsorted(positions, boosted)] += boost
-            kth = np.partition(final, len(final) - k)[len(final) - k] if len(final) >= k else -np.inf
-            if exhaustive or kth > bound:
-                break
-            scale *= 4  # another chunk could still reach the top k: widen the candidate search
-        order = _top(np.arange(len(positions)), final, k)
-        return [
-            self._make_hit(
-                rank,
-                int(positions[i]),
-                float(final[i]),
-                float(mixed[i]),
-                float(lexical[positions[i]]) if lexical is not None else None,
-                int(best[i]),
-                query,
-            )
-            for rank, i in enumerate(order, start=1)
-        ]
-
-    def _sparse_lexical_evidence(
-        self, lexical: np.ndarray, concepts: tuple[frozenset[frozenset[str]], ...]
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """_lexical_evidence for the top BM25 chunks only: (ascending positions, evidence)."""
-        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if not concepts or not len(lexical):
-            return empty
-        matching = np.flatnonzero(lexical > 0)
-        if not len(matching):
-            return empty
-        top = float(lexical[matching].max())
-        candidates = np.sort(_top(matching, lexical[matching], LEXICAL_CANDIDATES))
-        self._cache_stems(candidates)
-        evidence = np.zeros(len(candidates), dtype=np.float32)
-        for i, position in enumerate(candidates):
-            stems = self._chunk_stems(int(position))
-            covered = sum(any(alternative <= stems for alternative in concept) for concept in concepts)
-            evidence[i] = lexical[position] / top * (covered / len(concepts)) ** 2
-        return candidates, evidence
+    # --- dense side -----------------------------------------------------------------------------------------------
 
     def _sentence_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Per chunk position: [start, end) into the sentence table sorted by chunk, and that sort (None if the
@@ -354,54 +340,8 @@ class SearchIndex:
             self._sentence_table = (starts, ends, order)
         return self._sentence_table
 
-    def _dense_candidates(
-        self, vector: np.ndarray, allowed: np.ndarray | None, extra: np.ndarray | None, scale: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, bool]:
-        """Candidate chunks (ascending positions) with their exact mixed dense score and best sentence row, an
-        upper bound on the score of any other allowed chunk, and whether every allowed chunk is a candidate.
-
-        Candidates: the allowed chunks themselves when there are at most EXACT_SUBSET; otherwise the top
-        CHUNK_CANDIDATES·scale chunks, the chunks of the top SENTENCE_CANDIDATES·scale sentences, and `extra`."""
-        stored = self.stored
-        n, n_sentences = len(self.chunks), len(stored.sentence_spans)
-        vector = np.asarray(vector, dtype=np.float32)
-        if allowed is not None and len(allowed) <= EXACT_SUBSET:
-            positions, bound, exhaustive = np.asarray(allowed, dtype=np.int64), -np.inf, True
-        else:
-            chunk_params = sentence_params = None
-            n_allowed, s_allowed = n, n_sentences
-            if allowed is not None:
-                mask = np.zeros(n, dtype=bool)
-                mask[allowed] = True
-                sentence_mask = mask[stored.sentence_spans[:, 0]]
-                n_allowed, s_allowed = len(allowed), int(sentence_mask.sum())
-                chunk_params = vector_search.search_parameters(stored.faiss_index, _bitmap(mask))
-                sentence_params = vector_search.search_parameters(stored.sentence_faiss, _bitmap(sentence_mask))
-            kc = min(n_allowed, CHUNK_CANDIDATES * scale)
-            ks = min(s_allowed, SENTENCE_CANDIDATES * scale)
-            chunk_sim, chunk_ids = vector_search.search(stored.faiss_index, stored.vectors, vector, kc, chunk_params)
-            sentence_sim, sentence_ids = vector_search.search(
-                stored.sentence_faiss, stored.sentence_vectors, vector, ks, sentence_params
-            )
-            chunk_ids, sentence_ids = chunk_ids[0][chunk_ids[0] >= 0], sentence_ids[0][sentence_ids[0] >= 0]
-            parts = [chunk_ids, stored.sentence_spans[sentence_ids, 0].astype(np.int64)]
-            if extra is not None:
-                parts.append(np.asarray(extra, dtype=np.int64))
-            positions = np.unique(np.concatenate(parts))
-            # a chunk outside both lists has chunk similarity ≤ the last chunk found and sentences ≤ the last found
-            last_chunk = float(chunk_sim[0][len(chunk_ids) - 1]) if len(chunk_ids) == kc < n_allowed else -np.inf
-            last_sentence = (
-                float(sentence_sim[0][len(sentence_ids) - 1]) if len(sentence_ids) == ks < s_allowed else -np.inf
-            )
-            bound = max(last_chunk, (1 - SENTENCE_WEIGHT) * last_chunk + SENTENCE_WEIGHT * last_sentence)
-            exhaustive = kc >= n_allowed and ks >= s_allowed
-        mixed, best = self._mixed_scores(vector, positions)
-        return positions, mixed, best, bound, exhaustive
-
-    def _mixed_scores(self, vector: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """dense_scores for the given chunk positions only, from the stored vectors."""
-        stored = self.stored
-        chunk_sim = vector_search.dot(stored.vectors[positions], vector)
+    def _rows_of(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The sentence-table rows of the given chunks, and for each row the index (into positions) of its chunk."""
         starts, ends, order = self._sentence_rows()
         counts = ends[positions] - starts[positions]
         owner = np.repeat(np.arange(len(positions)), counts)
@@ -409,64 +349,108 @@ class SearchIndex:
         rows = starts[positions][owner] + (np.arange(int(counts.sum())) - offsets[owner])
         if order is not None:
             rows = order[rows]
+        return rows, owner
+
+    def _dense_candidates(
+        self, vector: np.ndarray, allowed: np.ndarray | None, extra: np.ndarray | None, scale: int
+    ) -> tuple[_Dense, float, bool]:
+        """Candidate chunks with their exact dense scores, an upper bound on the score of any other allowed chunk,
+        and whether every allowed chunk is a candidate.
+
+        Candidates: every allowed chunk below CANDIDATES_FROM chunks or when a filter leaves at most EXACT_SUBSET;
+        otherwise the top CHUNK_CANDIDATES·scale chunks, the chunks of the top SENTENCE_CANDIDATES·scale sentences,
+        and `extra`."""
+        stored = self.stored
+        n, n_sentences = len(self.chunks), len(stored.sentence_spans)
+        vector = np.asarray(vector, dtype=np.float32)
+        if n < CANDIDATES_FROM or (allowed is not None and len(allowed) <= EXACT_SUBSET):
+            positions = np.arange(n) if allowed is None else np.asarray(allowed, dtype=np.int64)
+            return self._dense_scores(vector, positions), -np.inf, True
+        chunk_params = sentence_params = None
+        n_allowed, s_allowed = n, n_sentences
+        if allowed is not None:
+            mask = np.zeros(n, dtype=bool)
+            mask[allowed] = True
+            sentence_mask = mask[stored.sentence_spans[:, 0]]
+            n_allowed, s_allowed = len(allowed), int(sentence_mask.sum())
+            chunk_params = vector_search.search_parameters(stored.faiss_index, _bitmap(mask))
+            sentence_params = vector_search.search_parameters(stored.sentence_faiss, _bitmap(sentence_mask))
+        kc = min(n_allowed, CHUNK_CANDIDATES * scale)
+        ks = min(s_allowed, SENTENCE_CANDIDATES * scale)
+        chunk_sim, chunk_ids = vector_search.search(stored.faiss_index, stored.vectors, vector, kc, chunk_params)
+        sentence_sim, sentence_ids = vector_search.search(
+            stored.sentence_faiss, stored.sentence_vectors, vector, ks, sentence_params
+        )
+        chunk_ids, sentence_ids = chunk_ids[0][chunk_ids[0] >= 0], sentence_ids[0][sentence_ids[0] >= 0]
+        parts = [chunk_ids, stored.sentence_spans[sentence_ids, 0].astype(np.int64)]
+        if extra is not None:
+            parts.append(np.asarray(extra, dtype=np.int64))
+        positions = np.unique(np.concatenate(parts))
+        # a chunk outside both lists has chunk similarity ≤ the last chunk found and sentences ≤ the last found
+        last_chunk = float(chunk_sim[0][len(chunk_ids) - 1]) if len(chunk_ids) == kc < n_allowed else -np.inf
+        last_sentence = (
+            float(sentence_sim[0][len(sentence_ids) - 1]) if len(sentence_ids) == ks < s_allowed else -np.inf
+        )
+        bound = max(last_chunk, float(mix_scores(np.float32(last_chunk), np.float32(last_sentence))))
+        exhaustive = kc >= n_allowed and ks >= s_allowed
+        return self._dense_scores(vector, positions), bound, exhaustive
+
+    def _dense_scores(self, vector: np.ndarray, positions: np.ndarray) -> _Dense:
+        """Exact dense scores of the given chunks and of each of their sentences, from the stored vectors."""
+        stored = self.stored
+        chunk_sim = vector_search.dot(stored.vectors[positions], vector)
+        rows, owner = self._rows_of(positions)
         sentence_sim = vector_search.dot(stored.sentence_vectors[rows], vector)
         best_value = np.full(len(positions), -np.inf, dtype=np.float32)
         np.maximum.at(best_value, owner, sentence_sim)
         best_row = np.full(len(positions), -1, dtype=np.int64)
         is_best = sentence_sim >= best_value[owner]
         best_row[owner[is_best]] = rows[is_best]
-        has_sentence = np.isfinite(best_value)
-        mixed = np.where(has_sentence, (1 - SENTENCE_WEIGHT) * chunk_sim + SENTENCE_WEIGHT * best_value, chunk_sim)
-        return mixed.astype(np.float32), best_row
+        mixed = mix_scores(chunk_sim, best_value).astype(np.float32)
+        return _Dense(positions, mixed, best_row, rows, owner, sentence_sim)
 
-    def _hit(self, rank: int, position: int, score: float, scores: _Scores, query: str) -> Hit:
-        return self._make_hit(
-            rank,
-            position,
-            score,
-            float(scores.dense[position]) if scores.dense is not None else None,
-            float(scores.lexical[position]) if scores.lexical is not None else None,
-            int(scores.best_sentence[position]) if scores.best_sentence is not None else -1,
-            query,
-        )
+    # --- hits -----------------------------------------------------------------------------------------------------
 
-    def _make_hit(
-        self, rank: int, position: int, score: float, dense: float | None, bm25: float | None, best: int, query: str
+    def _dense_hit(
+        self, rank: int, i: int, score: float, dense: _Dense, lexical: np.ndarray | None, query: str
     ) -> Hit:
-        chunk = self.chunks[position]
+        """The hit for candidate i of a dense or hybrid search: its best sentence highlighted, every sentence scored."""
+        position = int(dense.positions[i])
+        mine = dense.owner == i
+        sentences = [
+            SentenceScore(int(start), int(end), float(sim))
+            for (_, start, end), sim in zip(
+                self.stored.sentence_spans[dense.rows[mine]], dense.sentence_sim[mine], strict=True
+            )
+        ]
+        best = int(dense.best_row[i])
         if best >= 0:
             _, start, end = self.stored.sentence_spans[best]
             highlights = [(int(start), int(end))]
         else:
-            highlights = lexical_best_sentence(chunk.text, query)
+            highlights = lexical_best_sentence(self.chunks[position].text, query)
+        return Hit(
+            rank=rank,
+            score=score,
+            chunk=self.chunks[position],
+            position=position,
+            dense_score=float(dense.mixed[i]),
+            bm25_score=float(lexical[position]) if lexical is not None else None,
+            highlights=highlights,
+            sentences=sentences,
+        )
+
+    def _lexical_hit(self, rank: int, position: int, score: float, query: str) -> Hit:
+        """The hit of a BM25 search: the sentence sharing the most query terms highlighted."""
+        chunk = self.chunks[position]
         return Hit(
             rank=rank,
             score=score,
             chunk=chunk,
-            dense_score=dense,
-            bm25_score=bm25,
-            highlights=highlights,
+            position=position,
+            bm25_score=score,
+            highlights=lexical_best_sentence(chunk.text, query),
         )
-
-
-def _search_all(index: faiss.Index, vector: np.ndarray, subset: np.ndarray | None) -> np.ndarray:
-    """Similarity of the query to every vector in `index` (-inf outside `subset`)."""
-    total = index.ntotal
-    scores = np.full(total, -np.inf, dtype=np.float32)
-    if total == 0:
-        return scores
-    params = None
-    limit = total
-    if subset is not None:
-        if not len(subset):
-            return scores
-        params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(subset.astype(np.int64)))
-        limit = len(subset)
-    with vector_search.single_threaded():  # same scores, without fork-join overhead for one query
-        found, ids = index.search(np.ascontiguousarray(vector[None, :], dtype=np.float32), limit, params=params)
-    valid = ids[0] >= 0
-    scores[ids[0][valid]] = found[0][valid]
-    return scores
 
 
 def _top(positions: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
@@ -485,11 +469,6 @@ def _bitmap(mask: np.ndarray) -> faiss.IDSelectorBitmap:
     selector = faiss.IDSelectorBitmap(len(mask), faiss.swig_ptr(bits))
     selector.bits_array = bits
     return selector
-
-
-def _max_normalised(scores: np.ndarray) -> np.ndarray:
-    top = float(scores.max()) if len(scores) else 0.0
-    return scores / top if top > 0 else np.zeros_like(scores)
 
 
 def lexical_best_sentence(text: str, query: str) -> list[tuple[int, int]]:

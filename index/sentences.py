@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from ingest.vocabulary import ITEM_NUMBER_ONLY
+
 BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•●\"'(])|\s+(?=[•●]\s)|\n+")
-LIST_NUMBER = re.compile(r"^(\d{1,2}\.|Utmaning \d+[:.])$")
 MIN_SENTENCE_CHARS = 20
 
 
@@ -19,7 +20,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if piece:
             left = start + (len(text[start:end]) - len(text[start:end].lstrip()))
             right = left + len(piece)
-            if spans and LIST_NUMBER.match(text[spans[-1][0] : spans[-1][1]]):
+            if spans and ITEM_NUMBER_ONLY.match(text[spans[-1][0] : spans[-1][1]]):
                 spans[-1] = (spans[-1][0], right)
             else:
                 spans.append((left, right))

@@ -194,11 +194,7 @@ def _fsync_tree(directory: Path) -> None:
         if path.is_file():
             with path.open("rb") as handle:
                 os.fsync(handle.fileno())
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_directory(directory)
 
 
 def _switch_current(index_dir: Path, target: Path) -> None:
@@ -208,10 +204,11 @@ def _switch_current(index_dir: Path, target: Path) -> None:
         temporary.unlink()
     temporary.symlink_to(Path(BUILDS) / target.name)
     os.replace(temporary, link)
-    _fsync_directory(index_dir)  # make the switch itself durable
+    fsync_directory(index_dir)  # make the switch itself durable
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
+    """Make renames and new entries in `directory` durable (also used for uploads to the corpus directory)."""
     fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(fd)

@@ -6,12 +6,12 @@ import re
 from collections import Counter
 
 from ingest.models import Line, Paragraph
+from ingest.vocabulary import LIST_ITEM_START
 
 PAGE_NUMBER = re.compile(r"^(sida|page|s\.)?\s*\d{1,4}(\s*(av|of|/)\s*\d{1,4})?$", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"^<[^>]*>$")
 CAPTION = re.compile(r"^(foto|photo|bild|illustration)\s*:", re.IGNORECASE)
 HAS_WORD = re.compile(r"[^\W\d_]{2,}")
-ITEM_START = re.compile(r"^(\d{1,2}\.\s+\S|Utmaning \d+\s*[:.]|[•●▪\-–]\s)")
 SENTENCE_END = re.compile(r"[.!?:;]$")
 KEEP_HYPHEN_BEFORE = {"och", "eller", "samt", "respektive", "som", "till", "men", "utan", "and", "or"}
 MAX_CAPTION_TAIL = 90
@@ -112,7 +112,7 @@ def paragraphs_from_lines(lines: list[Line]) -> list[Paragraph]:
 
 def _starts_paragraph(previous: Line, line: Line) -> bool:
     text = line.text.lstrip()
-    if ITEM_START.match(text):
+    if LIST_ITEM_START.match(text):
         return True
     if line.page != previous.page:
         last_word = previous.text.rstrip().rsplit(" ", 1)[-1]

@@ -7,12 +7,9 @@ from collections import Counter
 from dataclasses import dataclass
 
 from ingest.models import Heading, Line
+from ingest.vocabulary import NEEDS_HEADING, PLANS_HEADING, PRIORITY_HEADING, SUBPRIORITY_HEADING
 
-PRIORITY = re.compile(r"^Prioritering\s+(\d+)\s*:\s*\S")
-SUBPRIORITY = re.compile(r"^Delprioritering\s+(\d+)\.(\d+)\s+\S")
-NEEDS = re.compile(r"^Identifierade behov$")
-PLANS = re.compile(r"^Vägen framåt\s*[–-]")
-STRUCTURAL = (PRIORITY, SUBPRIORITY, NEEDS, PLANS)
+STRUCTURAL = (PRIORITY_HEADING, SUBPRIORITY_HEADING, NEEDS_HEADING, PLANS_HEADING)
 MAX_WRAP_LINES = 3
 HEADING_SIZE_RATIO = 1.05
 MAX_PLAIN_HEADING_CHARS = 80
@@ -30,14 +27,14 @@ class HeadingKind:
 
 def classify(title: str) -> HeadingKind:
     """Classify a heading title by the strategy's conventions."""
-    if match := PRIORITY.match(title):
+    if match := PRIORITY_HEADING.match(title):
         number = int(match.group(1))
         return HeadingKind("priority", number, f"P {number}")
-    if match := SUBPRIORITY.match(title):
+    if match := SUBPRIORITY_HEADING.match(title):
         return HeadingKind("subpriority", int(match.group(1)), f"{match.group(1)}.{match.group(2)}")
-    if NEEDS.match(title):
+    if NEEDS_HEADING.match(title):
         return HeadingKind("needs")
-    if PLANS.match(title):
+    if PLANS_HEADING.match(title):
         return HeadingKind("plans")
     return HeadingKind("other")
 

@@ -1,8 +1,8 @@
 """Resource limits for reading one document (size, pages, decompressed streams, text, time).
 
-The values are set in one place — `service.settings.Settings` (env RUS_MAX_*), turned into checks by
-`service.limits` — and used by the API (uploads), the CLI (`rus index build`) and ingest alike.
-Ingest takes an `IngestLimits`; when none is given it asks `service.limits` for the configured ones.
+The default values live here, and only here: `service.settings.Settings` reads its RUS_MAX_* defaults from
+`IngestLimits()`, and the entry points (`rus index build`, uploads, the UI) pass the configured limits down
+as arguments. Ingest and index never look the configuration up themselves; without limits they use these defaults.
 """
 
 from __future__ import annotations
@@ -11,26 +11,28 @@ import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from pypdf import apply_configuration
+
+from ingest.errors import IngestError
 
 
 @dataclass(frozen=True)
 class IngestLimits:
-    max_file_bytes: int
-    max_pdf_pages: int
-    max_stream_bytes: int
-    max_document_chars: int
-    max_extract_seconds: float
+    max_file_bytes: int = 30_000_000  # a document to ingest or upload (the shared PDF is 0.25 MB)
+    max_pdf_pages: int = 400  # the strategy has 93
+    max_stream_bytes: int = 25_000_000  # one decompressed PDF stream (pypdf stops there: PDF bombs)
+    max_document_chars: int = 5_000_000  # text extracted from one document
+    max_extract_seconds: float = 60.0  # reading one document (checked between pages; a hard kill for uploads)
 
     def deadline(self) -> float:
         return time.monotonic() + self.max_extract_seconds
 
-
-def default_limits() -> IngestLimits:
-    from service.limits import current_limits  # the configured values (Settings)
-
-    return current_limits().ingest
+    def check_pages(self, path: Path, n_pages: int) -> None:
+        """Refuse a PDF with more pages than the limit (IngestError naming both numbers)."""
+        if n_pages > self.max_pdf_pages:
+            raise IngestError(path, f"the PDF has {n_pages} pages; the limit is {self.max_pdf_pages} pages")
 
 
 @contextlib.contextmanager

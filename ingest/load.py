@@ -9,15 +9,14 @@ from pathlib import Path
 
 from ingest.clean import drop_artifacts
 from ingest.errors import IngestError
+from ingest.formats import SUPPORTED_SUFFIXES, describe
 from ingest.headings import detect_headings
-from ingest.limits import IngestLimits, default_limits, pdf_limits
+from ingest.limits import IngestLimits, pdf_limits
 from ingest.models import Document, Heading, Line
 from ingest.outline import locate_outline
 from ingest.pdf import open_pdf, pdf_title, read_lines, read_outline
 from ingest.sections import build_sections
 from ingest.text import read_text, text_lines
-
-SUPPORTED = {".pdf", ".txt", ".md"}
 
 
 def doc_id_for(path: Path) -> str:
@@ -32,15 +31,16 @@ def file_hash(path: Path) -> str:
 def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | None = None) -> Document:
     """Read one file into a Document; raise IngestError naming the file and the reason.
 
-    `limits` (default: the configured ones) bound the file size, pages, decompressed streams, text and time.
+    `limits` bound the file size, pages, decompressed streams, text and time (default: `IngestLimits()`;
+    the entry points pass the configured ones).
     """
     path = Path(path)
-    limits = limits or default_limits()
+    limits = limits or IngestLimits()
     if not path.is_file():
         raise IngestError(path, "no such file")
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED:
-        raise IngestError(path, f"unsupported file type {suffix or '(none)'}; use PDF, TXT or MD")
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise IngestError(path, f"unsupported file type {suffix or '(none)'}; use {describe()}")
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise IngestError(path, f"the file is {size:,} bytes; the limit is {limits.max_file_bytes:,} bytes")
@@ -48,8 +48,7 @@ def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | N
         with pdf_limits(limits):
             reader = open_pdf(path)
             n_pages: int | None = len(reader.pages)
-            if n_pages > limits.max_pdf_pages:
-                raise IngestError(path, f"the PDF has {n_pages} pages; the limit is {limits.max_pdf_pages} pages")
+            limits.check_pages(path, n_pages)
             lines = read_lines(reader, path, limits.deadline(), limits.max_document_chars)
             title = pdf_title(reader, path)
             outline = read_outline(reader) if use_outline else []
@@ -84,7 +83,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED))
+            files.extend(sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES))
         else:
             files.append(path)
     return files
@@ -97,7 +96,7 @@ def load_documents(
     documents: list[Document] = []
     errors: list[IngestError] = []
     seen: set[str] = set()
-    limits = limits or default_limits()
+    limits = limits or IngestLimits()
     for path in expand_paths(paths):
         try:
             document = load_document(path, limits=limits)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ingest.vocabulary import ItemKind
+
 
 @dataclass(frozen=True)
 class Line:
@@ -74,6 +76,19 @@ class Section:
 
 
 @dataclass
+class Item:
+    """A numbered challenge ("Utmaning 2") or identified need ("Behov 4") of a sub-priority, as the document
+    numbers it: its full text, its pages and the chunks that hold it."""
+
+    kind: ItemKind
+    number: int
+    text: str
+    page_start: int | None
+    page_end: int | None
+    chunk_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Document:
     """One ingested file."""
 
@@ -100,4 +115,4 @@ class Chunk:
     page_start: int | None
     page_end: int | None
     text: str
-    item: str | None = None  # "Behov 4", "Utmaning 3" for numbered needs and challenges
+    item: str | None = None  # "Behov 4", "Utmaning 3" for numbered needs and challenges (ingest.vocabulary.item_label)

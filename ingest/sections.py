@@ -5,14 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.clean import ITEM_START, paragraphs_from_lines
+from ingest.clean import paragraphs_from_lines
 from ingest.headings import classify
 from ingest.models import Heading, Line, Section
-
-BULLET = re.compile(r"^[•●▪]\s*")
-CHALLENGES_INTRO = re.compile(r"^Utmaningar\b.*:$")
-ACTORS_INTRO = re.compile(r"^Viktiga aktörer\b")
-NEEDS_TITLE = "Identifierade behov"
+from ingest.vocabulary import ACTORS_INTRO, ACTORS_TITLE, BULLET, CHALLENGES_INTRO, LIST_ITEM_START
 
 
 @dataclass
@@ -150,7 +146,7 @@ def _title_run(lines: list[Line], indices: range, heading_lines: set[int], backw
 
 def _continues(previous: str, text: str) -> bool:
     """A wrapped line of a list item: not a new item, and lower-case or after an open-ended line."""
-    if ITEM_START.match(text):
+    if LIST_ITEM_START.match(text):
         return False
     return text[:1].islower() or bool(re.search(r"[,–-]$|\b[a-zåäö]+$", previous.rstrip()))
 
@@ -167,7 +163,7 @@ def _split_subpriority(section: Section) -> list[Section]:
             label = paragraph.text.rstrip(":").strip()
             parts.append(_child(section, label, "challenges"))
         elif ACTORS_INTRO.match(paragraph.text) and parts[-1].kind != "actors":
-            parts.append(_child(section, "Viktiga aktörer", "actors"))
+            parts.append(_child(section, ACTORS_TITLE, "actors"))
         parts[-1].paragraphs.append(paragraph)
     return [part for part in parts if part.paragraphs or part is parts[0]]
 

@@ -26,7 +26,8 @@ from fastapi import APIRouter, Depends, FastAPI, File, Header, Query, Request, U
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
 
-from ingest.load import SUPPORTED
+from ingest.formats import describe
+from ingest.load import expand_paths
 from service.errors import ServiceError
 from service.limits import Limits
 from service.models import ErrorResponse
@@ -118,7 +119,7 @@ class RebuildJob:
     def sources(self) -> list[Path]:
         paths = [Path(p) for p in self.settings.corpus if Path(p).exists()]
         corpus_dir = Path(self.settings.corpus_dir)
-        if corpus_dir.is_dir() and any(p.suffix.lower() in SUPPORTED for p in corpus_dir.iterdir() if p.is_file()):
+        if corpus_dir.is_dir() and expand_paths([corpus_dir]):  # it holds a supported document
             paths.append(corpus_dir)
         unique: dict[Path, None] = {}
         for path in paths:
@@ -206,12 +207,12 @@ def build_router(settings: Settings, holder: IndexHolder) -> APIRouter:
             **ADMIN_ERRORS,
             409: _error("A rebuild is already running (with ?rebuild=true)"),
             413: _error("The file is over the size limit"),
-            415: _error("Not a PDF, TXT or MD file"),
+            415: _error(f"Not a {describe()} file"),
             422: _error("Bad file name, empty file, or a document that cannot be read (the reason is given)"),
         },
     )
     def upload_document(
-        file: Annotated[UploadFile, File(description="a PDF, TXT or MD document")],
+        file: Annotated[UploadFile, File(description=f"a {describe()} document")],
         rebuild: Annotated[bool, Query(description="start a rebuild of the index afterwards")] = False,
     ) -> UploadResponse:
         """Add a document to the corpus directory (stored under a generated name); needs the API key."""

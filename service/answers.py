@@ -17,15 +17,16 @@ import re
 from collections.abc import Sequence
 
 from index.language import detect_language
-from index.search import Filters, Hit
-from ingest.models import Chunk
+from index.search import Filters, Hit, SentenceScore
+from ingest.models import Item
+from ingest.vocabulary import is_subpriority, item_start
 from service.errors import require_k, require_text
-from service.evidence import ScoredSentence, chunk_similarity, item_number, item_span, query_vector, rank_sentences
-from service.models import AskResponse, Citation, ItemQuote, Span
+from service.models import AskResponse, Citation, ItemQuote
 from service.ranking import SectionScore, rank_subpriorities
-from service.sections import is_subpriority, section_items, subpriority_ref
+from service.sections import item_quote, stored_items, subpriority_ref
 from service.settings import Settings, get_settings
 from service.state import Corpus
+from service.texts import format_pages, t
 
 SUBPRIORITY_QUESTION = re.compile(
     r"\b(sub-?\s?priorit\w*|delprioritering\w*|which\s+priorit\w*|vilken\s+prioritering\w*)\b", re.IGNORECASE
@@ -55,12 +56,8 @@ NUMBER = re.compile(
 QUANTITY_EVIDENCE_HITS = 3
 FACT_CHUNKS = 3  # candidate sentences come from this many top passages
 MAX_FACT_SENTENCES = 2
-NEED_MARGIN = 0.0  # quote only the best need: on the gold questions a runner-up need was never the right one
 SENTENCE_MARGIN = 0.02  # a second sentence is quoted when it scores within this of the best
-NOT_COVERED = {
-    "en": "The strategy does not appear to cover this question. The closest passages are listed for reference.",
-    "sv": "Strategin verkar inte ta upp den här frågan. De närmaste avsnitten listas som referens.",
-}
+ASK_POOL = 50  # passages ranked for an answer: the needs of the chosen sub-priority are looked for among them
 _DEFAULTS: Settings | None = None
 
 
@@ -134,87 +131,37 @@ def should_abstain(
     return kind == "fact" and lacks_asked_quantity(query, hits)
 
 
-def citation(chunk: Chunk, spans: Sequence[tuple[int, int]], score: float | None = None) -> Citation:
-    return Citation(
-        doc_id=chunk.doc_id,
-        doc_title=chunk.doc_title,
-        section_id=chunk.section_id,
-        heading_path=list(chunk.heading_path),
-        kind=chunk.kind,
-        item=chunk.item,
-        page_start=chunk.page_start,
-        page_end=chunk.page_end,
-        chunk_id=chunk.chunk_id,
-        passage=chunk.text,
-        spans=[Span(start=s, end=e, text=chunk.text[s:e]) for s, e in sorted(set(spans))],
-        score=None if score is None else round(float(score), 6),
-    )
-
-
 def hit_citation(hit: Hit) -> Citation:
-    return citation(hit.chunk, hit.highlights, hit.score)
+    return Citation.of(hit.chunk, hit.highlights, hit.score)
 
 
-def best_items(
-    corpus: Corpus, doc_id: str, section_id: str, kind: str, vectors, limit: int, margin: float | None = None
-) -> list[tuple[ItemQuote, int, float]]:
-    """A sub-priority's numbered needs/challenges ranked by similarity to `vectors`:
-    (quote, chunk position, score), best first; `margin` keeps only those close to the best."""
-    positions = [
-        p
-        for p, c in enumerate(corpus.chunks)
-        if c.doc_id == doc_id and c.section_id == section_id and c.kind == kind and c.item
-    ]
-    if not positions:
-        return []
-    scores = chunk_similarity(corpus, vectors, positions)
-    by_chunk = {p: float(s) for p, s in zip(positions, scores, strict=True)}
-    quotes = section_items(corpus, doc_id, section_id, kind)
-    ranked = []
-    for quote in quotes:
-        holders = [p for p in positions if corpus.chunks[p].chunk_id == quote.chunk_id] or [
-            p for p in positions if item_number(corpus.chunks[p].item) == quote.number
-        ]
-        if not holders:
-            continue
-        best = max(holders, key=lambda p: by_chunk[p])
-        ranked.append(
-            (
-                quote.model_copy(update={"score": round(by_chunk[best], 6), "chunk_id": corpus.chunks[best].chunk_id}),
-                best,
-                by_chunk[best],
-            )
-        )
-    ranked.sort(key=lambda r: -r[2])
-    if margin is not None and ranked:
-        ranked = [r for r in ranked if r[2] >= ranked[0][2] - margin]
-    return ranked[:limit]
-
-
-def _pages(start: int | None, end: int | None, language: str) -> str:
-    if start is None:
-        return ""
-    if end in (None, start):
-        return f"s. {start}" if language == "sv" else f"p. {start}"
-    return f"s. {start}–{end}" if language == "sv" else f"pp. {start}–{end}"
+def best_need(hits: Sequence[Hit], items: list[Item]) -> tuple[ItemQuote, Hit] | None:
+    """The identified need of the chosen sub-priority that matches the question best: the need chunk of that
+    section with the highest dense score among the ranked passages (none when no need chunk was retrieved)."""
+    by_chunk = {chunk_id: item for item in items for chunk_id in item.chunk_ids}
+    candidates = [h for h in hits if h.chunk.chunk_id in by_chunk and h.dense_score is not None]
+    if not candidates:
+        return None
+    hit = max(candidates, key=lambda h: h.dense_score)
+    quote = item_quote(by_chunk[hit.chunk.chunk_id])
+    return quote.model_copy(update={"score": round(float(hit.dense_score), 6), "chunk_id": hit.chunk.chunk_id}), hit
 
 
 def _subpriority_answer(
-    corpus: Corpus, question: str, hits: Sequence[Hit], section: SectionScore, language: str
+    corpus: Corpus, question: str, pool: Sequence[Hit], section: SectionScore, language: str
 ) -> AskResponse:
     ref = subpriority_ref(corpus, section.doc_id, section.section_id)
-    vector = query_vector(corpus, question, language)
-    needs = best_items(corpus, section.doc_id, section.section_id, "needs", vector, limit=2, margin=NEED_MARGIN)
+    need = best_need(pool, stored_items(corpus, section.doc_id, section.section_id, "need"))
     citations = []
-    lines = [f"{ref.title} ({_pages(ref.page_start, ref.page_end, language)})"]
-    label = "Matchande identifierat behov" if language == "sv" else "Matching identified need"
-    for quote, position, score in needs:
-        chunk = corpus.chunks[position]
-        citations.append(citation(chunk, [item_span(chunk)], score))
-        lines.append(f"{label} – {quote.item} ({_pages(quote.page_start, quote.page_end, language)}): “{quote.text}”")
-    need_chunks = {c.chunk_id for c in citations}
+    lines = [f"{ref.title} ({format_pages(ref.page_start, ref.page_end, language)})"]
+    if need is not None:
+        quote, hit = need
+        item_span = (item_start(hit.chunk.text), len(hit.chunk.text.rstrip()))  # after a lead-in such as "… behov:"
+        citations.append(Citation.of(hit.chunk, [item_span], hit.dense_score))
+        where = format_pages(quote.page_start, quote.page_end, language)
+        lines.append(f"{t('matching_need', language)} – {quote.item} ({where}): “{quote.text}”")
     best_hit = section.hits[0]
-    if best_hit.chunk.chunk_id not in need_chunks:
+    if best_hit.chunk.chunk_id not in {c.chunk_id for c in citations}:
         citations.append(hit_citation(best_hit))
     return AskResponse(
         question=question,
@@ -223,43 +170,43 @@ def _subpriority_answer(
         covered=True,
         answer="\n".join(lines),
         subpriority=ref,
-        needs=[q for q, _, _ in needs],
+        needs=[need[0]] if need else [],
         citations=citations,
     )
 
 
-def _fact_sentences(corpus: Corpus, question: str, hits: Sequence[Hit], language: str) -> list[ScoredSentence]:
+def _fact_sentences(hits: Sequence[Hit]) -> list[tuple[Hit, SentenceScore]]:
     """The best sentence of the top passages, and the runner-up when it scores within SENTENCE_MARGIN
     (measured on the gold fact questions: two sentences hold the evidence far more often than one)."""
-    positions = [corpus.position[h.chunk.chunk_id] for h in hits[:FACT_CHUNKS] if h.chunk.chunk_id in corpus.position]
-    ranked = rank_sentences(corpus, query_vector(corpus, question, language), positions)
-    chosen: list[ScoredSentence] = []
+    ranked = sorted(
+        ((hit, sentence) for hit in hits[:FACT_CHUNKS] for sentence in hit.sentences), key=lambda pair: -pair[1].score
+    )
+    chosen: list[tuple[Hit, SentenceScore]] = []
     seen: set[str] = set()
-    for sentence in ranked:
-        key = " ".join(sentence.text(corpus).split()).casefold()
+    for hit, sentence in ranked:
+        key = " ".join(hit.chunk.text[sentence.start : sentence.end].split()).casefold()
         if key in seen:
             continue
-        if chosen and (len(chosen) == MAX_FACT_SENTENCES or sentence.score < chosen[0].score - SENTENCE_MARGIN):
+        if chosen and (len(chosen) == MAX_FACT_SENTENCES or sentence.score < chosen[0][1].score - SENTENCE_MARGIN):
             break
         seen.add(key)
-        chosen.append(sentence)
+        chosen.append((hit, sentence))
     return chosen
 
 
-def _fact_answer(corpus: Corpus, question: str, hits: Sequence[Hit], language: str) -> AskResponse:
-    chosen = _fact_sentences(corpus, question, hits, language)
+def _fact_answer(question: str, hits: Sequence[Hit], language: str) -> AskResponse:
+    chosen = _fact_sentences(hits)
     if not chosen:
         return _not_covered(question, hits, language)
     citations: list[Citation] = []
-    for position in dict.fromkeys(s.chunk_position for s in chosen):  # best sentence's passage first
-        mine = [s for s in chosen if s.chunk_position == position]
-        citations.append(
-            citation(corpus.chunks[position], [(s.start, s.end) for s in mine], max(s.score for s in mine))
-        )
+    for chunk_id in dict.fromkeys(hit.chunk.chunk_id for hit, _ in chosen):  # best sentence's passage first
+        mine = [(hit, sentence) for hit, sentence in chosen if hit.chunk.chunk_id == chunk_id]
+        spans = [(sentence.start, sentence.end) for _, sentence in mine]
+        citations.append(Citation.of(mine[0][0].chunk, spans, max(sentence.score for _, sentence in mine)))
     lines = []
     for cite in citations:
         quoted = " … ".join(span.text for span in cite.spans)
-        lines.append(f"“{quoted}” ({cite.section_id}, {_pages(cite.page_start, cite.page_end, language)})")
+        lines.append(f"“{quoted}” ({cite.section_id}, {format_pages(cite.page_start, cite.page_end, language)})")
     return AskResponse(
         question=question,
         language=language,
@@ -276,7 +223,7 @@ def _not_covered(question: str, hits: Sequence[Hit], language: str) -> AskRespon
         language=language,
         answer_type="not_covered",
         covered=False,
-        answer=NOT_COVERED[language],
+        answer=t("not_covered_answer", language),
         related=[hit_citation(h) for h in hits[:3]],
     )
 
@@ -294,17 +241,18 @@ def ask(
     question = require_text(question, "question", settings.max_query_chars)
     k = require_k(k if k is not None else settings.ask_k, settings.max_k)
     language = lang or detect_language(question)
-    hits = corpus.index.search(
-        question, k=k, retriever="hybrid", filters=Filters(doc=doc) if doc else None, language=language
+    pool = corpus.index.search(
+        question, k=max(k, ASK_POOL), retriever="hybrid", filters=Filters(doc=doc) if doc else None, language=language
     )
+    hits = pool[:k]
     threshold = abstain_threshold(question_type(question, hits), language, settings)
     top = top_dense_score(hits)
     if should_abstain(question, hits, language, settings):
         response = _not_covered(question, hits, language)
     elif question_type(question, hits) == "subpriority" and (ranked := rank_subpriorities(hits)):
-        response = _subpriority_answer(corpus, question, hits, ranked[0], language)
+        response = _subpriority_answer(corpus, question, pool, ranked[0], language)
     else:
-        response = _fact_answer(corpus, question, hits, language)
+        response = _fact_answer(question, hits, language)
     response.top_score = None if top is None else round(top, 6)
     response.threshold = threshold
     return response

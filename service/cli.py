@@ -12,32 +12,10 @@ from index.embedders import EmbedderError
 from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
+from ingest.formats import describe
+from service.models import SearchHit
 from service.settings import get_settings
-
-
-def _hit_json(hit: Hit) -> dict:
-    chunk = hit.chunk
-    return {
-        "rank": hit.rank,
-        "score": round(hit.score, 6),
-        "doc_id": chunk.doc_id,
-        "doc_title": chunk.doc_title,
-        "section_id": chunk.section_id,
-        "heading_path": list(chunk.heading_path),
-        "kind": chunk.kind,
-        "item": chunk.item,
-        "page_start": chunk.page_start,
-        "page_end": chunk.page_end,
-        "chunk_id": chunk.chunk_id,
-        "text": chunk.text,
-        "highlights": [list(span) for span in hit.highlights],
-    }
-
-
-def _pages(start: int | None, end: int | None) -> str:
-    if start is None:
-        return "–"
-    return f"p. {start}" if end in (None, start) else f"pp. {start}–{end}"
+from service.texts import format_pages
 
 
 def _snippet(hit: Hit, width: int = 320) -> str:
@@ -55,6 +33,7 @@ def _snippet(hit: Hit, width: int = 320) -> str:
 def cmd_index_build(args: argparse.Namespace) -> int:
     from index.build import build_index
     from index.embedders import get_embedder
+    from service.limits import Limits
 
     settings = get_settings()
     paths = [Path(p) for p in args.paths] or list(settings.corpus)
@@ -67,7 +46,12 @@ def cmd_index_build(args: argparse.Namespace) -> int:
         return 2
     chunking = ChunkingConfig(size=args.chunk_size, overlap=args.chunk_overlap)
     report = build_index(
-        paths, args.index_dir, embedder=get_embedder(args.embedder), chunking=chunking, progress=not args.quiet
+        paths,
+        args.index_dir,
+        embedder=get_embedder(args.embedder),
+        chunking=chunking,
+        progress=not args.quiet,
+        limits=Limits.from_settings(settings).ingest,  # RUS_MAX_* (a rebuild from the API sets them too)
     )
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
@@ -100,7 +84,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     filters = Filters(doc=args.doc, priority=args.priority, section=args.section)
     hits = index.search(args.query, k=args.k, retriever=args.retriever, filters=filters)
     if args.json:
-        print(json.dumps([_hit_json(h) for h in hits], ensure_ascii=False, indent=2))
+        print(json.dumps([SearchHit.of(h).model_dump() for h in hits], ensure_ascii=False, indent=2))
         return 0
     if not hits:
         print("no matching passages")
@@ -108,7 +92,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         chunk = hit.chunk
         print(
             f"{hit.rank:>2}. [{chunk.section_id}] {' › '.join(chunk.heading_path)}  "
-            f"({_pages(chunk.page_start, chunk.page_end)}, score {hit.score:.4f})"
+            f"({format_pages(chunk.page_start, chunk.page_end, 'en') or '–'}, score {hit.score:.4f})"
         )
         print(f"    {_snippet(hit)}\n")
     return 0
@@ -129,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build the index").add_subparsers(dest="action", required=True)
     build = index.add_parser("build", help="ingest documents and build the index")
-    build.add_argument("paths", nargs="*", help="PDF/TXT/MD files or folders (default: the shared corpus)")
+    build.add_argument("paths", nargs="*", help=f"{describe()} files or folders (default: the shared corpus)")
     build.add_argument("--embedder", default=settings.embedder, help="'e5' (default) or 'st:<model or path>'")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.add_argument("--chunk-size", type=int, default=ChunkingConfig.size, help="characters per chunk")

@@ -8,7 +8,7 @@ ingest (file size, PDF pages, decompressed streams, extracted text, time) all ta
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from ingest.limits import IngestLimits
 from service.errors import error_body, require_k, require_text
@@ -33,27 +33,12 @@ class Limits:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> Limits:
         s = settings or get_settings()
-        return cls(
-            max_query_chars=s.max_query_chars,
-            max_text_chars=s.max_text_chars,
-            max_k=s.max_k,
-            max_body_bytes=s.max_body_bytes,
-            max_file_bytes=s.max_file_bytes,
-            max_pdf_pages=s.max_pdf_pages,
-            max_stream_bytes=s.max_stream_bytes,
-            max_document_chars=s.max_document_chars,
-            max_extract_seconds=s.max_extract_seconds,
-        )
+        return cls(**{field.name: getattr(s, field.name) for field in fields(cls)})
 
     @property
     def ingest(self) -> IngestLimits:
-        return IngestLimits(
-            max_file_bytes=self.max_file_bytes,
-            max_pdf_pages=self.max_pdf_pages,
-            max_stream_bytes=self.max_stream_bytes,
-            max_document_chars=self.max_document_chars,
-            max_extract_seconds=self.max_extract_seconds,
-        )
+        """The limits for reading a document, to pass to ingest (which never reads the settings itself)."""
+        return IngestLimits(**{field.name: getattr(self, field.name) for field in fields(IngestLimits)})
 
     @property
     def max_upload_body_bytes(self) -> int:

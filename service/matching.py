@@ -18,9 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.language import detect_language
-from service.answers import citation
+from index.sentences import embeddable_sentences
+from ingest.models import Item
+from ingest.vocabulary import INRIKTNINGAR, is_subpriority
 from service.errors import require_k, require_text
-from service.evidence import dense_text, meaningful_spans, rank_sentences, similarity_matrix
 from service.models import (
     AlignResponse,
     ApplicationSentence,
@@ -32,9 +33,10 @@ from service.models import (
     SubpriorityAlignment,
     SubpriorityMatch,
 )
-from service.sections import is_subpriority, section_items, subpriority_ref
+from service.sections import item_quote, stored_items, subpriority_ref
 from service.settings import Settings, get_settings
 from service.state import Corpus
+from service.texts import format_pages, t
 
 MAX_SENTENCES = 60  # application sentences embedded (about 5,000 characters)
 MATCH_WHOLE_WEIGHT = 0.5
@@ -42,7 +44,6 @@ MATCH_TOP_SENTENCES = 3
 NEEDS_PER_MATCH = 3
 PASSAGES_PER_MATCH = 2
 SUPPORTING_SENTENCES = 3
-INRIKTNINGAR = ("Sammanhållen utveckling", "Jämlik och jämställd inkludering", "Föregångare i omställning")
 
 
 @dataclass
@@ -72,14 +73,15 @@ TRANSLATE_APPLICATIONS = True  # embed English applications with the search's Sw
 
 def read_application(corpus: Corpus, text: str, limit: int) -> Application:
     stripped = require_text(text, "text", limit)
-    spans = [(s, e) for s, e in meaningful_spans(text)][:MAX_SENTENCES] or [
+    spans = embeddable_sentences(text)[:MAX_SENTENCES] or [
         (text.index(stripped), text.index(stripped) + len(stripped))
     ]
     language = detect_language(stripped)
     pieces = [stripped] + [text[s:e] for s, e in spans]
     if TRANSLATE_APPLICATIONS:
-        pieces = [dense_text(piece, language) for piece in pieces]
-    vectors = corpus.embedder.embed_queries(pieces)
+        vectors = corpus.index.query_vectors(pieces, language)
+    else:
+        vectors = corpus.embedder.embed_queries(pieces)
     return Application(text, language, spans, vectors[0], vectors[1:])
 
 
@@ -91,12 +93,7 @@ def sentence_baseline(corpus: Corpus, app: Application) -> np.ndarray:
     similarities to strategy sentences (chunks when the index has no sentence vectors). Links are judged by the
     margin over this, which removes most of the language and topic bias of raw similarities."""
     if app.baseline is None:
-        reference = getattr(corpus.index.stored, "sentence_vectors", None)
-        if reference is None or not len(reference):
-            reference = corpus.index.stored.vectors
-        sims = app.sentences @ reference.T
-        top = min(BASELINE_TOP, sims.shape[1])
-        app.baseline = np.sort(sims, axis=1)[:, -top:].mean(axis=1)
+        app.baseline = corpus.index.typical_similarity(app.sentences, BASELINE_TOP)
     return app.baseline
 
 
@@ -130,7 +127,7 @@ def score_subpriorities(
     """Every sub-priority with its score for the application, best first."""
     groups = _subpriority_positions(corpus)
     positions = [p for group in groups.values() for p in group]
-    matrix = similarity_matrix(corpus, app.vectors, positions)
+    matrix = corpus.index.similarity(app.vectors, positions)
     scores = []
     offset = 0
     for key, group in groups.items():
@@ -138,6 +135,17 @@ def score_subpriorities(
         offset += len(group)
     scores.sort(key=lambda s: -s[1])
     return scores
+
+
+def item_similarities(corpus: Corpus, vectors: np.ndarray, items: list[Item]) -> list[np.ndarray]:
+    """Per item: the (its chunks × vectors) block of dense scores (empty when none of its chunks is indexed)."""
+    groups = [corpus.index.positions_of(item.chunk_ids) for item in items]
+    matrix = corpus.index.similarity(vectors, [p for group in groups for p in group])
+    blocks, offset = [], 0
+    for group in groups:
+        blocks.append(matrix[offset : offset + len(group)])
+        offset += len(group)
+    return blocks
 
 
 def rank_needs(
@@ -150,23 +158,12 @@ def rank_needs(
     top_sentences: int = MATCH_TOP_SENTENCES,
 ) -> list[ItemQuote]:
     """A sub-priority's identified needs ranked for the application with the same rule as sub-priorities."""
-    positions = [
-        p
-        for p in _subpriority_positions(corpus)[(doc_id, section_id)]
-        if corpus.chunks[p].kind == "needs" and corpus.chunks[p].item
+    needs = stored_items(corpus, doc_id, section_id, "need")
+    ranked = [
+        item_quote(need).model_copy(update={"score": round(combine(block, whole_weight, top_sentences), 6)})
+        for need, block in zip(needs, item_similarities(corpus, app.vectors, needs), strict=True)
+        if len(block)
     ]
-    if not positions:
-        return []
-    matrix = similarity_matrix(corpus, app.vectors, positions)
-    ranked = []
-    for quote in section_items(corpus, doc_id, section_id, "needs"):
-        rows = [i for i, p in enumerate(positions) if corpus.chunks[p].chunk_id == quote.chunk_id] or [
-            i for i, p in enumerate(positions) if corpus.chunks[p].item == quote.item
-        ]
-        if rows:
-            ranked.append(
-                quote.model_copy(update={"score": round(combine(matrix[rows], whole_weight, top_sentences), 6)})
-            )
     ranked.sort(key=lambda q: -(q.score or 0.0))
     return ranked[:limit]
 
@@ -174,13 +171,13 @@ def rank_needs(
 def _passages(corpus: Corpus, app: Application, doc_id: str, section_id: str) -> list[Citation]:
     positions = _subpriority_positions(corpus)[(doc_id, section_id)]
     vectors = app.vectors
-    scores = similarity_matrix(corpus, vectors, positions).max(axis=1)
+    scores = corpus.index.similarity(vectors, positions).max(axis=1)
     best = [positions[i] for i in np.argsort(-scores)[:PASSAGES_PER_MATCH]]
     cites = []
     for position in best:
-        sentences = rank_sentences(corpus, vectors, [position])
+        sentences = corpus.index.sentence_scores(vectors, position)
         spans = [(sentences[0].start, sentences[0].end)] if sentences else []
-        cites.append(citation(corpus.chunks[position], spans, float(scores[positions.index(position)])))
+        cites.append(Citation.of(corpus.chunks[position], spans, float(scores[positions.index(position)])))
     return cites
 
 
@@ -209,35 +206,25 @@ def match(corpus: Corpus, text: str, k: int | None = None, settings: Settings | 
 # --- /v1/align ----------------------------------------------------------------------------------
 
 
-def _links(
+def link_items(
     corpus: Corpus, app: Application, doc_id: str, section_id: str, kind: str, threshold: float
 ) -> list[ItemLink]:
     """Each numbered need/challenge of a sub-priority with the application sentences whose similarity to it
     exceeds their baseline by at least `threshold` (the link's score is the best such margin)."""
-    items = section_items(corpus, doc_id, section_id, kind)
-    positions = [
-        p
-        for p in _subpriority_positions(corpus)[(doc_id, section_id)]
-        if corpus.chunks[p].kind == kind and corpus.chunks[p].item
-    ]
-    if not items or not positions:
-        return []
-    margins = similarity_matrix(corpus, app.sentences, positions) - sentence_baseline(corpus, app)[None, :]
+    items = stored_items(corpus, doc_id, section_id, kind)
+    baseline = sentence_baseline(corpus, app)[None, :]
     links = []
-    for quote in items:
-        rows = [i for i, p in enumerate(positions) if corpus.chunks[p].chunk_id == quote.chunk_id] or [
-            i for i, p in enumerate(positions) if corpus.chunks[p].item == quote.item
-        ]
-        if not rows:
+    for item, block in zip(items, item_similarities(corpus, app.sentences, items), strict=True):
+        if not len(block):
             continue
-        per_sentence = margins[rows].max(axis=0)
+        per_sentence = (block - baseline).max(axis=0)
         order = [int(i) for i in np.argsort(-per_sentence)]
         supporting = [
             app.sentence(i, per_sentence[i]) for i in order[:SUPPORTING_SENTENCES] if per_sentence[i] >= threshold
         ]
         links.append(
             ItemLink(
-                **quote.model_dump(exclude={"score"}),
+                **item_quote(item).model_dump(exclude={"score"}),
                 score=round(float(per_sentence[order[0]]), 6),
                 addressed=bool(supporting),
                 sentences=supporting,
@@ -250,15 +237,18 @@ FOOTNOTE = re.compile(r"(?m)^\d+\s+\S")  # "5 Universell utformning": a footnote
 MIN_DESCRIPTION_CHARS = 40
 
 
-def inriktning_descriptions(corpus: Corpus) -> dict[str, tuple[list[int], list[tuple[int, int, int]]]]:
-    """For each inriktning: the chunk positions of its own section and the (position, start, end) of the
-    strategy sentences that describe it — its section's own prose (up to a footnote) plus sentences
-    elsewhere that name it and no other inriktning."""
+Description = tuple[list[int], list[tuple[int, int, int]], list[np.ndarray]]
+
+
+def inriktning_descriptions(corpus: Corpus) -> dict[str, Description]:
+    """For each inriktning: the chunk positions of its own section, and the (position, start, end) and stored
+    vectors of the strategy sentences that describe it — its section's own prose (up to a footnote) plus
+    sentences elsewhere that name it and no other inriktning."""
     memo = corpus.memo.get("inriktningar")
     if memo is not None:
         return memo
     names = {name: name.casefold() for name in INRIKTNINGAR}
-    result: dict[str, tuple[list[int], list[tuple[int, int, int]]]] = {n: ([], []) for n in INRIKTNINGAR}
+    result: dict[str, Description] = {n: ([], [], []) for n in INRIKTNINGAR}
     seen: dict[str, set[str]] = {n: set() for n in INRIKTNINGAR}
     for position, chunk in enumerate(corpus.chunks):
         own = next((n for n, folded in names.items() if chunk.section_id.casefold() == folded), None)
@@ -266,7 +256,8 @@ def inriktning_descriptions(corpus: Corpus) -> dict[str, tuple[list[int], list[t
             result[own][0].append(position)
         footnote = FOOTNOTE.search(chunk.text)
         own_end = footnote.start() if footnote else len(chunk.text)
-        for start, end in meaningful_spans(chunk.text):
+        spans, vectors = corpus.index.sentence_vectors(position)
+        for (start, end), vector in zip(spans, vectors, strict=True):
             sentence = chunk.text[start:end]
             folded = sentence.casefold()
             named = [n for n, f in names.items() if f in folded]
@@ -280,23 +271,18 @@ def inriktning_descriptions(corpus: Corpus) -> dict[str, tuple[list[int], list[t
             if len(key) >= MIN_DESCRIPTION_CHARS and key not in seen[target]:
                 seen[target].add(key)
                 result[target][1].append((position, start, end))
+                result[target][2].append(vector)
     corpus.memo["inriktningar"] = result
     return result
 
 
-def _description_vectors(corpus: Corpus, sentences: list[tuple[int, int, int]]) -> np.ndarray:
-    texts = [corpus.chunks[p].text[s:e] for p, s, e in sentences]
-    return corpus.embedder.embed_passages(texts)
-
-
 def check_inriktningar(corpus: Corpus, app: Application, threshold: float) -> list[InriktningCheck]:
     checks = []
-    for name, (own, sentences) in inriktning_descriptions(corpus).items():
+    for name, (own, sentences, vectors) in inriktning_descriptions(corpus).items():
         if not sentences:
             checks.append(InriktningCheck(name=name, addressed=False, score=0.0, sentences=[], source=None))
             continue
-        vectors = _description_vectors(corpus, sentences)
-        per_sentence = (app.sentences @ vectors.T).max(axis=1) - sentence_baseline(corpus, app)
+        per_sentence = (app.sentences @ np.array(vectors).T).max(axis=1) - sentence_baseline(corpus, app)
         order = [int(i) for i in np.argsort(-per_sentence)]
         supporting = [
             app.sentence(i, per_sentence[i]) for i in order[:SUPPORTING_SENTENCES] if per_sentence[i] >= threshold
@@ -304,7 +290,7 @@ def check_inriktningar(corpus: Corpus, app: Application, threshold: float) -> li
         source = None
         if own:
             spans = [(s, e) for p, s, e in sentences if p == own[0]]
-            source = citation(corpus.chunks[own[0]], spans)
+            source = Citation.of(corpus.chunks[own[0]], spans)
         checks.append(
             InriktningCheck(
                 name=name,
@@ -332,8 +318,8 @@ def align(corpus: Corpus, text: str, k: int | None = None, settings: Settings | 
             SubpriorityAlignment(
                 subpriority=subpriority_ref(corpus, doc_id, section_id),
                 score=round(score, 6),
-                needs=_links(corpus, app, doc_id, section_id, "needs", item_threshold),
-                challenges=_links(corpus, app, doc_id, section_id, "challenges", item_threshold),
+                needs=link_items(corpus, app, doc_id, section_id, "need", item_threshold),
+                challenges=link_items(corpus, app, doc_id, section_id, "challenge", item_threshold),
             )
         )
     checks = check_inriktningar(corpus, app, direction_threshold)
@@ -346,91 +332,45 @@ def align(corpus: Corpus, text: str, k: int | None = None, settings: Settings | 
 
 # --- Markdown export ------------------------------------------------------------------------------
 
-LABELS = {
-    "sv": {
-        "title": "Avstämning mot den regionala utvecklingsstrategin",
-        "note": "Underlag framtaget med RUS Search. Citat ur strategin återges ordagrant; kopplingarna bygger på "
-        "textlikhet (marginal = hur mycket närmare en mening ligger behovet än strategin i allmänhet) och "
-        "ska bedömas av handläggaren.",
-        "matched": "Matchade delprioriteringar",
-        "score": "likhet",
-        "margin": "marginal",
-        "needs": "Identifierade behov",
-        "challenges": "Utmaningar",
-        "addressed": "Adresseras",
-        "not_addressed": "Adresseras inte",
-        "support": "Stöd i ansökan",
-        "directions": "Inriktningar",
-        "direction": "Inriktning",
-        "yes": "Ja",
-        "no": "Nej",
-        "where": "Var i ansökan",
-        "none": "–",
-        "pages": "s.",
-        "nothing": "inga",
-    },
-    "en": {
-        "title": "Alignment with the regional development strategy",
-        "note": "Prepared with RUS Search. Quotations from the strategy are verbatim; the links are based on text "
-        "similarity (margin = how much closer a sentence is to the item than to the strategy in general) "
-        "and are for the officer to judge.",
-        "matched": "Matched sub-priorities",
-        "score": "similarity",
-        "margin": "margin",
-        "needs": "Identified needs",
-        "challenges": "Challenges",
-        "addressed": "Addressed",
-        "not_addressed": "Not addressed",
-        "support": "Support in the application",
-        "directions": "Inriktningar (cross-cutting directions)",
-        "direction": "Inriktning",
-        "yes": "Yes",
-        "no": "No",
-        "where": "Where in the application",
-        "none": "–",
-        "pages": "p.",
-        "nothing": "none",
-    },
-}
-
-
-def _md_pages(start: int | None, end: int | None, word: str) -> str:
-    if start is None:
-        return ""
-    return f"{word} {start}" if end in (None, start) else f"{word} {start}–{end}"
-
-
 def _md_quote(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
 def alignment_markdown(report: AlignResponse) -> str:
     """The whole alignment report as Markdown for an assessment memo (labels in the application's language)."""
-    t = LABELS[report.language]
-    lines = [f"# {t['title']}", "", f"*{t['note']}*", "", f"## {t['matched']}", ""]
+    lang = report.language
+
+    def label(key: str) -> str:
+        return t(f"report_{key}", lang)
+
+    lines = [f"# {label('title')}", "", f"*{label('note')}*", "", f"## {label('matched')}", ""]
     for rank, alignment in enumerate(report.subpriorities, start=1):
         ref = alignment.subpriority
         lines += [
             f"### {rank}. {ref.title}",
             "",
-            f"{_md_pages(ref.page_start, ref.page_end, t['pages'])} · {t['score']} {alignment.score:.3f}",
+            f"{format_pages(ref.page_start, ref.page_end, lang)} · {label('score')} {alignment.score:.3f}",
             "",
         ]
         for key, links in (("needs", alignment.needs), ("challenges", alignment.challenges)):
             addressed = [link for link in links if link.addressed]
-            lines += [f"**{t[key]}** — {t['addressed'].lower()}: {len(addressed)}/{len(links)}", ""]
+            lines += [f"**{label(key)}** — {label('addressed').lower()}: {len(addressed)}/{len(links)}", ""]
             for link in addressed:
-                pages = _md_pages(link.page_start, link.page_end, t["pages"])
+                pages = format_pages(link.page_start, link.page_end, lang)
                 lines.append(f"- **{link.item}** ({pages}): “{_md_quote(link.text)}”")
                 for sentence in link.sentences:
-                    lines.append(
-                        f"  - {t['support']}: “{_md_quote(sentence.text)}” ({t['margin']} {sentence.score:+.3f})"
-                    )
-            rest = ", ".join(link.item for link in links if not link.addressed) or t["nothing"]
-            lines += [f"- {t['not_addressed']}: {rest}", ""]
-    lines += [f"## {t['directions']}", "", f"| {t['direction']} | {t['addressed']} | {t['where']} |", "|---|---|---|"]
+                    margin = f"{label('margin')} {sentence.score:+.3f}"
+                    lines.append(f"  - {label('support')}: “{_md_quote(sentence.text)}” ({margin})")
+            rest = ", ".join(link.item for link in links if not link.addressed) or label("nothing")
+            lines += [f"- {label('not_addressed')}: {rest}", ""]
+    lines += [
+        f"## {label('directions')}",
+        "",
+        f"| {label('direction')} | {label('addressed')} | {label('where')} |",
+        "|---|---|---|",
+    ]
     for check in report.inriktningar:
-        where = " / ".join(f"“{_md_quote(s.text)}”" for s in check.sentences) or t["none"]
-        lines.append(f"| {check.name} | {t['yes'] if check.addressed else t['no']} | {where} |")
+        where = " / ".join(f"“{_md_quote(s.text)}”" for s in check.sentences) or label("none")
+        lines.append(f"| {check.name} | {label('yes') if check.addressed else label('no')} | {where} |")
     lines.append("")
     return "\n".join(lines)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from index.search import Hit
+from ingest.models import Chunk
 
 Language = Literal["sv", "en"]
 RetrieverName = Literal["hybrid", "dense", "bm25"]
@@ -31,8 +35,8 @@ class Span(BaseModel):
     text: str
 
 
-class Citation(BaseModel):
-    """Where an answer comes from: the document, section, pages and the passage with its supporting spans."""
+class Passage(BaseModel):
+    """Where a passage of a document stands: the base of every search hit and citation."""
 
     doc_id: str
     doc_title: str
@@ -43,21 +47,51 @@ class Citation(BaseModel):
     page_start: int | None
     page_end: int | None
     chunk_id: str
+
+    @staticmethod
+    def fields_of(chunk: Chunk) -> dict:
+        """The Passage fields of an indexed chunk (the one chunk → response mapping)."""
+        return {
+            "doc_id": chunk.doc_id,
+            "doc_title": chunk.doc_title,
+            "section_id": chunk.section_id,
+            "heading_path": list(chunk.heading_path),
+            "kind": chunk.kind,
+            "item": chunk.item,
+            "page_start": chunk.page_start,
+            "page_end": chunk.page_end,
+            "chunk_id": chunk.chunk_id,
+        }
+
+
+class Citation(Passage):
+    """Where an answer comes from: the passage with its supporting spans."""
+
     passage: str
     spans: list[Span] = Field(description="the supporting sentence(s), as offsets into `passage`")
     score: float | None = None
 
+    @classmethod
+    def of(cls, chunk: Chunk, spans: Sequence[tuple[int, int]], score: float | None = None) -> Citation:
+        return cls(
+            **Passage.fields_of(chunk),
+            passage=chunk.text,
+            spans=[Span(start=s, end=e, text=chunk.text[s:e]) for s, e in sorted(set(spans))],
+            score=None if score is None else round(float(score), 6),
+        )
+
 
 class ItemQuote(BaseModel):
-    """A numbered identified need ("Behov N") or challenge ("Utmaning N"), quoted as in the document."""
+    """A numbered challenge ("Utmaning N") or identified need ("Behov N"), quoted as in the document."""
 
-    item: str
+    kind: Literal["challenge", "need"]
+    item: str = Field(description='"Behov 4" or "Utmaning 2"')
     number: int
     text: str
     page_start: int | None
     page_end: int | None
     score: float | None = None
-    chunk_id: str | None = None
+    chunk_id: str | None = Field(None, description="the (first) chunk that holds the item")
 
 
 class SubpriorityRef(BaseModel):
@@ -73,22 +107,26 @@ class SubpriorityRef(BaseModel):
 # --- /v1/search ----------------------------------------------------------------------------
 
 
-class SearchHit(BaseModel):
+class SearchHit(Passage):
     rank: int
     score: float
     dense_score: float | None
     bm25_score: float | None
-    doc_id: str
-    doc_title: str
-    section_id: str
-    heading_path: list[str]
-    kind: str
-    item: str | None
-    page_start: int | None
-    page_end: int | None
-    chunk_id: str
     text: str
     highlights: list[Span]
+
+    @classmethod
+    def of(cls, hit: Hit) -> SearchHit:
+        chunk = hit.chunk
+        return cls(
+            **Passage.fields_of(chunk),
+            rank=hit.rank,
+            score=round(hit.score, 6),
+            dense_score=None if hit.dense_score is None else round(hit.dense_score, 6),
+            bm25_score=None if hit.bm25_score is None else round(hit.bm25_score, 6),
+            text=chunk.text,
+            highlights=[Span(start=s, end=e, text=chunk.text[s:e]) for s, e in hit.highlights],
+        )
 
 
 class SearchResponse(BaseModel):
@@ -256,6 +294,7 @@ class SectionDetail(BaseModel):
     page_start: int | None
     page_end: int | None
     parts: list[SectionPart]
+    items: list[ItemQuote] = Field(description="the numbered challenges and identified needs, in document order")
     text: str = Field(description="the full cleaned text of all parts")
 
 

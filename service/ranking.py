@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from index.search import Hit
-from service.sections import is_subpriority
+from ingest.vocabulary import is_subpriority
 
 
 @dataclass

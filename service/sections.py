@@ -1,16 +1,16 @@
 """The strategy as a tree (prioriteringar → delprioriteringar → needs, challenges, plans), sections and documents.
 
-Built from the index's sections.json side file (full cleaned section text and pages) and its chunks
-(pages of individual numbered needs and challenges).
+Built from the index's sections.json side file: full cleaned section text and pages, and each section's numbered
+challenges and needs as the build found them (ingest.chunking) — nothing here parses the text again.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from ingest.models import Item
+from ingest.vocabulary import BULLET, PRIORITY_ID, SUBPRIORITY_PREFIX, is_subpriority, item_label
 from service.errors import NotFound
-from service.evidence import item_number
 from service.models import (
     DocumentInfo,
     DocumentsResponse,
@@ -26,17 +26,6 @@ from service.models import (
     SubpriorityRef,
 )
 from service.state import Corpus
-
-SUBPRIORITY_ID = re.compile(r"^\d+\.\d+$")
-PRIORITY_ID = re.compile(r"^P (\d+)$")
-NEED_PARAGRAPH = re.compile(r"^(\d{1,2})\.\s+\S")
-CHALLENGE_PARAGRAPH = re.compile(r"^Utmaning (\d+)\s*:")
-BULLET = re.compile(r"^[•●▪]\s*")
-SUBPRIORITY_PREFIX = re.compile(r"^Delprioritering\s+", re.IGNORECASE)
-
-
-def is_subpriority(section_id: str) -> bool:
-    return bool(SUBPRIORITY_ID.match(section_id))
 
 
 def _sections(corpus: Corpus, doc_id: str | None = None) -> Iterator[tuple[dict, dict]]:
@@ -85,53 +74,33 @@ def subpriority_ref(corpus: Corpus, doc_id: str, section_id: str) -> Subpriority
     )
 
 
-def section_items(corpus: Corpus, doc_id: str, section_id: str, kind: str) -> list[ItemQuote]:
-    """The numbered needs (kind "needs") or challenges (kind "challenges") of a sub-priority, in order,
-    each quoted in full from the section text, with pages taken from the chunks that hold it."""
-    key = ("items", doc_id, section_id, kind)
-    if key not in corpus.memo:
-        corpus.memo[key] = _section_items(corpus, doc_id, section_id, kind)
-    return [item.model_copy() for item in corpus.memo[key]]
+def item_quote(item: Item) -> ItemQuote:
+    """The API shape of a numbered item as the build stored it."""
+    return ItemQuote(
+        kind=item.kind,
+        item=item_label(item.kind, item.number),
+        number=item.number,
+        text=item.text,
+        page_start=item.page_start,
+        page_end=item.page_end,
+        chunk_id=item.chunk_ids[0] if item.chunk_ids else None,
+    )
 
 
-def _section_items(corpus: Corpus, doc_id: str, section_id: str, kind: str) -> list[ItemQuote]:
-    pattern = NEED_PARAGRAPH if kind == "needs" else CHALLENGE_PARAGRAPH
-    label = "Behov" if kind == "needs" else "Utmaning"
-    chunks = [
-        (p, c)
-        for p, c in enumerate(corpus.chunks)
-        if c.doc_id == doc_id and c.section_id == section_id and c.kind == kind and c.item
+def stored_items(corpus: Corpus, doc_id: str, section_id: str, kind: str | None = None) -> list[Item]:
+    """A section's numbered items in document order: challenges then needs (`kind` "challenge"/"need": one kind)."""
+    return [
+        item
+        for _, section in _sections(corpus, doc_id)
+        if section["section_id"] == section_id
+        for item in section["items"]
+        if kind is None or item.kind == kind
     ]
-    items: list[ItemQuote] = []
-    for _, section in _sections(corpus, doc_id):
-        if section["section_id"] != section_id or section["kind"] != kind:
-            continue
-        for paragraph in section["text"].split("\n\n"):
-            paragraph = paragraph.strip()
-            match = pattern.match(paragraph)
-            if not match:
-                continue
-            number = int(match.group(1))
-            probe = paragraph[:60]
-            holders = [
-                (p, c)
-                for p, c in chunks
-                if item_number(c.item) == number and (probe in c.text or c.text[:60] in paragraph)
-            ]
-            holders = holders or [(p, c) for p, c in chunks if item_number(c.item) == number]
-            starts = [c.page_start for _, c in holders if c.page_start is not None]
-            ends = [c.page_end for _, c in holders if c.page_end is not None]
-            items.append(
-                ItemQuote(
-                    item=f"{label} {number}",
-                    number=number,
-                    text=paragraph,
-                    page_start=min(starts) if starts else section.get("page_start"),
-                    page_end=max(ends) if ends else section.get("page_end"),
-                    chunk_id=holders[0][1].chunk_id if holders else None,
-                )
-            )
-    return items
+
+
+def section_items(corpus: Corpus, doc_id: str, section_id: str, kind: str) -> list[ItemQuote]:
+    """A sub-priority's numbered needs (kind "need") or challenges (kind "challenge"), in order, quoted in full."""
+    return [item_quote(item) for item in stored_items(corpus, doc_id, section_id, kind)]
 
 
 def _plan_list(section: dict) -> PlanList:
@@ -183,8 +152,8 @@ def _section_tree(corpus: Corpus) -> SectionTreeResponse:
                         title=ref.title,
                         page_start=ref.page_start,
                         page_end=ref.page_end,
-                        challenges=section_items(corpus, doc_id, sid, "challenges"),
-                        needs=section_items(corpus, doc_id, sid, "needs"),
+                        challenges=section_items(corpus, doc_id, sid, "challenge"),
+                        needs=section_items(corpus, doc_id, sid, "need"),
                     )
                 )
             elif number is None:
@@ -245,6 +214,7 @@ def section_detail(corpus: Corpus, section_id: str, doc: str | None = None) -> S
             for s in parts
         ],
         text="\n\n".join(s["text"] for s in parts if s["text"]),
+        items=[item_quote(item) for s in parts for item in s["items"]],
     )
 
 

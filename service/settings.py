@@ -7,8 +7,11 @@ from pathlib import Path
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ingest.limits import IngestLimits
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "rus-vasterbotten-2030.pdf"
+INGEST_DEFAULTS = IngestLimits()  # the document limits' defaults are defined (and explained) in ingest/limits.py
 
 
 class Settings(BaseSettings):
@@ -29,25 +32,25 @@ class Settings(BaseSettings):
     ask_k: int = 10  # passages retrieved for /v1/ask
     match_k: int = 3  # sub-priorities returned by /v1/match and checked by /v1/align
     # /v1/ask answers "not covered" when the best dense score is below these, by question type and language
-    # (calibrated with `python -m service.calibrate`; see its trade-off table before changing them)
+    # (calibrated with `python -m eval.calibrate`; see its trade-off table before changing them)
     abstain_fact_en: float = 0.844
     abstain_fact_sv: float = 0.854
     abstain_subpriority_en: float = 0.82
     abstain_subpriority_sv: float = 0.846
     # /v1/align: an application sentence supports a need/challenge, or addresses an inriktning, when its
     # similarity to it exceeds the sentence's typical similarity to the strategy by these margins
-    # (calibrated with `python -m service.calibrate --align`)
+    # (calibrated with `python -m eval.calibrate --align`)
     align_threshold_en: float = -0.011
     align_threshold_sv: float = -0.011
     inriktning_threshold_en: float = -0.016
     inriktning_threshold_sv: float = -0.012
     embedding_cache_size: int = 4096
     # --- reliability and access (issue 7); service/limits.py turns these into the checks API, CLI and ingest share
-    max_file_bytes: int = 30_000_000  # a document to ingest or upload (the shared PDF is 0.25 MB)
-    max_pdf_pages: int = 400  # the strategy has 93
-    max_stream_bytes: int = 25_000_000  # one decompressed PDF stream (pypdf stops there: PDF bombs)
-    max_document_chars: int = 5_000_000  # text extracted from one document
-    max_extract_seconds: float = 60.0  # reading one document (checked between pages; a hard kill for uploads)
+    max_file_bytes: int = INGEST_DEFAULTS.max_file_bytes
+    max_pdf_pages: int = INGEST_DEFAULTS.max_pdf_pages
+    max_stream_bytes: int = INGEST_DEFAULTS.max_stream_bytes
+    max_document_chars: int = INGEST_DEFAULTS.max_document_chars
+    max_extract_seconds: float = INGEST_DEFAULTS.max_extract_seconds
     max_concurrent_uploads: int = 2
     api_key: SecretStr | None = None  # RUS_API_KEY; without it uploads and rebuilds are switched off
     corpus_dir: Path = REPO_ROOT / "data" / "corpus"  # uploads land here (generated names); rebuilds include it

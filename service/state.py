@@ -1,7 +1,7 @@
 """The loaded index as the service uses it, and the holder that (re)loads it.
 
-`Corpus` bundles a `SearchIndex` with what the answer functions need besides search: the section
-tree side file, chunk positions, and an embedder wrapper that serialises inference (one model
+`Corpus` bundles a `SearchIndex` with what the answer functions need besides search: the sections with their
+numbered items (written by the build), and an embedder wrapper that serialises inference (one model
 call at a time uses all cores; concurrent calls only oversubscribe them) and caches query vectors.
 """
 
@@ -17,14 +17,14 @@ from pathlib import Path
 
 import numpy as np
 
+from index.build import SECTIONS_FILE
 from index.embedders import EmbedderError, embedder_id, get_embedder
 from index.search import SearchIndex
 from index.store import EmbedderMismatch, IndexDamaged, IndexProblem, current_build, load_build, read_extra
+from ingest.models import Item
 from service.errors import BUILD_HINT, IndexUnavailable
 
 log = logging.getLogger("rus.service")
-
-SECTIONS_FILE = "sections.json"
 
 
 class _LRU:
@@ -80,41 +80,44 @@ class ServiceEmbedder:
         return self._cached(texts, self._passages, lambda batch: self.inner.embed_passages(batch))
 
 
+def read_sections(data: object, where: Path) -> list[dict]:
+    """The build's sections.json with each section's numbered items as ingest.models.Item; an index built before
+    items were stored is refused with a rebuild hint rather than served without its needs and challenges."""
+    if not isinstance(data, list):
+        raise IndexDamaged(where, f"{SECTIONS_FILE} is missing or not a list")
+    for document in data:
+        for section in document["sections"]:
+            if "items" not in section:
+                raise IndexDamaged(where, f"{SECTIONS_FILE} has no numbered items (built by an older version)")
+            section["items"] = [Item(**item) for item in section["items"]]
+    return data
+
+
 @dataclass
 class Corpus:
     """A loaded index plus the lookups the service builds once per load."""
 
     index: SearchIndex
-    sections: list[dict]  # sections.json: one entry per document with its ordered sections
+    sections: list[dict]  # sections.json: per document its ordered sections, each with its items (Item)
     embedder: ServiceEmbedder
-    position: dict[str, int] = field(default_factory=dict)  # chunk_id → position in index.chunks
-    sentence_rows: dict[int, list[int]] = field(default_factory=dict)  # chunk position → sentence table rows
     memo: dict = field(default_factory=dict)  # results computed once per loaded index (section tree, …)
 
     @classmethod
-    def from_index(cls, index: SearchIndex, sections: list[dict] | None, cache_size: int = 4096) -> Corpus:
+    def from_index(cls, index: SearchIndex, sections: list[dict], cache_size: int = 4096) -> Corpus:
         embedder = (
             index.embedder
             if isinstance(index.embedder, ServiceEmbedder)
             else ServiceEmbedder(index.embedder, cache_size)
         )
         index.embedder = embedder
-        corpus = cls(index=index, sections=sections or [], embedder=embedder)
-        for position, chunk in enumerate(index.chunks):
-            corpus.position.setdefault(chunk.chunk_id, position)
-        spans = getattr(index.stored, "sentence_spans", None)
-        if spans is not None and len(spans):
-            for row, chunk_position in enumerate(spans[:, 0].tolist()):
-                corpus.sentence_rows.setdefault(int(chunk_position), []).append(row)
-        return corpus
+        return cls(index=index, sections=sections, embedder=embedder)
 
     @classmethod
     def open(cls, index_dir: Path, embedder=None, cache_size: int = 4096) -> Corpus:
         """Load an index directory (for scripts and tests; the app uses IndexHolder)."""
-        sections = read_extra(Path(index_dir), SECTIONS_FILE)
-        return cls.from_index(
-            SearchIndex.open(index_dir, embedder), sections if isinstance(sections, list) else [], cache_size
-        )
+        index = SearchIndex.open(index_dir, embedder)
+        sections = read_sections(read_extra(Path(index_dir), SECTIONS_FILE, build=index.build_path), index_dir)
+        return cls.from_index(index, sections, cache_size)
 
     @property
     def chunks(self):
@@ -122,7 +125,7 @@ class Corpus:
 
     @property
     def build(self) -> Path:
-        return Path(self.index.stored.path)
+        return self.index.build_path
 
 
 class IndexHolder:
@@ -190,8 +193,8 @@ class IndexHolder:
         stored = load_build(self.index_dir, build=build)  # verifies checksums: IndexDamaged before anything else
         built_with = str((stored.manifest.get("embedder") or {}).get("id"))
         index = SearchIndex(stored, self._embedder_for(built_with))
-        sections = read_extra(self.index_dir, SECTIONS_FILE, build=build)
-        corpus = Corpus.from_index(index, sections if isinstance(sections, list) else [], self.cache_size)
+        sections = read_sections(read_extra(self.index_dir, SECTIONS_FILE, build=build), self.index_dir)
+        corpus = Corpus.from_index(index, sections, self.cache_size)
         corpus.embedder.embed_queries(["warm-up"])  # the first inference is slow; pay it now
         return corpus
 

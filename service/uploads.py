@@ -1,6 +1,6 @@
 """Storing uploaded documents in the corpus directory, safely.
 
-* The client's file name is only used for its extension (.pdf, .txt, .md); names with directories,
+* The client's file name is only used for its extension (ingest.formats: .pdf, .txt, .md); names with directories,
   control characters or NUL are refused, and the file is stored as ``<uuid4>.<ext>`` inside
   ``Settings.corpus_dir`` and nowhere else.
 * The body is copied to ``corpus_dir/.incoming/`` (not read by builds) while counting bytes against
@@ -22,14 +22,15 @@ import subprocess
 import sys
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import BinaryIO
 
+from index.store import fsync_directory
+from ingest.formats import SUPPORTED_SUFFIXES, describe
 from service.errors import InvalidInput, ServiceError
 from service.limits import Limits
 
-ALLOWED = {".pdf": "pdf", ".txt": "txt", ".md": "md"}
 INCOMING = ".incoming"
 CHECK_MEMORY_BYTES = 2 * 1024**3  # address-space cap of the checking child
 COPY_BLOCK = 1 << 20
@@ -81,9 +82,9 @@ def safe_extension(filename: str | None) -> str:
     if name.strip(". ") == "" or re.match(r"^[A-Za-z]:", name):
         raise InvalidInput("the file name must be a plain name, not a path", "file")
     suffix = Path(name).suffix.lower()
-    if suffix not in ALLOWED:
-        raise UnsupportedType(f"unsupported file type {suffix or '(none)'}; upload a PDF, TXT or MD file", "file")
-    return ALLOWED[suffix]
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnsupportedType(f"unsupported file type {suffix or '(none)'}; upload a {describe()} file", "file")
+    return suffix.lstrip(".")
 
 
 class UploadStore:
@@ -117,7 +118,7 @@ class UploadStore:
                 raise UnreadableDocument(f"{filename}: {info.get('reason', 'cannot be read')}", "file")
             final = self.corpus_dir / name
             os.replace(temporary, final)
-            _fsync_directory(self.corpus_dir)
+            fsync_directory(self.corpus_dir)
         finally:
             temporary.unlink(missing_ok=True)
         return StoredUpload(
@@ -146,14 +147,6 @@ def _copy_limited(source: BinaryIO, target: Path, limit: int) -> tuple[int, str]
     return size, digest.hexdigest()
 
 
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def check_document(path: Path, limits: Limits) -> dict:
     """Read `path` with the ingest code in a child process with a hard time limit and a memory cap."""
     timeout = limits.max_extract_seconds + 15
@@ -177,14 +170,9 @@ def check_document(path: Path, limits: Limits) -> dict:
 
 
 def limit_env(limits: Limits) -> dict[str, str]:
+    """The document limits as RUS_* variables, for a child process (upload check, `rus index build`)."""
     ingest = limits.ingest
-    return {
-        "RUS_MAX_FILE_BYTES": str(ingest.max_file_bytes),
-        "RUS_MAX_PDF_PAGES": str(ingest.max_pdf_pages),
-        "RUS_MAX_STREAM_BYTES": str(ingest.max_stream_bytes),
-        "RUS_MAX_DOCUMENT_CHARS": str(ingest.max_document_chars),
-        "RUS_MAX_EXTRACT_SECONDS": str(ingest.max_extract_seconds),
-    }
+    return {f"RUS_{field.name.upper()}": str(getattr(ingest, field.name)) for field in fields(ingest)}
 
 
 def _check_main(path: str) -> int:

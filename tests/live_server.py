@@ -1,94 +1,12 @@
-"""Test helpers for the reliability tests: a real `rus serve` on 127.0.0.1, small corpora, index hashing."""
+"""Test helpers for the reliability tests: small corpora and index hashing (a real `rus serve`: bench.server)."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class LiveServer:
-    base: str
-    process: subprocess.Popen
-    log: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process.poll() is None
-
-
-@contextlib.contextmanager
-def live_server(
-    index_dir: Path, workdir: Path, env: dict[str, str] | None = None, ready: bool = True
-) -> Iterator[LiveServer]:
-    """`rus serve` on a free loopback port; waits for /readyz (or /healthz when `ready` is False)."""
-    port = free_port()
-    log_path = workdir / f"server-{port}.log"
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--index-dir",
-            str(index_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO_ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
-    )
-    server = LiveServer(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        deadline = time.monotonic() + 180
-        probe = "/readyz" if ready else "/healthz"
-        while True:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(server.base + probe, timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready:\n" + log_path.read_text()
-            time.sleep(0.3)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
 
 
 def tree_digest(directory: Path) -> dict[str, str]:

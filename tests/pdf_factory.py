@@ -465,3 +465,42 @@ def truncated_pdf(path: Path | str) -> Path:
     )
     target.write_bytes(data[: int(len(data) * 0.4)])
     return target
+
+
+# --------------------------------------------------------------------------
+# Reading a PDF's bookmarks (for expectations taken from the real strategy)
+# --------------------------------------------------------------------------
+
+# the strategy's 20 sub-priorities, in order
+SUBPRIORITY_IDS = [
+    "1.1", "1.2", "1.3",
+    "2.1", "2.2",
+    "3.1", "3.2", "3.3", "3.4",
+    "4.1", "4.2", "4.3", "4.4",
+    "5.1", "5.2", "5.3", "5.4",
+    "6.1", "6.2", "6.3",
+]  # fmt: skip
+# where the reindeer crossings stand: the needs of sub-priority 3.1, in the PDF and the TXT alike
+NEEDS_31_HEADING_PATH = [
+    "Prioritering 3: Västerbotten – nära och tillgängligt",
+    "Delprioritering 3.1 Samverkanskraft för en nära och tillgänglig plats",
+    "Identifierade behov",
+]
+BOOKMARK_SUB = re.compile(r"^Delprioritering (\d+\.\d+)\s")
+BOOKMARK_PRIO = re.compile(r"^Prioritering (\d+):")
+
+
+def read_bookmarks(pdf: Path) -> list[tuple[str, int]]:
+    """(title with whitespace collapsed, 1-based page) of every bookmark in document order, straight from pypdf."""
+    reader = PdfReader(pdf)
+    found: list[tuple[str, int]] = []
+
+    def walk(items: list) -> None:
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                found.append((" ".join(item.title.split()), reader.get_destination_page_number(item) + 1))
+
+    walk(reader.outline)
+    return found

@@ -23,8 +23,9 @@ import httpx
 import psutil
 import pytest
 from hostile import SWEDISH, TEST_LIMITS, hostile_files, padded_pdf
-from live_server import REPO_ROOT, live_server, small_corpus, tree_digest
+from live_server import REPO_ROOT, small_corpus, tree_digest
 
+from bench.server import running
 from index.build import build_index
 from service.cli import main
 
@@ -62,7 +63,7 @@ def server(env: Env):
         "RUS_CORPUS_DIR": str(env.corpus_dir),
         "RUS_CORPUS": json.dumps([str(env.root / "docs")]),
     }
-    with live_server(env.index_dir, env.root, settings_env) as live:
+    with running(env.index_dir, env.root / "server.log", settings_env) as live:
         yield live
 
 

@@ -9,9 +9,10 @@ import pytest
 from pdf_factory import strategy_pdf
 from pypdf import PdfReader
 
-from ingest.chunking import NEED_ITEM, ChunkingConfig, chunk_document
+from ingest.chunking import ChunkingConfig, chunk_document, split_document
 from ingest.load import load_document
 from ingest.models import Chunk, Document
+from ingest.vocabulary import NEED_ITEM, item_label
 
 NEED_4_OF_31 = (
     "4. Stärk de lokala samhällenas roll i planering och genomförande. Det kan handla om tidig dialog med "
@@ -98,6 +99,7 @@ def test_every_numbered_need_is_one_chunk_with_its_item_label(
     for section in corpus_doc.sections:
         if section.kind != "needs":
             continue
+        last = 0
         for paragraph in section.paragraphs:
             match = NEED_ITEM.match(paragraph.text)
             if not match or len(paragraph.text) > size:
@@ -105,9 +107,35 @@ def test_every_numbered_need_is_one_chunk_with_its_item_label(
             holders = [
                 c for c in corpus_chunks if paragraph.text in c.text and c.section_id == section.section_id
             ]
-            assert [c.item for c in holders] == [f"Behov {match.group(1)}"], paragraph.text[:60]
+            number = int(match.group(1))
+            # a restart of the numbering is a footnote (6.2: "1. Likvärdighet betyder …"): a passage, not a need
+            expected = None if number < last else f"Behov {number}"
+            last = max(last, number)
+            assert [c.item for c in holders] == [expected], paragraph.text[:60]
             checked += 1
     assert checked > 100  # every sub-priority lists several needs
+
+
+def test_items_are_the_numbered_challenges_and_needs_with_their_chunks(
+    corpus_doc: Document, corpus_chunks: list[Chunk]
+) -> None:
+    chunked = split_document(corpus_doc)
+    by_id = {c.chunk_id: c for c in chunked.chunks}
+    numbers: dict[tuple[str, str], list[int]] = {}
+    for section, items in zip(corpus_doc.sections, chunked.items, strict=True):
+        for item in items:
+            assert item.text in section.text and item.chunk_ids
+            assert {by_id[i].item for i in item.chunk_ids} == {item_label(item.kind, item.number)}
+            assert item.page_start is not None and item.page_start <= item.page_end
+            numbers.setdefault((section.section_id, item.kind), []).append(item.number)
+    assert numbers[("3.2", "challenge")] == [1, 2, 3, 4, 5]  # "Utmaning 2." with a full stop is one of them
+    assert numbers[("6.2", "need")] == [1, 2, 3, 4, 5, 6]  # the footnote "1. Likvärdighet …" is not
+    assert numbers[("5.3", "need")] == [1, 2, 3, 4, 4]  # as numbered in the document
+    subpriorities = {sid for sid, _ in numbers}
+    assert len(subpriorities) == 20
+    for sid in subpriorities:
+        for kind in ("challenge", "need"):
+            assert numbers[(sid, kind)][:3] == [1, 2, 3], (sid, kind)
 
 
 def test_every_challenge_is_one_chunk_with_its_item_label(

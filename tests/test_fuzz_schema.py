@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from hostile import TEST_LIMITS
-from live_server import live_server, small_corpus
+from live_server import small_corpus
 
+from bench.server import running
 from index.build import build_index
 
 pytestmark = pytest.mark.slow
@@ -34,7 +35,7 @@ def test_schemathesis_finds_no_server_errors(tmp_path: Path) -> None:
         "RUS_CORPUS": json.dumps([str(docs)]),
         "RUS_CORPUS_DIR": str(tmp_path / "uploads"),
     }
-    with live_server(index_dir, tmp_path, env) as server:
+    with running(index_dir, tmp_path / "server.log", env) as server:
         done = subprocess.run(
             [
                 str(Path(sys.executable).parent / "schemathesis"),

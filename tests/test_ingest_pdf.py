@@ -12,12 +12,17 @@ from pathlib import Path
 
 import pytest
 from pdf_factory import (
+    BOOKMARK_PRIO,
+    BOOKMARK_SUB,
     EXPECTED_SECTIONS,
+    NEEDS_31_HEADING_PATH,
     STRATEGY_TITLE,
+    SUBPRIORITY_IDS,
     empty_file,
     encrypted_pdf,
     image_only_pdf,
     not_a_pdf,
+    read_bookmarks,
     strategy_pdf,
     truncated_pdf,
 )
@@ -27,18 +32,8 @@ from ingest.errors import IngestError
 from ingest.load import load_document, load_documents
 from ingest.models import Document, Section
 
-SUBPRIORITY_IDS = [
-    "1.1", "1.2", "1.3",
-    "2.1", "2.2",
-    "3.1", "3.2", "3.3", "3.4",
-    "4.1", "4.2", "4.3", "4.4",
-    "5.1", "5.2", "5.3", "5.4",
-    "6.1", "6.2", "6.3",
-]  # fmt: skip
 RUNNING_HEADER = "Regional utvecklingsstrategi 2020–2030"
 PAGE_FOOTER = re.compile(r"Sida \d+ av \d+")
-BOOKMARK_SUB = re.compile(r"^Delprioritering (\d+\.\d+)\s")
-BOOKMARK_PRIO = re.compile(r"^Prioritering (\d+):")
 # A line-end hyphen kept before a following word that is not a conjunction ("utveck- lingen").
 BROKEN_WORD = re.compile(r"\b[a-zåäö]{2,}- (?!och\b|eller\b|samt\b|respektive\b|som\b|till\b)[a-zåäö]")
 
@@ -46,22 +41,6 @@ BROKEN_WORD = re.compile(r"\b[a-zåäö]{2,}- (?!och\b|eller\b|samt\b|respektive
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
-
-
-def read_bookmarks(pdf: Path) -> list[tuple[str, int]]:
-    """(title, 1-based page) of every bookmark in document order, straight from pypdf."""
-    reader = PdfReader(pdf)
-    found: list[tuple[str, int]] = []
-
-    def walk(items: list) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item)
-            else:
-                found.append((" ".join(item.title.split()), reader.get_destination_page_number(item) + 1))
-
-    walk(reader.outline)
-    return found
 
 
 def heading_sections(document: Document) -> list[Section]:
@@ -176,11 +155,7 @@ def test_identified_needs_start_on_their_bookmarked_page(corpus_doc: Document, n
 
 def test_needs_heading_path_names_priority_subpriority_and_needs(corpus_doc: Document) -> None:
     needs_31 = [s for s in corpus_doc.sections if s.section_id == "3.1" and s.kind == "needs"]
-    assert [s.heading_path for s in needs_31] == [[
-        "Prioritering 3: Västerbotten – nära och tillgängligt",
-        "Delprioritering 3.1 Samverkanskraft för en nära och tillgänglig plats",
-        "Identifierade behov",
-    ]]
+    assert [s.heading_path for s in needs_31] == [NEEDS_31_HEADING_PATH]
     assert "trygga passager för renar" in needs_31[0].text
 
 

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
-from pypdf import PdfReader
+from pdf_factory import BOOKMARK_SUB, NEEDS_31_HEADING_PATH, SUBPRIORITY_IDS, read_bookmarks
 
 from ingest.chunking import chunk_document
 from ingest.errors import IngestError
 from ingest.load import load_document
 from ingest.models import Document
-
-SUBPRIORITY_IDS = [
-    "1.1", "1.2", "1.3",
-    "2.1", "2.2",
-    "3.1", "3.2", "3.3", "3.4",
-    "4.1", "4.2", "4.3", "4.4",
-    "5.1", "5.2", "5.3", "5.4",
-    "6.1", "6.2", "6.3",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -31,18 +21,7 @@ def text_doc(corpus_txt: Path) -> Document:
 @pytest.fixture(scope="module")
 def bookmark_titles(corpus_pdf: Path) -> dict[str, str]:
     """Sub-priority id -> its title as bookmarked in the PDF version of the same document."""
-    reader = PdfReader(corpus_pdf)
-    titles: dict[str, str] = {}
-
-    def walk(items: list) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item)
-            elif m := re.match(r"Delprioritering (\d+\.\d+)\s", item.title):
-                titles[m.group(1)] = " ".join(item.title.split())
-
-    walk(reader.outline)
-    return titles
+    return {m.group(1): title for title, _ in read_bookmarks(corpus_pdf) if (m := BOOKMARK_SUB.match(title))}
 
 
 def subpriority_headings(document: Document) -> list[tuple[str, str]]:
@@ -81,11 +60,7 @@ def test_subpriorities_know_their_priority(text_doc: Document) -> None:
 
 def test_needs_of_31_under_the_full_heading_path(text_doc: Document) -> None:
     needs = [s for s in text_doc.sections if s.section_id == "3.1" and s.kind == "needs"]
-    assert [s.heading_path for s in needs] == [[
-        "Prioritering 3: Västerbotten – nära och tillgängligt",
-        "Delprioritering 3.1 Samverkanskraft för en nära och tillgänglig plats",
-        "Identifierade behov",
-    ]]
+    assert [s.heading_path for s in needs] == [NEEDS_31_HEADING_PATH]
     assert "trygga passager för renar" in needs[0].text
 
 

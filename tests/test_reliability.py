@@ -14,8 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from live_server import live_server, small_corpus
+from live_server import small_corpus
 
+from bench.server import running
 from index.build import build_index
 from index.embedders import get_embedder
 from index.search import SearchIndex
@@ -228,7 +229,7 @@ def test_hot_swap_under_load_loses_no_request(pristine: Path, docs: Path, tmp_pa
         "RUS_CORPUS": json.dumps([str(corpus)]),
         "RUS_CORPUS_DIR": str(uploads),
     }
-    with live_server(index_dir, tmp_path, env) as server:
+    with running(index_dir, tmp_path / "server.log", env) as server:
         builds = [httpx.get(server.base + "/readyz", timeout=30).json()["build"]]
         with Hammer(server.base) as hammer:
             time.sleep(2)

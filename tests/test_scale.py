@@ -109,10 +109,7 @@ def test_candidate_search_equals_the_full_path_on_exact_indexes(
 ) -> None:
     directory, embedder = synthetic_index
     index = SearchIndex(load_build(directory), embedder)
-    assert len(index.chunks) < search_module.CANDIDATES_FROM  # the full path by default
-    # The full path takes the top 100 BM25 chunks with an unstable sort, the candidate path breaks ties by
-    # position: with this tiny vocabulary ties at the 100th place are common, so let every match count here.
-    monkeypatch.setattr(search_module, "LEXICAL_CANDIDATES", len(index.chunks))
+    assert len(index.chunks) < search_module.CANDIDATES_FROM  # every chunk is a candidate by default
     full = rankings(index, retriever, filters)
     monkeypatch.setattr(search_module, "CANDIDATES_FROM", 1000)
     monkeypatch.setattr(search_module, "CHUNK_CANDIDATES", 20)  # small lists: the widening must kick in
@@ -125,18 +122,19 @@ def test_candidate_search_equals_the_full_path_on_exact_indexes(
         assert np.allclose([h[1] for h in got], [h[1] for h in expected], atol=2e-5)
 
 
-def test_dense_scores_of_candidates_match_the_full_scores(synthetic_index, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chunk_similarity_and_sentence_scores_agree_with_search(synthetic_index) -> None:
+    """Match, align and answers score chunks with SearchIndex.similarity and read hits' sentence scores: both must
+    be the scores search ranked by (one mix of chunk and sentence similarity)."""
     directory, embedder = synthetic_index
     index = SearchIndex(load_build(directory), embedder)
-    vector = index.query_vector("renar och skog")
-    full, full_best = index.dense_scores(vector)
-    monkeypatch.setattr(search_module, "CANDIDATES_FROM", 1000)
-    partial, partial_best = index.dense_scores(vector)
-    scored = np.isfinite(partial)
-    assert 200 <= scored.sum() < len(partial)
-    assert np.allclose(partial[scored], full[scored], atol=1e-5)
-    assert (partial_best[scored] == full_best[scored]).all()
-    assert np.argmax(partial) == np.argmax(full)
+    query = "renar och skog"
+    hits = index.search(query, 20, "dense")
+    matrix = index.similarity(index.query_vectors([query]), [h.position for h in hits])
+    assert np.allclose(matrix[:, 0], [h.dense_score for h in hits], atol=1e-5)
+    for hit in hits:
+        best = max(hit.sentences, key=lambda sentence: sentence.score)
+        assert hit.highlights == [(best.start, best.end)]
+        assert index.chunks[hit.position] is hit.chunk
 
 
 def test_an_approximate_index_is_chosen_above_the_threshold_and_reaches_the_recall(

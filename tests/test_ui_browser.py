@@ -9,18 +9,16 @@ Screenshots of each tab go to test-artifacts/ui/, and the time the UI takes to s
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
 import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pdf_factory
 import pytest
+
+from bench.server import running
 
 pytestmark = pytest.mark.slow
 
@@ -51,12 +49,6 @@ def _skip_loudly(reason: str) -> None:
     pytest.skip(message)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _record_timing(name: str, value: float) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     data = json.loads(TIMINGS.read_text()) if TIMINGS.is_file() else {}
@@ -85,41 +77,15 @@ def playwright_browser():
 def ui_server(corpus_index: Path, tmp_path_factory: pytest.TempPathFactory):
     """`rus serve` with the session's corpus index on a free loopback port (API + UI)."""
     workdir = tmp_path_factory.mktemp("ui-server")
-    port = _free_port()
-    log_path = workdir / "server.log"
     env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
         "GRADIO_ANALYTICS_ENABLED": "False",
         "HF_HUB_OFFLINE": "1",
         "RUS_EVAL_REPORTS_DIR": str(workdir / "reports"),
         "RUS_UI_MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
     }
-    command = [sys.executable, "-m", "service.cli", "serve", "--index-dir", str(corpus_index),
-               "--host", "127.0.0.1", "--port", str(port), "--no-access-log"]  # fmt: skip
-    with log_path.open("w") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not become ready:\n" + log_path.read_text()
-            time.sleep(0.5)
-        yield {"base": base, "host": f"127.0.0.1:{port}", "log": log_path, "workdir": workdir}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-    log = log_path.read_text()
+    with running(corpus_index, workdir / "server.log", env, cwd=workdir) as server:
+        yield {"base": server.base, "host": server.host, "log": server.log, "workdir": workdir}
+    log = server.log.read_text()
     assert "Traceback" not in log, log
 
 

@@ -28,14 +28,17 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from ingest.formats import APPLICATION_SUFFIXES
 from service import answers, matching, sections
 from service.errors import EmptyInput, IndexUnavailable, InputTooLong, NotFound, ServiceError
+from service.limits import Limits
 from service.settings import Settings, get_settings
 from service.state import Corpus, IndexHolder
+from service.texts import DEFAULT_LANGUAGE, LANGUAGES, t
 from ui import evaluation, render
+from ui.examples import EXAMPLE_DESCRIPTIONS, EXAMPLE_QUESTIONS
 from ui.limits import ui_upload_cap
 from ui.render import esc, notice, placeholder
-from ui.texts import DEFAULT_LANGUAGE, EXAMPLE_DESCRIPTIONS, EXAMPLE_QUESTIONS, LANGUAGES, t
 from ui.uploads import UploadError, read_upload, truncate
 
 log = logging.getLogger("rus.ui")
@@ -190,7 +193,9 @@ class RusUI:
         notes: list[str] = []
         try:
             if upload:
-                document = read_upload(Path(upload), self.settings.ui_max_upload_bytes)
+                document = read_upload(
+                    Path(upload), self.settings.ui_max_upload_bytes, limits=Limits.from_settings(self.settings).ingest
+                )
                 if (text or "").strip():
                     notes.append(esc(t("align_file_wins", lang)))
                 source = document.text
@@ -433,7 +438,7 @@ class RusUI:
                             upload = L(
                                 gr.File(
                                     label=t("upload", lang),
-                                    file_types=[".pdf", ".docx", ".txt", ".md"],
+                                    file_types=list(APPLICATION_SUFFIXES),
                                     type="filepath",
                                     file_count="single",
                                     elem_id="align-upload",

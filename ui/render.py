@@ -26,7 +26,7 @@ from service.models import (
     SubpriorityRef,
 )
 from service.state import Corpus
-from ui.texts import t
+from service.texts import format_pages, t
 
 LANGUAGE_NAMES = {"sv": {"sv": "svenska", "en": "engelska"}, "en": {"sv": "Swedish", "en": "English"}}
 PART_TITLES = {
@@ -39,14 +39,6 @@ PART_TITLES = {
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-def pages(start: int | None, end: int | None, lang: str) -> str:
-    if start is None:
-        return ""
-    if end in (None, start):
-        return f"s. {start}" if lang == "sv" else f"p. {start}"
-    return f"s. {start}–{end}" if lang == "sv" else f"pp. {start}–{end}"
 
 
 def score(value: float | None) -> str:
@@ -145,7 +137,7 @@ def section_body(detail: SectionDetail, lang: str, needles: Sequence[str] = ()) 
     out = []
     for part in detail.parts:
         heading = part.heading_path[-1] if part.heading_path else detail.title
-        where = pages(part.page_start, part.page_end, lang)
+        where = format_pages(part.page_start, part.page_end, lang)
         out.append(
             f'<div class="rus-part"><div class="rus-part-head">{esc(heading)}'
             f"{f' <span class=rus-pages>{esc(where)}</span>' if where else ''}</div>"
@@ -160,7 +152,7 @@ def section_expander(
     detail = section_detail(corpus, section_id, doc_id)
     if detail is None:
         return ""
-    where = pages(detail.page_start, detail.page_end, lang)
+    where = format_pages(detail.page_start, detail.page_end, lang)
     summary = f"{label or t('show_section', lang)}: {detail.title}" + (f" ({where})" if where else "")
     return (
         f'<details class="rus-section {cls}"><summary>{esc(summary)}</summary>'
@@ -176,7 +168,7 @@ def breadcrumb(path: Sequence[str]) -> str:
 
 
 def citation_card(corpus: Corpus, citation: Citation, number: int, prefix: str, lang: str, expand: bool = True) -> str:
-    where = pages(citation.page_start, citation.page_end, lang)
+    where = format_pages(citation.page_start, citation.page_end, lang)
     label = section_label(corpus, citation)
     item = f" · {esc(citation.item)}" if citation.item else ""
     needles = [s.text for s in citation.spans]
@@ -212,7 +204,7 @@ def ref(number: int, prefix: str) -> str:
 
 
 def _subpriority_heading(sub: SubpriorityRef, lang: str) -> str:
-    where = pages(sub.page_start, sub.page_end, lang)
+    where = format_pages(sub.page_start, sub.page_end, lang)
     meta = " · ".join(esc(x) for x in (sub.priority_title, where) if x)
     return f'<h2 class="rus-answer-title">{esc(sub.title)}</h2><div class="rus-meta">{meta}</div>'
 
@@ -241,7 +233,7 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str) -> str:
         lines.append(_subpriority_heading(response.subpriority, lang))
         for need in response.needs:
             number = by_chunk.get(need.chunk_id or "")
-            where = pages(need.page_start, need.page_end, lang)
+            where = format_pages(need.page_start, need.page_end, lang)
             lines.append(
                 f'<div class="rus-lead">{esc(t("matching_need", lang))} – {esc(need.item)}'
                 f"{f' <span class=rus-pages>{esc(where)}</span>' if where else ''}</div>"
@@ -268,7 +260,7 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str) -> str:
 
 
 def _need_item(need: ItemQuote, lang: str, with_score: bool = True) -> str:
-    where = pages(need.page_start, need.page_end, lang)
+    where = format_pages(need.page_start, need.page_end, lang)
     badge = f'<span class="rus-score">{esc(score(need.score))}</span>' if with_score and need.score else ""
     return (
         f'<li class="rus-item"><div class="rus-item-head"><b>{esc(need.item)}</b>'
@@ -288,7 +280,7 @@ def match_html(corpus: Corpus, response: MatchResponse, lang: str) -> str:
     cards = []
     for rank, match in enumerate(response.matches, start=1):
         sub = match.subpriority
-        where = pages(sub.page_start, sub.page_end, lang)
+        where = format_pages(sub.page_start, sub.page_end, lang)
         needs = "".join(_need_item(n, lang) for n in match.needs)
         prefix = f"match-{rank}-cite"
         evidence = citation_list(corpus, match.passages, prefix, lang, t("evidence", lang), expand=False)
@@ -325,7 +317,7 @@ def _links(links: Sequence[ItemLink], key: str, lang: str) -> str:
     )
     items = []
     for link in addressed:
-        where = pages(link.page_start, link.page_end, lang)
+        where = format_pages(link.page_start, link.page_end, lang)
         support = "".join(
             f'<li>“{esc(s.text)}” <span class="rus-score">{esc(t("margin", lang))} {s.score:+.3f}</span></li>'
             for s in link.sentences
@@ -356,7 +348,7 @@ def align_html(response: AlignResponse, lang: str, notes: Sequence[str] = ()) ->
     )
     for rank, alignment in enumerate(response.subpriorities, start=1):
         sub = alignment.subpriority
-        where = pages(sub.page_start, sub.page_end, lang)
+        where = format_pages(sub.page_start, sub.page_end, lang)
         out.append(
             f'<section class="rus-card rus-alignment">'
             f'<div class="rus-card-head"><span class="rus-rank">{rank}</span>'
@@ -463,7 +455,7 @@ def tree_html(tree: SectionTreeResponse, lang: str, selected: str | None = None)
 
 def _tree_button(key: str, title: str, start, end, lang: str, selected: str | None, cls: str) -> str:
     current = ' aria-current="true"' if key == selected else ""
-    where = pages(start, end, lang)
+    where = format_pages(start, end, lang)
     return (
         f'<li><button type="button" class="rus-tree-item {cls}" data-section="{esc(key)}"{current}>'
         f'<span>{esc(title)}</span><span class="rus-pages">{esc(where)}</span></button></li>'
@@ -486,7 +478,7 @@ def _find(tree: SectionTreeResponse, doc_id: str | None, section_id: str):
 def _plans(priority: PriorityNode, lang: str) -> str:
     blocks = []
     for plan_list in priority.related_plans:
-        where = pages(plan_list.page_start, plan_list.page_end, lang)
+        where = format_pages(plan_list.page_start, plan_list.page_end, lang)
         plans = "".join(f"<li>{esc(p)}</li>" for p in plan_list.plans)
         blocks.append(
             f'<div class="rus-plans"><div class="rus-part-head">{esc(plan_list.title)} '
@@ -507,7 +499,7 @@ def browse_html(corpus: Corpus, tree: SectionTreeResponse, key: str, lang: str) 
     detail = section_detail(corpus, section_id, doc_id)
     if detail is None:
         return notice(esc(t("error_not_found", lang)), "error")
-    where = pages(detail.page_start, detail.page_end, lang)
+    where = format_pages(detail.page_start, detail.page_end, lang)
     head = (
         f'<div class="rus-browse-head"><h2>{esc(detail.title)}</h2><div class="rus-meta">'
         f"{esc(detail.doc_title)}{' · ' + esc(priority.title) if sub and priority else ''}"
@@ -518,7 +510,8 @@ def browse_html(corpus: Corpus, tree: SectionTreeResponse, key: str, lang: str) 
     if priority is not None:
         own = [p for p in detail.parts if p.kind in ("priority", "intro", "text")] or detail.parts[:1]
         subs = "".join(
-            f"<li><b>{esc(s.title)}</b> <span class=rus-pages>{esc(pages(s.page_start, s.page_end, lang))}</span></li>"
+            f"<li><b>{esc(s.title)}</b> "
+            f"<span class=rus-pages>{esc(format_pages(s.page_start, s.page_end, lang))}</span></li>"
             for s in priority.subpriorities
         )
         return (

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from ingest.clean import drop_artifacts, paragraphs_from_lines
 from ingest.errors import IngestError
-from ingest.limits import IngestLimits, default_limits, pdf_limits
+from ingest.formats import APPLICATION_SUFFIXES
+from ingest.limits import IngestLimits, pdf_limits
 from ingest.pdf import open_pdf, read_lines
 from ingest.text import read_text
 
-SUFFIXES = (".pdf", ".docx", ".txt", ".md")
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .doc files and password-protected Office files
 
 
@@ -54,11 +54,11 @@ def read_upload(
 ) -> Upload:
     """The text of an uploaded file, or UploadError saying why it cannot be read."""
     path = Path(path)
-    limits = limits or default_limits()
+    limits = limits or IngestLimits()  # the app passes the server's RUS_MAX_* limits
     max_bytes = min(max_bytes, limits.max_file_bytes)
     name = name or path.name
     suffix = path.suffix.lower()
-    if suffix not in SUFFIXES:
+    if suffix not in APPLICATION_SUFFIXES:
         raise UploadError("unsupported", name, suffix=suffix or "(ingen)")
     size = path.stat().st_size
     if size > max_bytes:
@@ -99,8 +99,7 @@ def _read_pdf(path: Path, name: str, limits: IngestLimits) -> Upload:
         with pdf_limits(limits):
             reader = open_pdf(path)
             n_pages = len(reader.pages)
-            if n_pages > limits.max_pdf_pages:
-                raise IngestError(path, f"the PDF has {n_pages} pages; the limit is {limits.max_pdf_pages} pages")
+            limits.check_pages(path, n_pages)
             lines = drop_artifacts(read_lines(reader, path, limits.deadline(), limits.max_document_chars), n_pages)
     except IngestError as error:
         code, params = _ingest_code(error)

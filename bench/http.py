@@ -1,11 +1,11 @@
 """HTTP benchmark (not a test): latency p50/p95/p99 and throughput of /v1/search and /v1/ask with 1 and 8
 concurrent clients on loopback, plus the server's resident memory.
 
-    python -m service.bench_http [--index-dir DIR] [--requests 20] [--concurrency 1 8] [--json FILE]
+    python -m bench.http [--index-dir DIR] [--requests 20] [--concurrency 1 8] [--json FILE]
 
 Starts `rus serve` on 127.0.0.1 at a free port (or use --url http://127.0.0.1:PORT --pid PID for a running
 server), waits for /readyz, then sends a bounded number of requests per (endpoint, concurrency). The questions
-are the gold questions (../shared/eval/dev.jsonl and service/calibration_extra.jsonl) without the long
+are the gold questions (../shared/eval/dev.jsonl and eval/calibration_extra.jsonl) without the long
 applicant texts; each run takes its own slice so that query vectors are not already cached (when the pool is
 too small, queries repeat and the report says so). RSS is read from /proc/<pid>/status (VmRSS, VmHWM).
 """
@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -27,9 +25,10 @@ from urllib.parse import urlparse
 import httpx
 import numpy as np
 
+from bench.server import ServerFailed, running, wait_ready
 from service.settings import REPO_ROOT, get_settings
 
-GOLD = [REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl", Path(__file__).with_name("calibration_extra.jsonl")]
+GOLD = [REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl", REPO_ROOT / "eval" / "calibration_extra.jsonl"]
 MAX_REQUESTS = 500
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -46,12 +45,6 @@ def questions() -> list[str]:
     return pool
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def memory(pid: int | None) -> dict[str, float]:
     """Resident set size now and at its peak, in MiB (Linux /proc)."""
     if pid is None:
@@ -66,44 +59,6 @@ def memory(pid: int | None) -> dict[str, float]:
         if key in ("VmRSS", "VmHWM"):
             values[key] = int(rest.split()[0]) / 1024
     return {"rss_mib": round(values.get("VmRSS", 0.0), 1), "peak_rss_mib": round(values.get("VmHWM", 0.0), 1)}
-
-
-def start_server(index_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
-    log = log_path.open("w")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--index-dir",
-            str(index_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-
-
-def wait_ready(base: str, server: subprocess.Popen | None, timeout: float = 180.0) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
-        if server is not None and server.poll() is not None:
-            raise RuntimeError(f"the server exited with code {server.returncode}")
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                return time.monotonic() - started
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    raise RuntimeError("the server did not become ready")
 
 
 def request(client: httpx.Client, endpoint: str, query: str) -> httpx.Response:
@@ -158,71 +113,66 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     n = max(1, min(args.requests, MAX_REQUESTS))
 
-    server = None
-    pid = args.pid
-    if args.url:
-        if urlparse(args.url).hostname not in LOOPBACK:
-            parser.error("only loopback URLs (127.0.0.1) are benchmarked")
-        base = args.url.rstrip("/")
-    else:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"rus-bench-{port}.log"
-        server = start_server(args.index_dir, port, log_path)
-        pid = server.pid
-        print(f"started rus serve (pid {pid}) on {base}; log {log_path}")
+    if args.url and urlparse(args.url).hostname not in LOOPBACK:
+        parser.error("only loopback URLs (127.0.0.1) are benchmarked")
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"rus-bench-{os.getpid()}.log"
     try:
-        startup = wait_ready(base, server)
-        idle = memory(pid)
-        print(f"ready after {startup:.1f}s; server memory when idle: {idle}")
-        with httpx.Client(base_url=base, timeout=120) as client:  # warm up both endpoints (JIT-free, but caches)
-            for endpoint in args.endpoints:
-                request(client, endpoint, "warm-up: regional utveckling")
-        pool = questions()
-        runs = [(e, c) for e in args.endpoints for c in args.concurrency]
-        repeats = n * len(runs) > len(pool)
-        if repeats:
-            print(
-                f"note: {n * len(runs)} requests but {len(pool)} distinct questions; repeated questions reuse "
-                "cached query vectors"
-            )
-        results = []
-        for i, (endpoint, concurrency) in enumerate(runs):
-            queries = [pool[(i * n + j) % len(pool)] for j in range(n)]
-            result = run(base, endpoint, concurrency, queries)
-            result.update(memory(pid))
-            results.append(result)
-        print(
-            f"\n{'endpoint':<11} {'clients':>7} {'n':>4} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-            f"{'req/s':>7} {'RSS MiB':>8} {'peak MiB':>9}"
-        )
-        for r in results:
-            print(
-                f"{r['endpoint']:<11} {r['concurrency']:>7} {r['requests']:>4} {r['errors']:>4} {r['p50_ms']:>8} "
-                f"{r['p95_ms']:>8} {r['p99_ms']:>8} {r['throughput_rps']:>7} {r.get('rss_mib', '-'):>8} "
-                f"{r.get('peak_rss_mib', '-'):>9}"
-            )
-        if args.json:
-            args.json.write_text(
-                json.dumps(
-                    {
-                        "startup_s": round(startup, 2),
-                        "idle": idle,
-                        "cpus": os.cpu_count(),
-                        "repeated_queries": repeats,
-                        "runs": results,
-                    },
-                    indent=1,
-                )
-            )
-    finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        if args.url:
+            base = args.url.rstrip("/")
+            measure(base, args.pid, wait_ready(base), args.endpoints, args.concurrency, n, args.json)
+        else:
+            with running(args.index_dir, log_path) as server:
+                print(f"started rus serve (pid {server.pid}) on {server.base}; log {log_path}")
+                startup = server.ready_seconds or 0.0
+                measure(server.base, server.pid, startup, args.endpoints, args.concurrency, n, args.json)
+    except ServerFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def measure(
+    base: str,
+    pid: int | None,
+    startup: float,
+    endpoints: list[str],
+    concurrency_levels: list[int],
+    n: int,
+    json_path: Path | None,
+) -> None:
+    """Warm up, then `n` requests per (endpoint, concurrency); print the table (and write JSON if asked)."""
+    idle = memory(pid)
+    print(f"ready after {startup:.1f}s; server memory when idle: {idle}")
+    with httpx.Client(base_url=base, timeout=120) as client:  # warm up both endpoints (JIT-free, but caches)
+        for endpoint in endpoints:
+            request(client, endpoint, "warm-up: regional utveckling")
+    pool = questions()
+    runs = [(e, c) for e in endpoints for c in concurrency_levels]
+    repeats = n * len(runs) > len(pool)
+    if repeats:
+        print(
+            f"note: {n * len(runs)} requests but {len(pool)} distinct questions; repeated questions reuse "
+            "cached query vectors"
+        )
+    results = []
+    for i, (endpoint, concurrency) in enumerate(runs):
+        queries = [pool[(i * n + j) % len(pool)] for j in range(n)]
+        result = run(base, endpoint, concurrency, queries)
+        result.update(memory(pid))
+        results.append(result)
+    print(
+        f"\n{'endpoint':<11} {'clients':>7} {'n':>4} {'err':>4} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
+        f"{'req/s':>7} {'RSS MiB':>8} {'peak MiB':>9}"
+    )
+    for r in results:
+        print(
+            f"{r['endpoint']:<11} {r['concurrency']:>7} {r['requests']:>4} {r['errors']:>4} {r['p50_ms']:>8} "
+            f"{r['p95_ms']:>8} {r['p99_ms']:>8} {r['throughput_rps']:>7} {r.get('rss_mib', '-'):>8} "
+            f"{r.get('peak_rss_mib', '-'):>9}"
+        )
+    if json_path:
+        summary = {"startup_s": round(startup, 2), "idle": idle, "cpus": os.cpu_count(), "repeated_queries": repeats}
+        json_path.write_text(json.dumps({**summary, "runs": results}, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """Calibrate the service's thresholds on gold questions; prints trade-off tables (run after index changes).
 
-    python -m service.calibrate [--index-dir DIR] [--gold FILE ...]          # "not covered" abstention
-    python -m service.calibrate --match                                       # /v1/match aggregation variants
-    python -m service.calibrate --align                                       # /v1/align inriktning threshold
+    python -m eval.calibrate [--index-dir DIR] [--gold FILE ...]             # "not covered" abstention
+    python -m eval.calibrate --match                                          # /v1/match aggregation variants
+    python -m eval.calibrate --align                                          # /v1/align inriktning threshold
 
 Abstention: for each threshold, the share of negatives abstained (want high) and the share of answerable
 questions wrongly abstained (want low), per language, since Swedish questions score higher against the
-Swedish text. The gold files are ../shared/eval/dev.jsonl and service/calibration_extra.jsonl (extra
+Swedish text. The gold files are ../shared/eval/dev.jsonl and eval/calibration_extra.jsonl (extra
 negatives and answerable questions written from the document). Put the chosen thresholds in settings
 (RUS_ABSTAIN_THRESHOLD_EN / RUS_ABSTAIN_THRESHOLD_SV or the defaults in service/settings.py).
 """
@@ -251,13 +251,13 @@ def align_report(corpus: Corpus, rows: list[dict], settings: Settings) -> None:
     """Margins of application sentences over their baseline: (1) for the identified needs of the gold
     sub-priority of applicant items (the need holding the gold evidence vs the others), (2) for the three
     inriktningar on the labelled texts in calibration_align.jsonl."""
-    from service.matching import _links, check_inriktningar, read_application
+    from service.matching import check_inriktningar, link_items, read_application
 
     needs: dict[str, list[tuple[float, bool]]] = {}
     for row in (r for r in rows if r["kind"] == "applicant"):
         app = read_application(corpus, row["query"], 100_000)
         doc_id = corpus.chunks[0].doc_id
-        for link in _links(corpus, app, doc_id, row["section"], "needs", threshold=10.0):
+        for link in link_items(corpus, app, doc_id, row["section"], "need", threshold=10.0):
             gold = any(_collapse(e) in _collapse(link.text) for e in row["evidence"])
             needs.setdefault(app.language, []).append((link.score or 0.0, gold))
     _separation(

@@ -1,4 +1,4 @@
-"""Interface text in Swedish (default) and English, and the example questions."""
+"""Every Swedish/English text the service and the UI show, in one place, and page references in both languages."""
 
 from __future__ import annotations
 
@@ -275,29 +275,56 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Filen <b>{name}</b> innehåller binärdata, inte text.",
         "en": "The file <b>{name}</b> contains binary data, not text.",
     },
+    # --- answers (service/answers.py) ------------------------------------------------------------
+    "not_covered_answer": {
+        "sv": "Strategin verkar inte ta upp den här frågan. De närmaste avsnitten listas som referens.",
+        "en": "The strategy does not appear to cover this question. The closest passages are listed for reference.",
+    },
+    # --- the alignment report's Markdown (service/matching.py) ------------------------------------
+    "report_title": {
+        "sv": "Avstämning mot den regionala utvecklingsstrategin",
+        "en": "Alignment with the regional development strategy",
+    },
+    "report_note": {
+        "sv": "Underlag framtaget med RUS Search. Citat ur strategin återges ordagrant; kopplingarna bygger på "
+        "textlikhet (marginal = hur mycket närmare en mening ligger behovet än strategin i allmänhet) och "
+        "ska bedömas av handläggaren.",
+        "en": "Prepared with RUS Search. Quotations from the strategy are verbatim; the links are based on text "
+        "similarity (margin = how much closer a sentence is to the item than to the strategy in general) "
+        "and are for the officer to judge.",
+    },
+    "report_matched": {"sv": "Matchade delprioriteringar", "en": "Matched sub-priorities"},
+    "report_score": {"sv": "likhet", "en": "similarity"},
+    "report_margin": {"sv": "marginal", "en": "margin"},
+    "report_needs": {"sv": "Identifierade behov", "en": "Identified needs"},
+    "report_challenges": {"sv": "Utmaningar", "en": "Challenges"},
+    "report_addressed": {"sv": "Adresseras", "en": "Addressed"},
+    "report_not_addressed": {"sv": "Adresseras inte", "en": "Not addressed"},
+    "report_support": {"sv": "Stöd i ansökan", "en": "Support in the application"},
+    "report_directions": {"sv": "Inriktningar", "en": "Inriktningar (cross-cutting directions)"},
+    "report_direction": {"sv": "Inriktning", "en": "Inriktning"},
+    "report_yes": {"sv": "Ja", "en": "Yes"},
+    "report_no": {"sv": "Nej", "en": "No"},
+    "report_where": {"sv": "Var i ansökan", "en": "Where in the application"},
+    "report_none": {"sv": "–", "en": "–"},
+    "report_nothing": {"sv": "inga", "en": "none"},
     "upload_no_text": {
         "sv": "Filen <b>{name}</b> innehåller ingen läsbar text.",
         "en": "The file <b>{name}</b> contains no readable text.",
     },
 }
 
-EXAMPLE_QUESTIONS: list[str] = [
-    "Which sub-priority covers reindeer crossings?",
-    "Vilken delprioritering tar upp våld i nära relationer?",
-    "Which sub-priority is about digital infrastructure and broadband?",
-    "Vilken delprioritering handlar om kulturarv?",
-    "How many inhabitants does Västerbotten have?",
-    "Vad säger strategin om det samiska urfolket?",
-]
-
-EXAMPLE_DESCRIPTIONS: list[str] = [
-    "Vi vill bygga laddstationer för elbilar i inlandets byar och längs E12 så att fler kan resa hållbart.",
-    "A mentoring programme that helps young women in inland municipalities start and grow their own companies.",
-]
-
-
 def t(key: str, lang: str, **params: object) -> str:
     """The text for `key` in `lang` (Swedish when the language is unknown), formatted with `params`."""
     entry = TEXTS[key]
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return text.format(**params) if params else text
+
+
+def format_pages(start: int | None, end: int | None, lang: str) -> str:
+    """ "s. 12" / "s. 12–14" in Swedish, "p. 12" / "pp. 12–14" in English; "" when the page is unknown."""
+    if start is None:
+        return ""
+    if end in (None, start):
+        return f"s. {start}" if lang == "sv" else f"p. {start}"
+    return f"s. {start}–{end}" if lang == "sv" else f"pp. {start}–{end}"

@@ -1,0 +1,82 @@
+"""Imports point one way: ingest ← index ← service ← ui/eval/bench.
+
+Every module's imports are read with `ast` (those inside functions too, since a lazy import is still a
+dependency): ingest/ imports none of index, service, ui, eval, bench; index/ none of service, ui, eval, bench;
+and in service/ only cli.py (the `rus` commands) and app.py (mounting the UI) may import ui, eval or bench.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {
+    "ingest": {"index", "service", "ui", "eval", "bench"},
+    "index": {"service", "ui", "eval", "bench"},
+    "service": {"ui", "eval", "bench"},
+}
+ALLOWED = {"service/cli.py", "service/app.py"}  # the entry points that put the layers together
+
+
+def imported_packages(source: str, package: str) -> list[tuple[int, str]]:
+    """(line, top-level package) of every import in `source`, a module of `package`, wherever it stands."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name.split(".")[0]) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.lineno, package if node.level else (node.module or "").split(".")[0]))
+    return found
+
+
+def violations(path: Path, source: str | None = None) -> list[str]:
+    """The imports in the module at `path` (relative to the repository) that point the wrong way."""
+    package = path.parts[0]
+    if path.as_posix() in ALLOWED:
+        return []
+    text = (REPO_ROOT / path).read_text(encoding="utf-8") if source is None else source
+    forbidden = FORBIDDEN.get(package, set())
+    found = imported_packages(text, package)
+    return [f"{path.as_posix()}:{line} imports {name}" for line, name in found if name in forbidden]
+
+
+def modules() -> list[Path]:
+    return sorted(p.relative_to(REPO_ROOT) for layer in FORBIDDEN for p in (REPO_ROOT / layer).rglob("*.py"))
+
+
+def test_the_check_sees_top_level_lazy_and_dotted_imports() -> None:
+    source = (
+        "import os\n"
+        "from ingest.models import Chunk\n"
+        "import service.settings\n"
+        "def lazy():\n"
+        "    from service.limits import current_limits\n"
+        "    import ui.app as app\n"
+        "from . import sibling\n"
+    )
+    assert violations(Path("ingest/example.py"), source) == [
+        "ingest/example.py:3 imports service",
+        "ingest/example.py:5 imports service",
+        "ingest/example.py:6 imports ui",
+    ]
+    assert violations(Path("index/example.py"), source) == [
+        "index/example.py:3 imports service",
+        "index/example.py:5 imports service",
+        "index/example.py:6 imports ui",
+    ]
+    assert violations(Path("service/example.py"), source) == ["service/example.py:6 imports ui"]
+    assert violations(Path("service/cli.py"), source) == []
+
+
+def test_every_layer_has_modules_to_check() -> None:
+    found = {path.parts[0] for path in modules()}
+    assert found == set(FORBIDDEN)
+
+
+@pytest.mark.parametrize("layer", sorted(FORBIDDEN))
+def test_imports_point_one_way(layer: str) -> None:
+    wrong = [v for path in modules() if path.parts[0] == layer for v in violations(path)]
+    assert wrong == [], f"{layer}/ may not import {sorted(FORBIDDEN[layer])}:\n" + "\n".join(wrong)
