@@ -17,7 +17,8 @@ from index.sentences import embeddable_sentences
 from index.store import IndexProblem, current_build, load_build, read_extra, write_build
 from ingest.chunking import ChunkingConfig, chunk_document
 from ingest.errors import IngestError
-from ingest.load import doc_id_for, expand_paths, file_hash, load_document
+from ingest.formats import FORMATS_IN_WORDS
+from ingest.load import assign_doc_id, doc_id_for, expand_paths, file_hash, load_document
 from ingest.models import Chunk, Document, Paragraph, Section
 
 SECTIONS_FILE = "sections.json"
@@ -148,7 +149,7 @@ def load_documents_cached(
                 cached = None
         if cached is not None:
             document = cached
-            document.doc_id = doc_id_for(path)
+            assign_doc_id(document, doc_id_for(path))
             reused += 1
         else:
             try:
@@ -158,7 +159,7 @@ def load_documents_cached(
                 continue
         base, suffix = document.doc_id, 2  # unique doc ids, as ingest.load.load_documents makes them
         while document.doc_id in seen:
-            document.doc_id = f"{base}-{suffix}"
+            assign_doc_id(document, f"{base}-{suffix}")
             suffix += 1
         seen.add(document.doc_id)
         documents.append(document)
@@ -210,7 +211,7 @@ def build_index(
     documents, errors, fingerprint, _ = load_documents_cached(paths, Path(index_dir))
     seconds["extract"] = time.perf_counter() - started
     if not documents:
-        reasons = "; ".join(str(e) for e in errors) or "no PDF, TXT or MD files found"
+        reasons = "; ".join(str(e) for e in errors) or f"no {FORMATS_IN_WORDS} files found"
         raise BuildError(f"nothing to index: {reasons}")
     mark = time.perf_counter()
     chunks = [chunk for doc in documents for chunk in chunk_document(doc, chunking)]

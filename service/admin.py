@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, FastAPI, File, Header, Query, Request, U
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
 
-from ingest.load import SUPPORTED
+from ingest.formats import SUPPORTED_SUFFIXES as SUPPORTED
 from service.errors import ServiceError
 from service.limits import Limits
 from service.models import ErrorResponse
