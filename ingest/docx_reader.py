@@ -30,10 +30,21 @@ def read_docx(path: Path, limits: IngestLimits) -> tuple[list[Line], str | None]
     _check_package(path, limits)
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise IngestError(path, f"not a readable Word document (.docx): {exc}") from exc
+        title = " ".join((document.core_properties.title or "").split()) or None
+        lines, styled_title = _document_lines(document, path, limits)
+    except IngestError:
+        raise
+    except PackageNotFoundError as exc:
+        raise IngestError(path, "not a Word document (.docx): the package has no main document") from exc
+    except Exception as exc:  # python-docx and lxml raise assorted errors for malformed packages
+        raise IngestError(path, f"not a readable Word document (.docx): {type(exc).__name__}: {exc}") from exc
+    return lines, title or styled_title
+
+
+def _document_lines(document, path: Path, limits: IngestLimits) -> tuple[list[Line], str | None]:
+    """The body's paragraphs and table rows as lines, and the text of its first Title-styled paragraph."""
     lines: list[Line] = []
-    title = " ".join((document.core_properties.title or "").split()) or None
+    title: str | None = None
     number = 0
     chars = 0
     for block in document.iter_inner_content():

@@ -147,3 +147,23 @@ def test_gold_file_names_sections_and_evidence_that_exist(plans: dict[str, Docum
     assert covered == set(plans)
     raw = [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
     assert all("Testdokument" not in r["query"] for r in raw)
+
+
+def test_broken_docx_and_empty_html_are_ingest_errors(tmp_path: Path) -> None:
+    from hostile import docx_bytes
+
+    from ingest.errors import IngestError
+
+    broken = tmp_path / "trasig.docx"
+    broken.write_bytes(docx_bytes())  # a ZIP with a malformed [Content_Types].xml
+    with pytest.raises(IngestError, match=r"trasig\.docx: not a readable Word document"):
+        load_document(broken)
+    doc_file = tmp_path / "gammal.docx"
+    doc_file.write_bytes(b"\xd0\xcf\x11\xe0" + bytes(500))  # an old .doc (OLE) renamed .docx
+    with pytest.raises(IngestError, match=r"gammal\.docx: .*old \.doc"):
+        load_document(doc_file)
+    page = tmp_path / "meny.html"
+    page.write_text("<html><nav><a href='/'>Start</a></nav><script>x()</script><p><a href='/a'>Länk</a></p></html>",
+                    encoding="utf-8")
+    with pytest.raises(IngestError, match=r"meny\.html: no text left"):
+        load_document(page)
