@@ -17,14 +17,16 @@ from index.sentences import embeddable_sentences
 from index.store import IndexProblem, current_build, load_build, read_extra, write_build
 from ingest.chunking import ChunkedDocument, ChunkingConfig, split_document
 from ingest.errors import IngestError
+from ingest.formats import FORMATS_IN_WORDS
 from ingest.limits import IngestLimits
-from ingest.load import doc_id_for, expand_paths, file_hash, load_document
+from ingest.load import assign_doc_id, doc_id_for, expand_paths, file_hash, load_document
 from ingest.models import Chunk, Document, Paragraph, Section
 
 SECTIONS_FILE = "sections.json"
 # The ingested documents of a build, reused by the next build for every file whose bytes, path, ingest code
 # and limits are unchanged (extraction is most of a warm rebuild).
 DOCUMENTS_FILE = "documents.json"
+FILES_DIR = "files"  # the original file of every document, kept in the build (files/<doc id><suffix>)
 
 
 class BuildError(IndexProblem):
@@ -149,7 +151,7 @@ def load_documents_cached(
                 cached = None
         if cached is not None:
             document = cached
-            document.doc_id = doc_id_for(path)
+            assign_doc_id(document, doc_id_for(path))
             reused += 1
         else:
             try:
@@ -159,7 +161,7 @@ def load_documents_cached(
                 continue
         base, suffix = document.doc_id, 2  # unique doc ids, as ingest.load.load_documents makes them
         while document.doc_id in seen:
-            document.doc_id = f"{base}-{suffix}"
+            assign_doc_id(document, f"{base}-{suffix}")
             suffix += 1
         seen.add(document.doc_id)
         documents.append(document)
@@ -206,14 +208,45 @@ def build_index(
     limits: IngestLimits | None = None,
 ) -> BuildReport:
     """Build (or rebuild) the index in `index_dir` from files and folders, reading each under `limits`."""
-    chunking = chunking or ChunkingConfig()
-    seconds: dict[str, float] = {}
     started = time.perf_counter()
     documents, errors, fingerprint, _ = load_documents_cached(paths, Path(index_dir), limits)
-    seconds["extract"] = time.perf_counter() - started
+    extract = time.perf_counter() - started
     if not documents:
-        reasons = "; ".join(str(e) for e in errors) or "no PDF, TXT or MD files found"
+        reasons = "; ".join(str(e) for e in errors) or f"no {FORMATS_IN_WORDS} files found"
         raise BuildError(f"nothing to index: {reasons}")
+    originals = {d.doc_id: Path(d.source) for d in documents}
+    report = index_documents(
+        documents, index_dir, embedder, chunking, progress, fingerprint, originals=originals
+    )
+    report.errors = errors
+    report.seconds = {"extract": extract, **report.seconds, "total": time.perf_counter() - started}
+    return report
+
+
+def default_kind(document: Document) -> str:
+    """A document shaped like the strategy (it has priorities) is the strategy; anything else is a plan."""
+    return "strategi" if any(s.kind == "priority" for s in document.sections) else "plan"
+
+
+def index_documents(
+    documents: list[Document],
+    index_dir: Path,
+    embedder: Embedder | None = None,
+    chunking: ChunkingConfig | None = None,
+    progress: bool = True,
+    fingerprint: str | None = None,
+    metadata: dict[str, dict] | None = None,
+    originals: dict[str, Path] | None = None,
+) -> BuildReport:
+    """Chunk, embed (reusing the current build's vectors) and write ingested documents as a new build.
+
+    `metadata` holds each document's library fields (kind, year, original_name) by doc id; `originals`
+    the original files to keep in the build (files/<doc id><suffix>). `fingerprint` marks the documents
+    as reusable by the next `build_index` (None: they were not all ingested by the current code).
+    """
+    chunking = chunking or ChunkingConfig()
+    metadata = metadata or {}
+    seconds: dict[str, float] = {}
     mark = time.perf_counter()
     chunked = [split_document(doc, chunking) for doc in documents]
     chunks = [chunk for parts in chunked for chunk in parts.chunks]
@@ -228,6 +261,12 @@ def build_index(
     seconds["embed"] = time.perf_counter() - mark
     mark = time.perf_counter()
     lexical = LexicalIndex.build(texts)
+    files = {
+        d.doc_id: (f"{FILES_DIR}/{d.doc_id}{path.suffix.lower()}", path)
+        for d in documents
+        if (path := (originals or {}).get(d.doc_id)) is not None and path.is_file()
+    }
+    n_chunks = {d.doc_id: sum(c.doc_id == d.doc_id for c in chunks) for d in documents}
     manifest = {
         "n_sentences": len(sentences),
         "embedder": {"id": embedder.id, "dim": embedder.dim},
@@ -240,6 +279,12 @@ def build_index(
                 "content_hash": d.content_hash,
                 "n_pages": d.n_pages,
                 "headings_from": d.headings_from,
+                "kind": default_kind(d),
+                "year": None,
+                "original_name": Path(d.source).name,
+                **metadata.get(d.doc_id, {}),
+                "n_chunks": n_chunks[d.doc_id],
+                "file": files[d.doc_id][0] if d.doc_id in files else None,
             }
             for d in documents
         ],
@@ -257,10 +302,9 @@ def build_index(
             SECTIONS_FILE: section_tree(documents, chunked),
             DOCUMENTS_FILE: {"fingerprint": fingerprint, "documents": [document_to_json(d) for d in documents]},
         },
+        extra_files=dict(files.values()),
     )
     seconds["index"] = time.perf_counter() - mark
-    seconds["total"] = time.perf_counter() - started
     total = len(texts) + len(sentences)
-    return BuildReport(
-        build_dir, len(documents), len(chunks), len(sentences), embedded, total - embedded, errors, seconds
-    )
+    return BuildReport(build_dir, len(documents), len(chunks), len(sentences), embedded, total - embedded,
+                       seconds=seconds)

@@ -108,14 +108,18 @@ def write_build(
     sentence_vectors: np.ndarray,
     sentence_spans: np.ndarray,
     extra_json: dict[str, object] | None = None,
+    extra_files: dict[str, Path] | None = None,
 ) -> Path:
-    """Write a complete build and switch `current` to it; return the new build directory."""
+    """Write a complete build and switch `current` to it; return the new build directory.
+
+    `extra_files` maps a path inside the build (e.g. "files/plan.pdf") to a file copied there."""
     index_dir = Path(index_dir)
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
     with build_lock(index_dir):
         return _write_build_locked(
-            index_dir, builds, manifest, chunks, vectors, lexical, sentence_vectors, sentence_spans, extra_json
+            index_dir, builds, manifest, chunks, vectors, lexical, sentence_vectors, sentence_spans, extra_json,
+            extra_files,
         )
 
 
@@ -140,6 +144,7 @@ def _write_build_locked(
     sentence_vectors: np.ndarray,
     sentence_spans: np.ndarray,
     extra_json: dict[str, object] | None,
+    extra_files: dict[str, Path] | None = None,
 ) -> Path:
     build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     partial = builds / f"{build_id}.partial"
@@ -159,6 +164,9 @@ def _write_build_locked(
     lexical.save(partial / "bm25")
     for name, payload in (extra_json or {}).items():
         (partial / name).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    for name, source in (extra_files or {}).items():
+        (partial / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, partial / name)
     manifest = {
         **manifest,
         "format_version": FORMAT_VERSION,

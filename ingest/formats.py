@@ -1,16 +1,26 @@
 """The file types the project reads, defined together: documents to index, and applications checked in the UI.
 
-Documents (`rus index build`, POST /v1/documents, rebuilds of the corpus directory) are PDF, TXT or MD; an
-application uploaded in the UI's alignment tab may also be a Word file (DOCX), which ui/uploads.py reads itself.
+Documents (`rus index build`, `rus docs add`, POST /v1/documents) may be PDF, DOCX, HTML, Markdown or plain text;
+an application uploaded in the UI's alignment tab is read by ui/uploads.py from its own, smaller list.
 """
 
 from __future__ import annotations
 
-SUPPORTED_SUFFIXES: tuple[str, ...] = (".pdf", ".txt", ".md")
+# file suffix → the reader that handles it (see ingest.load.load_document)
+DOCUMENT_FORMATS: dict[str, str] = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".html": "html",
+    ".htm": "html",
+    ".md": "text",
+    ".markdown": "text",
+    ".txt": "text",
+}
+SUPPORTED_SUFFIXES: tuple[str, ...] = tuple(DOCUMENT_FORMATS)
+FORMATS_IN_WORDS = "PDF, DOCX, HTML, Markdown (.md) or plain text (.txt)"
 APPLICATION_SUFFIXES: tuple[str, ...] = (".pdf", ".docx", ".txt", ".md")
 
 
-def describe(suffixes: tuple[str, ...] = SUPPORTED_SUFFIXES) -> str:
-    """The types for a message: (".pdf", ".txt", ".md") → "PDF, TXT or MD"."""
-    names = [suffix.lstrip(".").upper() for suffix in suffixes]
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+def is_supported(suffix: str) -> bool:
+    """Whether a file suffix (with its dot, any case) names a document type that can be ingested."""
+    return suffix.lower() in DOCUMENT_FORMATS

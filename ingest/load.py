@@ -8,15 +8,20 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.clean import drop_artifacts
+from ingest.docx_reader import read_docx
 from ingest.errors import IngestError
-from ingest.formats import SUPPORTED_SUFFIXES, describe
+from ingest.formats import DOCUMENT_FORMATS, FORMATS_IN_WORDS, SUPPORTED_SUFFIXES
 from ingest.headings import detect_headings
+from ingest.html_reader import html_lines
 from ingest.limits import IngestLimits, pdf_limits
-from ingest.models import Document, Heading, Line
+from ingest.models import Document, Heading, Line, OutlineEntry
 from ingest.outline import locate_outline
 from ingest.pdf import open_pdf, pdf_title, read_lines, read_outline
+from ingest.plan_headings import detect_plan_headings
+from ingest.plan_sections import build_plan_sections, is_link_only, section_id
 from ingest.sections import build_sections
 from ingest.text import read_text, text_lines
+from ingest.vocabulary import PRIORITY_HEADING, SUBPRIORITY_HEADING
 
 
 def doc_id_for(path: Path) -> str:
@@ -28,47 +33,83 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def assign_doc_id(document: Document, doc_id: str) -> None:
+    """Give a document a new id; a plan's section ids, which carry the document id, follow it."""
+    old_prefix = section_id(document.doc_id, "")
+    for section in document.sections:
+        if section.section_id.startswith(old_prefix):
+            section.section_id = section_id(doc_id, section.section_id[len(old_prefix) :])
+    document.doc_id = doc_id
+
+
+def is_strategy_shaped(lines: list[Line], outline: list[OutlineEntry]) -> bool:
+    """Whether a document follows the strategy's layout ("Prioritering N:" / "Delprioritering N.N" headings).
+
+    Such documents keep the strategy's section ids ("P 3", "3.1"); every other document is read as a plan.
+    """
+    titles = [entry.title for entry in outline] + [line.text for line in lines]
+    return any(PRIORITY_HEADING.match(title) or SUBPRIORITY_HEADING.match(title) for title in titles)
+
+
 def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | None = None) -> Document:
     """Read one file into a Document; raise IngestError naming the file and the reason.
 
     `limits` bound the file size, pages, decompressed streams, text and time (default: `IngestLimits()`;
-    the entry points pass the configured ones).
+    the entry points pass the configured ones). The title comes from the file's metadata (PDF /Title, DOCX
+    core properties, HTML <title>), else its first line.
     """
     path = Path(path)
     limits = limits or IngestLimits()
     if not path.is_file():
         raise IngestError(path, "no such file")
     suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise IngestError(path, f"unsupported file type {suffix or '(none)'}; use {describe()}")
+    reader_kind = DOCUMENT_FORMATS.get(suffix)
+    if reader_kind is None:
+        raise IngestError(path, f"unsupported file type {suffix or '(none)'}; use {FORMATS_IN_WORDS}")
     size = path.stat().st_size
     if size > limits.max_file_bytes:
         raise IngestError(path, f"the file is {size:,} bytes; the limit is {limits.max_file_bytes:,} bytes")
-    if suffix == ".pdf":
+    outline: list[OutlineEntry] = []
+    n_pages: int | None = None
+    if reader_kind == "pdf":
         with pdf_limits(limits):
             reader = open_pdf(path)
-            n_pages: int | None = len(reader.pages)
+            n_pages = len(reader.pages)
             limits.check_pages(path, n_pages)
             lines = read_lines(reader, path, limits.deadline(), limits.max_document_chars)
-            title = pdf_title(reader, path)
+            title = pdf_title(reader)
             outline = read_outline(reader) if use_outline else []
+    elif reader_kind == "docx":
+        lines, title = read_docx(path, limits)
     else:
         text = read_text(path)
         if len(text) > limits.max_document_chars:
             raise IngestError(
                 path, f"the text is {len(text):,} characters; the limit is {limits.max_document_chars:,} characters"
             )
-        lines = text_lines(text)
-        n_pages = max((line.page or 0 for line in lines), default=0) or None
-        title = path.stem
-        outline = []
+        if reader_kind == "html":
+            lines, title = html_lines(text)
+        else:
+            lines, title = text_lines(text), None
+            n_pages = max((line.page or 0 for line in lines), default=0) or None
     lines = drop_artifacts(lines, n_pages or 0)
-    if not lines:
-        raise IngestError(path, "no text left after removing headers, footers and figure debris")
-    headings: list[Heading] = locate_outline(lines, outline) if outline else detect_headings(lines)
-    sections = build_sections(lines, headings)
+    doc_id = doc_id_for(path)
+    if is_strategy_shaped(lines, outline):
+        headings: list[Heading] = locate_outline(lines, outline) if outline else detect_headings(lines)
+        sections = build_sections(lines, headings) if lines else []
+        title = title or (lines[0].text if lines else None)
+    else:
+        lines = [line for line in lines if not is_link_only(line.text)]
+        if lines and title is None:
+            title = lines[0].text
+            if lines[0].level is None and len(lines) > 1:  # the title line is not body text
+                lines = lines[1:]
+        headings = locate_outline(lines, outline) if outline else detect_plan_headings(lines)
+        sections = build_plan_sections(lines, headings, doc_id)
+    if not lines or not title:
+        raise IngestError(path, "no text left after removing headers, footers, links and figure debris")
     return Document(
-        doc_id=doc_id_for(path),
+        doc_id=doc_id,
         title=title,
         source=str(path),
         content_hash=file_hash(path),
@@ -105,7 +146,7 @@ def load_documents(
             continue
         base, suffix = document.doc_id, 2
         while document.doc_id in seen:
-            document.doc_id = f"{base}-{suffix}"
+            assign_doc_id(document, f"{base}-{suffix}")
             suffix += 1
         seen.add(document.doc_id)
         documents.append(document)

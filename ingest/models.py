@@ -16,6 +16,7 @@ class Line:
     size: float | None = None  # font size in points (PDF only)
     bold: bool = False
     paragraph_start: bool = False  # a vertical gap (or blank line) precedes this line
+    level: int | None = None  # heading level when the format marks headings (Markdown #, DOCX styles, HTML h1–h3)
 
 
 @dataclass(frozen=True)

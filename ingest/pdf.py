@@ -15,6 +15,7 @@ from ingest.models import Line, OutlineEntry
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
+PLACEHOLDER_TITLES = {"", "untitled", "(anonymous)", "anonymous", "title", "document"}  # what tools write by default
 PARAGRAPH_GAP = 1.55  # a baseline gap larger than this many font sizes starts a new paragraph
 
 
@@ -161,10 +162,11 @@ def read_outline(reader: PdfReader) -> list[OutlineEntry]:
     return entries
 
 
-def pdf_title(reader: PdfReader, path: Path) -> str:
-    """The document title from metadata, else the file name."""
+def pdf_title(reader: PdfReader) -> str | None:
+    """The document title from the PDF's metadata; None when it has none (or a tool's placeholder)."""
     try:
         title = (reader.metadata or {}).get("/Title")
     except Exception:
         title = None
-    return " ".join(str(title).split()) if title else path.stem
+    title = " ".join(str(title).split()) if title else ""
+    return title if title.casefold() not in PLACEHOLDER_TITLES else None

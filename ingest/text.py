@@ -72,9 +72,11 @@ def text_lines(text: str) -> list[Line]:
             if not stripped:
                 gap = True
                 continue
-            heading = bool(MARKDOWN_HEADING.match(stripped))
+            marker = MARKDOWN_HEADING.match(stripped)
+            heading = bool(marker)
+            level = marker.group(0).count("#") if marker else None
             stripped = MARKDOWN_HEADING.sub("", stripped)
             starts = gap or heading or part[:1].isspace()  # an indented first line starts a paragraph
-            lines.append(Line(stripped, page if has_pages else None, None, heading, starts))
+            lines.append(Line(stripped, page if has_pages else None, None, heading, starts, level))
             gap = heading
     return lines

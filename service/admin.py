@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends, FastAPI, File, Header, Query, Request, U
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
 
-from ingest.formats import describe
+from ingest.formats import FORMATS_IN_WORDS
 from ingest.load import expand_paths
 from service.errors import ServiceError
 from service.limits import Limits
@@ -207,12 +207,12 @@ def build_router(settings: Settings, holder: IndexHolder) -> APIRouter:
             **ADMIN_ERRORS,
             409: _error("A rebuild is already running (with ?rebuild=true)"),
             413: _error("The file is over the size limit"),
-            415: _error(f"Not a {describe()} file"),
+            415: _error(f"Not {FORMATS_IN_WORDS}"),
             422: _error("Bad file name, empty file, or a document that cannot be read (the reason is given)"),
         },
     )
     def upload_document(
-        file: Annotated[UploadFile, File(description=f"a {describe()} document")],
+        file: Annotated[UploadFile, File(description=f"a document: {FORMATS_IN_WORDS}")],
         rebuild: Annotated[bool, Query(description="start a rebuild of the index afterwards")] = False,
     ) -> UploadResponse:
         """Add a document to the corpus directory (stored under a generated name); needs the API key."""

@@ -12,7 +12,7 @@ from index.embedders import EmbedderError
 from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
-from ingest.formats import describe
+from ingest.formats import FORMATS_IN_WORDS
 from service.models import SearchHit
 from service.settings import get_settings
 from service.texts import format_pages
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", help="build the index").add_subparsers(dest="action", required=True)
     build = index.add_parser("build", help="ingest documents and build the index")
-    build.add_argument("paths", nargs="*", help=f"{describe()} files or folders (default: the shared corpus)")
+    build.add_argument("paths", nargs="*", help=f"{FORMATS_IN_WORDS} files or folders (default: the shared corpus)")
     build.add_argument("--embedder", default=settings.embedder, help="'e5' (default) or 'st:<model or path>'")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     build.add_argument("--chunk-size", type=int, default=ChunkingConfig.size, help="characters per chunk")
@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     from eval.cli import add_eval_command
 
     add_eval_command(commands)
+    from service.docs_cli import add_docs_command
+
+    add_docs_command(commands)
     from service.server import add_serve_command
 
     add_serve_command(commands)

@@ -1,6 +1,6 @@
 """Storing uploaded documents in the corpus directory, safely.
 
-* The client's file name is only used for its extension (ingest.formats: .pdf, .txt, .md); names with directories,
+* The client's file name is only used for its extension (ingest.formats.SUPPORTED_SUFFIXES); names with directories,
   control characters or NUL are refused, and the file is stored as ``<uuid4>.<ext>`` inside
   ``Settings.corpus_dir`` and nowhere else.
 * The body is copied to ``corpus_dir/.incoming/`` (not read by builds) while counting bytes against
@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from index.store import fsync_directory
-from ingest.formats import SUPPORTED_SUFFIXES, describe
+from ingest.formats import FORMATS_IN_WORDS, SUPPORTED_SUFFIXES
 from service.errors import InvalidInput, ServiceError
 from service.limits import Limits
 
+ALLOWED = {suffix: suffix.lstrip(".") for suffix in SUPPORTED_SUFFIXES}  # stored-file extension by upload suffix
 INCOMING = ".incoming"
 CHECK_MEMORY_BYTES = 2 * 1024**3  # address-space cap of the checking child
 COPY_BLOCK = 1 << 20
@@ -82,9 +83,9 @@ def safe_extension(filename: str | None) -> str:
     if name.strip(". ") == "" or re.match(r"^[A-Za-z]:", name):
         raise InvalidInput("the file name must be a plain name, not a path", "file")
     suffix = Path(name).suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise UnsupportedType(f"unsupported file type {suffix or '(none)'}; upload a {describe()} file", "file")
-    return suffix.lstrip(".")
+    if suffix not in ALLOWED:
+        raise UnsupportedType(f"unsupported file type {suffix or '(none)'}; upload {FORMATS_IN_WORDS}", "file")
+    return ALLOWED[suffix]
 
 
 class UploadStore:

@@ -314,9 +314,13 @@ def test_missing_and_unsupported_files_are_ingest_errors(tmp_path: Path) -> None
     with pytest.raises(IngestError, match=r"saknas\.pdf: no such file"):
         load_document(tmp_path / "saknas.pdf")
     docx = tmp_path / "rapport.docx"
-    docx.write_bytes(b"PK\x03\x04")
-    with pytest.raises(IngestError, match=r"rapport\.docx: unsupported file type \.docx"):
+    docx.write_bytes(b"PK\x03\x04")  # a broken Word file: read as DOCX, refused with the reason
+    with pytest.raises(IngestError, match=r"rapport\.docx: not a readable Word document"):
         load_document(docx)
+    sheet = tmp_path / "budget.xlsx"
+    sheet.write_bytes(b"PK\x03\x04")
+    with pytest.raises(IngestError, match=r"budget\.xlsx: unsupported file type \.xlsx"):
+        load_document(sheet)
 
 
 def test_folder_with_good_and_bad_files_ingests_the_good_and_reports_the_bad(tmp_path: Path) -> None:

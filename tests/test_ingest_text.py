@@ -142,7 +142,7 @@ def markdown_doc(tmp_path: Path) -> Document:
 
 def test_markdown_hash_headings_become_sections(markdown_doc: Document) -> None:
     assert markdown_doc.doc_id == "testlanet"
-    assert markdown_doc.title == "testlanet"
+    assert markdown_doc.title == "Testlänets strategi"  # its first line, not the file name
     assert [(s.section_id, s.kind, s.heading_path) for s in markdown_doc.sections] == [
         ("Testlänets strategi", "intro", ["Testlänets strategi"]),
         ("P 1", "priority", ["Prioritering 1: Testlänet – smart och nytänkande"]),
