@@ -120,7 +120,8 @@ def remove_document(
     """Remove one document from the library; its chunks leave the index in the same atomic switch."""
     embedder = embedder or get_embedder()
     with _library_lock(Path(index_dir)):
-        documents, metadata, originals, fingerprint = _current_library(Path(index_dir), limits or IngestLimits(), embedder)
+        limits = limits or IngestLimits()
+        documents, metadata, originals, fingerprint = _current_library(Path(index_dir), limits, embedder)
         ids = [d.doc_id for d in documents]
         if doc_id not in ids:
             raise LibraryError(f"no document {doc_id!r} in the library; the documents are: {', '.join(ids)}")
