@@ -263,35 +263,48 @@ static int vmat_pack(vmat *V, const block_q4_0 *W, int nout, int nin) {
     return 0;
 }
 
-/* Quantize X[L,nin] per 32-block to int8 exactly as quantize_acts does (same
- * scale, same round-to-nearest-even, same sums) and lay it out for A->lpr. */
+/* One 32-float block quantized exactly as quantize_acts does (same scale, same
+ * round-to-nearest-even, same clamp); returns the 32 int8 as 8 dwords. */
+static inline __m256i quantize_block(const float *x, float *dd_out, int32_t *sum_out) {
+    __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
+    float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
+    float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
+    __m512 vid = _mm512_set1_ps(id);
+    __m512i hi = _mm512_set1_epi32(127), lo = _mm512_set1_epi32(-128);
+    __m512i q0 = _mm512_max_epi32(_mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(x0, vid)), hi), lo);
+    __m512i q1 = _mm512_max_epi32(_mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(x1, vid)), hi), lo);
+    *dd_out = dd;
+    *sum_out = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(q0)), _mm512_cvtepi32_epi8(q1), 1);
+}
+
+/* Quantize X[L,nin] per 32-block (bit-identical to quantize_acts) and lay it out
+ * for W's lpr: four blocks at a time are transposed to step-major order (dword s
+ * of each block side by side) and stored once per row slot of the group. */
 static void quantize_pack(const float *RESTRICT X, int L, int nin, vacts *A) {
     int nb = nin / QK, lpr = lanes_per_row(nin), rpu = 16 / lpr, G = nb / lpr;
     A->lpr = lpr; A->G = G;
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int t = 0; t < L; t++) {
-        for (int b = 0; b < nb; b++) {
-            const float *x = X + (size_t)t * nin + b * QK;
-            __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-            float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(x0), _mm512_abs_ps(x1)));
-            float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
-            __m512 vid = _mm512_set1_ps(id);
-            __m512i lim_hi = _mm512_set1_epi32(127), lim_lo = _mm512_set1_epi32(-128);
-            __m512i q0 = _mm512_cvtps_epi32(_mm512_mul_ps(x0, vid));
-            __m512i q1 = _mm512_cvtps_epi32(_mm512_mul_ps(x1, vid));
-            q0 = _mm512_max_epi32(_mm512_min_epi32(q0, lim_hi), lim_lo);
-            q1 = _mm512_max_epi32(_mm512_min_epi32(q1, lim_hi), lim_lo);
-            int32_t sum = _mm512_reduce_add_epi32(_mm512_add_epi32(q0, q1));
-            int8_t qb[QK];
-            _mm_storeu_si128((__m128i *)qb, _mm512_cvtepi32_epi8(q0));
-            _mm_storeu_si128((__m128i *)(qb + 16), _mm512_cvtepi32_epi8(q1));
+        for (int b = 0; b < nb; b += 4) {
+            __m256i B[4]; float dd[4]; int32_t sum[4];
+            for (int i = 0; i < 4; i++) B[i] = quantize_block(X + (size_t)t * nin + (b + i) * QK, &dd[i], &sum[i]);
+            __m256i t0 = _mm256_unpacklo_epi32(B[0], B[1]), t1 = _mm256_unpackhi_epi32(B[0], B[1]);
+            __m256i t2 = _mm256_unpacklo_epi32(B[2], B[3]), t3 = _mm256_unpackhi_epi32(B[2], B[3]);
+            __m256i u[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
+                            _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
             size_t tg = (size_t)t * G + b / lpr;
+            int8_t *base = A->q + tg * 512;
             for (int r = 0; r < rpu; r++) {
-                int lane = r * lpr + b % lpr;
-                A->d[tg * 16 + lane] = dd;
-                A->s[tg * 16 + lane] = -8 * sum;
-                int8_t *dst = A->q + tg * 512 + lane * 4;
-                for (int s = 0; s < 8; s++) memcpy(dst + s * 64, qb + 4 * s, 4);
+                int lane = r * lpr + b % lpr;   /* first of the four lanes */
+                for (int s = 0; s < 4; s++) {
+                    _mm_storeu_si128((__m128i *)(base + s * 64 + lane * 4), _mm256_castsi256_si128(u[s]));
+                    _mm_storeu_si128((__m128i *)(base + (s + 4) * 64 + lane * 4), _mm256_extracti128_si256(u[s], 1));
+                }
+                for (int i = 0; i < 4; i++) {
+                    A->d[tg * 16 + lane + i] = dd[i];
+                    A->s[tg * 16 + lane + i] = -8 * sum[i];
+                }
             }
         }
     }
@@ -377,40 +390,65 @@ static void matmul_vnni(const vmat *W, const float *bias, const vacts *A, float 
     }
 }
 
-/* Horizontal sum of the 16 lanes. */
-static inline float hsum512(__m512 v) { return _mm512_reduce_add_ps(v); }
+#define ATT_TQ 4   /* query rows per attention tile: each key/value load serves all of them */
 
-/* Attention for one segment-restricted query row and head: scores against keys
- * kT (head-major, [hd][T] transposed), softmax with vector expf, weighted sum of v. */
-static void attend_vnni(const float *qh, const float *kT, const float *v, int s0, int s1, int T, int H, int hd,
-                        float scale, float *prob, float *ch) {
+/* Attention of up to ATT_TQ query rows of one segment, one head. q rows are `H` apart;
+ * kT is the head's keys transposed ([hd][T]); v rows are `H` apart. prob holds
+ * ATT_TQ rows of `pstride` floats. Rows past nq repeat the last one (not stored).
+ * hd must be a multiple of 16 (32 for this model). */
+static void attend_tile(const float *q, int nq, const float *kT, const float *v, int s0, int s1, int T, int H,
+                        int hd, float scale, float *prob, int pstride, float *ctx) {
     int n = s1 - s0;
-    __m512 vmx = _mm512_set1_ps(-1e30f);
+    const float *qr[ATT_TQ];
+    for (int j = 0; j < ATT_TQ; j++) qr[j] = q + (size_t)(j < nq ? j : nq - 1) * H;
+    __m512 vmx[ATT_TQ];
+    for (int j = 0; j < ATT_TQ; j++) vmx[j] = _mm512_set1_ps(-1e30f);
     for (int s = 0; s < n; s += 16) {
         __mmask16 mk = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
-        __m512 acc = _mm512_setzero_ps();
-        for (int e = 0; e < hd; e++)
-            acc = _mm512_fmadd_ps(_mm512_set1_ps(qh[e]), _mm512_maskz_loadu_ps(mk, kT + (size_t)e * T + s0 + s), acc);
-        acc = _mm512_mul_ps(acc, _mm512_set1_ps(scale));
-        _mm512_mask_storeu_ps(prob + s, mk, acc);
-        vmx = _mm512_mask_max_ps(vmx, mk, vmx, acc);
+        __m512 acc[ATT_TQ];
+        for (int j = 0; j < ATT_TQ; j++) acc[j] = _mm512_setzero_ps();
+        for (int e = 0; e < hd; e++) {
+            __m512 kv = _mm512_maskz_loadu_ps(mk, kT + (size_t)e * T + s0 + s);
+            for (int j = 0; j < ATT_TQ; j++) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(qr[j][e]), kv, acc[j]);
+        }
+        for (int j = 0; j < ATT_TQ; j++) {
+            __m512 sc = _mm512_mul_ps(acc[j], _mm512_set1_ps(scale));
+            _mm512_mask_storeu_ps(prob + (size_t)j * pstride + s, mk, sc);
+            vmx[j] = _mm512_mask_max_ps(vmx[j], mk, vmx[j], sc);
+        }
     }
-    __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx));
-    __m512 vsum = _mm512_setzero_ps();
-    for (int s = 0; s < n; s += 16) {
-        __mmask16 mk = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
-        __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, prob + s), mx));
-        e = _mm512_maskz_mov_ps(mk, e);
-        _mm512_mask_storeu_ps(prob + s, mk, e);
-        vsum = _mm512_add_ps(vsum, e);
+    float inv[ATT_TQ];
+    for (int j = 0; j < ATT_TQ; j++) {
+        float *pj = prob + (size_t)j * pstride;
+        __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx[j]));
+        __m512 vsum = _mm512_setzero_ps();
+        for (int s = 0; s < n; s += 16) {
+            __mmask16 mk = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
+            __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, pj + s), mx));
+            e = _mm512_maskz_mov_ps(mk, e);
+            _mm512_mask_storeu_ps(pj + s, mk, e);
+            vsum = _mm512_add_ps(vsum, e);
+        }
+        inv[j] = 1.f / _mm512_reduce_add_ps(vsum);
     }
-    float inv = 1.f / hsum512(vsum);
-    /* hd is a multiple of 16 for this model (32) */
-    for (int e0 = 0; e0 < hd; e0 += 16) {
-        __m512 c = _mm512_setzero_ps();
-        for (int s = 0; s < n; s++)
-            c = _mm512_fmadd_ps(_mm512_set1_ps(prob[s]), _mm512_loadu_ps(v + (size_t)(s0 + s) * H + e0), c);
-        _mm512_storeu_ps(ch + e0, _mm512_mul_ps(c, _mm512_set1_ps(inv)));
+    for (int e0 = 0; e0 < hd; e0 += 32) {
+        int two = hd - e0 >= 32;   /* 32 or 16 columns in this pass */
+        __m512 c0[ATT_TQ], c1[ATT_TQ];
+        for (int j = 0; j < ATT_TQ; j++) { c0[j] = _mm512_setzero_ps(); c1[j] = _mm512_setzero_ps(); }
+        for (int s = 0; s < n; s++) {
+            const float *vr = v + (size_t)(s0 + s) * H + e0;
+            __m512 v0 = _mm512_loadu_ps(vr), v1 = two ? _mm512_loadu_ps(vr + 16) : _mm512_setzero_ps();
+            for (int j = 0; j < ATT_TQ; j++) {
+                __m512 p = _mm512_set1_ps(prob[(size_t)j * pstride + s]);
+                c0[j] = _mm512_fmadd_ps(p, v0, c0[j]);
+                c1[j] = _mm512_fmadd_ps(p, v1, c1[j]);
+            }
+        }
+        for (int j = 0; j < nq; j++) {
+            float *cr = ctx + (size_t)j * H + e0;
+            _mm512_storeu_ps(cr, _mm512_mul_ps(c0[j], _mm512_set1_ps(inv[j])));
+            if (two) _mm512_storeu_ps(cr + 16, _mm512_mul_ps(c1[j], _mm512_set1_ps(inv[j])));
+        }
     }
 }
 
@@ -423,6 +461,37 @@ static void gelu_vnni(float *x, size_t n) {
         __m512 e = _ZGVeN16v_erff(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752440f)));
         __m512 r = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.f), e));
         _mm512_mask_storeu_ps(x + i, mk, r);
+    }
+}
+
+/* x[L,H] = layernorm(x + y) (y may be NULL) as add_layernorm, with 16-lane sums. */
+static void add_layernorm_vnni(float *x, const float *y, const float *w, const float *b, int L, int H, float eps) {
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int t = 0; t < L; t++) {
+        float *r = x + (size_t)t * H;
+        const float *yy = y ? y + (size_t)t * H : NULL;
+        __m512 acc = _mm512_setzero_ps();
+        for (int i = 0; i < H; i += 16) {
+            __mmask16 mk = H - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (H - i)) - 1);
+            __m512 v = _mm512_maskz_loadu_ps(mk, r + i);
+            if (yy) { v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, yy + i)); _mm512_mask_storeu_ps(r + i, mk, v); }
+            acc = _mm512_add_ps(acc, v);
+        }
+        float mean = _mm512_reduce_add_ps(acc) / H;
+        __m512 vm = _mm512_set1_ps(mean), vacc = _mm512_setzero_ps();
+        for (int i = 0; i < H; i += 16) {
+            __mmask16 mk = H - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (H - i)) - 1);
+            __m512 d = _mm512_maskz_sub_ps(mk, _mm512_maskz_loadu_ps(mk, r + i), vm);
+            vacc = _mm512_fmadd_ps(d, d, vacc);
+        }
+        float var = _mm512_reduce_add_ps(vacc) / H;
+        __m512 inv = _mm512_set1_ps(1.f / sqrtf(var + eps));
+        for (int i = 0; i < H; i += 16) {
+            __mmask16 mk = H - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (H - i)) - 1);
+            __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, r + i), vm), inv);
+            d = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(mk, w + i), _mm512_maskz_loadu_ps(mk, b + i));
+            _mm512_mask_storeu_ps(r + i, mk, d);
+        }
     }
 }
 #endif /* E5_VNNI */
@@ -672,6 +741,14 @@ static void forward_layers_vnni(e5_model *m, float *x, float *q, float *k, float
     A.d = (float *)aligned_alloc(64, (size_t)T * gmax * 16 * sizeof(float));
     A.s = (int32_t *)aligned_alloc(64, (size_t)T * gmax * 16 * sizeof(int32_t));
     float *kT = (float *)malloc((size_t)T * H * sizeof(float));
+    /* attention tiles: up to ATT_TQ consecutive tokens of one segment */
+    int *tiles = (int *)malloc(sizeof(int) * ((size_t)T + 1)), ntiles = 0;
+    for (int t = 0; t < T; ) {
+        tiles[ntiles++] = t;
+        t = t + ATT_TQ < send[t] ? t + ATT_TQ : send[t];
+    }
+    tiles[ntiles] = T;
+    int pstride = ((m->MAXP + 15) / 16) * 16 + 16;
     for (int l = 0; l < m->NL; l++) {
         layer_t *ly = &m->layers[l];
         const vmat *W = m->vw + (size_t)l * 6;
@@ -684,22 +761,24 @@ static void forward_layers_vnni(e5_model *m, float *x, float *q, float *k, float
             for (int t = 0; t < T; t++) kT[(size_t)c * T + t] = k[(size_t)t * H + c];
 #pragma omp parallel
         {
-            float *prob = (float *)malloc(sizeof(float) * ((size_t)m->MAXP + 16));
+            float *prob = (float *)malloc(sizeof(float) * ATT_TQ * pstride);
 #pragma omp for collapse(2) schedule(static)
-            for (int t = 0; t < T; t++)
-                for (int h = 0; h < NH; h++)
-                    attend_vnni(q + (size_t)t * H + h * hd, kT + (size_t)h * hd * T, v + h * hd,
-                                sstart[t], send[t], T, H, hd, scale, prob, ctx + (size_t)t * H + h * hd);
+            for (int i = 0; i < ntiles; i++)
+                for (int h = 0; h < NH; h++) {
+                    int t = tiles[i], nq = tiles[i + 1] - t;
+                    attend_tile(q + (size_t)t * H + h * hd, nq, kT + (size_t)h * hd * T, v + h * hd, sstart[t],
+                                send[t], T, H, hd, scale, prob, pstride, ctx + (size_t)t * H + h * hd);
+                }
             free(prob);
         }
         quantize_pack(ctx, T, H, &A); matmul_vnni(&W[3], ly->aob, &A, ao, T);
-        add_layernorm(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
+        add_layernorm_vnni(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
         quantize_pack(x, T, H, &A); matmul_vnni(&W[4], ly->fib, &A, mid, T);
         gelu_vnni(mid, (size_t)T * FF);
         quantize_pack(mid, T, FF, &A); matmul_vnni(&W[5], ly->fob, &A, fo, T);
-        add_layernorm(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */
+        add_layernorm_vnni(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */
     }
-    free(kT); free(A.q); free(A.d); free(A.s);
+    free(kT); free(tiles); free(A.q); free(A.d); free(A.s);
 }
 
 /* Repack every layer matrix for the VNNI kernels; on any misfit keep the generic path. */
@@ -839,7 +918,9 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
  * inputs (many sliding windows) run in bounded memory instead of allocating
  * one giant activation buffer. Windows are flushed in chunks up to this size;
  * the weighted combine is additive across chunks, so results are identical. */
+#ifndef E5_CHUNK_TOKENS
 #define E5_CHUNK_TOKENS 16384
+#endif
 
 /* Embed n texts with transparent sliding windows for inputs longer than the
  * model's 512-token limit. A long text is split (no overlap) into windows of
