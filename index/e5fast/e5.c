@@ -919,7 +919,13 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
  * one giant activation buffer. Windows are flushed in chunks up to this size;
  * the weighted combine is additive across chunks, so results are identical. */
 #ifndef E5_CHUNK_TOKENS
+#ifdef E5_VNNI
+/* RUS Search: 1024 keeps a chunk's activations in L2; measured on the strategy's
+ * chunks (batches of 16): 22.4 vs 20.5 passages/s per core against 16384. */
+#define E5_CHUNK_TOKENS 1024
+#else
 #define E5_CHUNK_TOKENS 16384
+#endif
 #endif
 
 /* Embed n texts with transparent sliding windows for inputs longer than the
