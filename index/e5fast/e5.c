@@ -918,6 +918,9 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
  * inputs (many sliding windows) run in bounded memory instead of allocating
  * one giant activation buffer. Windows are flushed in chunks up to this size;
  * the weighted combine is additive across chunks, so results are identical. */
+#ifndef E5_SERIAL_TOKENS
+#define E5_SERIAL_TOKENS 256   /* RUS Search: single texts shorter than this run on one thread */
+#endif
 #ifndef E5_CHUNK_TOKENS
 #ifdef E5_VNNI
 /* RUS Search: 1024 keeps a chunk's activations in L2; measured on the strategy's
@@ -974,17 +977,58 @@ static int embed_n(e5_model *m, const char **texts, int n, int is_query, float *
     for (int i = 0; i < n; i++) { float *d = out + (size_t)i * H; for (int kk = 0; kk < H; kk++) d[kk] = 0.f; }
 
     int budget = E5_CHUNK_TOKENS;
+#ifdef E5_VNNI
+    /* RUS Search: split the windows into at least one chunk per thread and run the
+     * chunks in parallel, each single-threaded inside (nested regions are
+     * inactive): one fork/join per call instead of ~200 per chunk, which matters
+     * when other processes share the cores. A single window (one query) keeps the
+     * in-op parallelism for latency. Each window's forward pass is independent of
+     * its chunk-mates, and the combine below runs in window order, so the vectors
+     * do not depend on the split. */
+    int nthreads = 1;
+#ifdef _OPENMP
+    nthreads = omp_get_max_threads();
+#endif
+    long total = 0;
+    for (int wi = 0; wi < W; wi++) total += (wb[wi] - wa[wi]) + 2;
+    if (nthreads > 1 && W > 1) {
+        long per = (total + nthreads - 1) / nthreads;
+        if (per < budget) budget = (int)per;
+    }
+    /* A short single text (a query) runs on the calling thread alone: split over
+     * threads it saves a few ms on an idle machine but waits ~200 times per call
+     * for a partner thread, which costs 10-100x that when the cores are shared
+     * (docs/benchmarks.md, "Encoder kernels"). The setting is the calling
+     * thread's own OpenMP ICV, restored below. */
+    int serial = W == 1 && total < E5_SERIAL_TOKENS && nthreads > 1;
+#ifdef _OPENMP
+    if (serial) omp_set_num_threads(1);
+#endif
+#else
     if (budget < m->MAXP) budget = m->MAXP;     /* always fit >=1 window */
-    int rc = 0;
+#endif
+    /* gather windows into chunks under the token budget (>=1 window each) */
+    int *cw0 = (int *)malloc(sizeof(int) * ((size_t)W + 1)), nch = 0;
     for (int w0 = 0; w0 < W; ) {
-        /* gather windows into a chunk under the token budget (>=1 window) */
         int w1 = w0; long Tc = 0;
         while (w1 < W) {
             int len = (wb[w1] - wa[w1]) + 2;
             if (w1 > w0 && Tc + len > budget) break;
             Tc += len; w1++;
         }
-        int segc = w1 - w0;
+        cw0[nch++] = w0;
+        w0 = w1;
+    }
+    cw0[nch] = W;
+    float *winmean = (float *)malloc(sizeof(float) * (size_t)W * H);   /* per-window mean-pooled vectors */
+    int rc = 0;
+#ifdef E5_VNNI
+#pragma omp parallel for schedule(dynamic, 1) reduction(| : rc) if (nch > 1)
+#endif
+    for (int c = 0; c < nch; c++) {
+        int w0 = cw0[c], w1 = cw0[c + 1], segc = w1 - w0;
+        long Tc = 0;
+        for (int wi = w0; wi < w1; wi++) Tc += (wb[wi] - wa[wi]) + 2;
         int *ids = (int *)malloc(sizeof(int) * (size_t)Tc);
         int *pos = (int *)malloc(sizeof(int) * (size_t)Tc);
         int *segoff = (int *)malloc(sizeof(int) * (segc + 1));
@@ -1000,21 +1044,21 @@ static int embed_n(e5_model *m, const char **texts, int n, int is_query, float *
         }
         for (int s = 0; s < segc; s++)
             for (int t = segoff[s]; t < segoff[s + 1]; t++) { sstart[t] = segoff[s]; send[t] = segoff[s + 1]; }
-
-        float *segmean = (float *)malloc(sizeof(float) * (size_t)segc * H);
-        rc |= forward_batch(m, ids, pos, sstart, send, segoff, segc, (int)Tc, segmean, NULL);
-
-        for (int s = 0; s < segc; s++) {
-            int wi = w0 + s, i = wt[wi];
-            float wgt = (float)((wb[wi] - wa[wi]) > 0 ? (wb[wi] - wa[wi]) : 1);
-            float *d = out + (size_t)i * H;
-            const float *sm = segmean + (size_t)s * H;
-            for (int kk = 0; kk < H; kk++) d[kk] += wgt * sm[kk];
-            wsum[i] += wgt;
-        }
-        free(ids); free(pos); free(segoff); free(sstart); free(send); free(segmean);
-        w0 = w1;
+        rc |= forward_batch(m, ids, pos, sstart, send, segoff, segc, (int)Tc, winmean + (size_t)w0 * H, NULL);
+        free(ids); free(pos); free(segoff); free(sstart); free(send);
     }
+    for (int wi = 0; wi < W; wi++) {
+        int i = wt[wi];
+        float wgt = (float)((wb[wi] - wa[wi]) > 0 ? (wb[wi] - wa[wi]) : 1);
+        float *d = out + (size_t)i * H;
+        const float *sm = winmean + (size_t)wi * H;
+        for (int kk = 0; kk < H; kk++) d[kk] += wgt * sm[kk];
+        wsum[i] += wgt;
+    }
+    free(cw0); free(winmean);
+#if defined(E5_VNNI) && defined(_OPENMP)
+    if (serial) omp_set_num_threads(nthreads);
+#endif
 
     /* 3. divide by total weight and L2-normalize each text */
     for (int i = 0; i < n; i++) {
