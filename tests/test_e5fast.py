@@ -59,8 +59,11 @@ def test_fast_engine_matches_shipped_on_real_texts(built_library: Path, real_tex
     for fast, shipped in ((fast_p, ship_p), (fast_q, ship_q)):
         cosine = (fast * shipped).sum(axis=1) / (np.linalg.norm(fast, axis=1) * np.linalg.norm(shipped, axis=1))
         assert cosine.min() >= MIN_COSINE, f"worst cosine {cosine.min():.6f}"
-    # the retrieval decision the vectors exist for: each question's nearest passage is the same
-    assert ((fast_q @ fast_p.T).argmax(axis=1) == (ship_q @ ship_p.T).argmax(axis=1)).all()
+    # the retrieval decision the vectors exist for: each question's nearest passage is the same, or a near-tie
+    # (by the shipped engine's own scores) with the shipped engine's choice
+    ship_scores = ship_q @ ship_p.T
+    picked = ship_scores[np.arange(len(ship_q)), (fast_q @ fast_p.T).argmax(axis=1)]
+    assert (ship_scores.max(axis=1) - picked).max() <= 0.002
 
 
 @needs_vnni
