@@ -821,9 +821,13 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float *mid = (float *)malloc((size_t)T * FF * sizeof(float));
     float *fo  = (float *)malloc(TH * sizeof(float));
     int nbmax = FF / QK;
-    int8_t  *aq = (int8_t *)malloc((size_t)T * FF);
-    float   *ad = (float *)malloc((size_t)T * nbmax * sizeof(float));
-    int32_t *as = (int32_t *)malloc((size_t)T * nbmax * sizeof(int32_t));
+    size_t qT = (size_t)T;            /* generic-path quantization buffers (unused on the VNNI path) */
+#ifdef E5_VNNI
+    if (m->vnni) qT = 0;
+#endif
+    int8_t  *aq = qT ? (int8_t *)malloc(qT * FF) : NULL;
+    float   *ad = qT ? (float *)malloc(qT * nbmax * sizeof(float)) : NULL;
+    int32_t *as = qT ? (int32_t *)malloc(qT * nbmax * sizeof(int32_t)) : NULL;
 #define QUANT(X, NIN) quantize_acts((X), T, (NIN), aq, ad, as)
 #define MAT(W, B, Y, NOUT, NIN) matmul_q4q8((W), (B), aq, ad, as, (Y), T, (NOUT), (NIN))
 
