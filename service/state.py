@@ -2,7 +2,8 @@
 
 `Corpus` bundles a `SearchIndex` with what the answer functions need besides search: the sections with their
 numbered items (written by the build), and an embedder wrapper that serialises inference (one model
-call at a time uses all cores; concurrent calls only oversubscribe them) and caches query vectors.
+call at a time uses all cores; concurrent calls only oversubscribe them), lets concurrent queries share one
+encoder call (index.microbatch) and caches query vectors.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import numpy as np
 
 from index.build import SECTIONS_FILE
 from index.embedders import EmbedderError, embedder_id, get_embedder
+from index.microbatch import QueryBatcher, QueueFull
 from index.search import SearchIndex
 from index.store import EmbedderMismatch, IndexDamaged, IndexProblem, current_build, load_build, read_extra
 from ingest.models import Item
-from service.errors import BUILD_HINT, IndexUnavailable
+from service.errors import BUILD_HINT, EncoderBusy, IndexUnavailable
 
 log = logging.getLogger("rus.service")
 
@@ -56,6 +58,7 @@ class ServiceEmbedder:
         self.id = inner.id
         self.dim = inner.dim
         self._lock = threading.Lock()
+        self._batcher = QueryBatcher(inner, lock=self._lock)  # concurrent queries share one encoder call
         self._queries = _LRU(cache_size)
         self._passages = _LRU(cache_size)
 
@@ -64,8 +67,7 @@ class ServiceEmbedder:
         found = [cache.get(t) for t in texts]
         missing = list(dict.fromkeys(t for t, v in zip(texts, found, strict=True) if v is None))
         if missing:
-            with self._lock:
-                fresh = encode(missing)
+            fresh = encode(missing)
             for text, vector in zip(missing, fresh, strict=True):
                 cache.put(text, np.asarray(vector, dtype=np.float32))
         vectors = [v if v is not None else cache.get(t) for t, v in zip(texts, found, strict=True)]
@@ -74,10 +76,13 @@ class ServiceEmbedder:
         return np.vstack(vectors).astype(np.float32)
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._cached(texts, self._queries, self.inner.embed_queries)
+        try:
+            return self._cached(texts, self._queries, self._batcher.embed_queries)
+        except QueueFull as exc:
+            raise EncoderBusy(str(exc)) from exc
 
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
-        return self._cached(texts, self._passages, lambda batch: self.inner.embed_passages(batch))
+        return self._cached(texts, self._passages, self._batcher.embed_passages)
 
 
 def read_sections(data: object, where: Path) -> list[dict]:
