@@ -20,15 +20,18 @@ HEADLINE = ("chunk_hit@1", "chunk_hit@5", "chunk_mrr@10", "section_hit@1", "sect
             "evidence@5")
 
 
-def load_abstain(spec: str):
+PRODUCTION_DECISION = "service.confidence:decide"  # what /v1/ask decides: answer, low_confidence or not_covered
+
+
+def load_decide(spec: str):
     """The callable named by "package.module:function"."""
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
-        raise EvalError(f"--abstain wants MODULE:FUNCTION, got {spec!r}")
+        raise EvalError(f"--decide wants MODULE:FUNCTION, got {spec!r}")
     try:
         function = getattr(importlib.import_module(module_name), attribute)
     except (ImportError, AttributeError) as exc:
-        raise EvalError(f"cannot load the abstain function {spec!r}: {exc}") from None
+        raise EvalError(f"cannot load the decision function {spec!r}: {exc}") from None
     if not callable(function):
         raise EvalError(f"{spec!r} is not callable")
     return function
@@ -49,10 +52,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("error: --gold FILE is required (or use `rus eval compare A.json B.json`)", file=sys.stderr)
         return 2
     try:
-        abstain = load_abstain(args.abstain) if args.abstain else None
+        decide = load_decide(args.decide) if args.decide != "none" else None
         results = run(
             args.gold, args.index_dir, retriever=args.retriever, k=args.k, pool=args.pool,
-            cache_dir=args.cache, abstain=abstain, progress=not args.quiet,
+            cache_dir=args.cache, decide=decide, progress=not args.quiet,
         )
         out = args.out or REPORTS / args.gold.stem
         written = write_results(results, out)
@@ -86,7 +89,7 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
         "eval", help="evaluate retrieval quality against a gold file",
         description="Evaluate retrievers on a gold JSONL file; write results.json, report.md and plots.",
         usage="rus eval --gold FILE [--retriever {hybrid,dense,bm25,naive-dense,all}] [--k K] [--pool N]\n"
-              "                [--index-dir DIR] [--out DIR] [--cache DIR] [--abstain MODULE:FUNCTION] [--quiet]\n"
+              "                [--index-dir DIR] [--out DIR] [--cache DIR] [--decide MODULE:FUNCTION] [--quiet]\n"
               "       rus eval compare A.json B.json [--changed]",
     )
     parser.add_argument("--gold", type=Path, help="gold JSONL file (format of ../shared/eval/dev.jsonl)")
@@ -100,8 +103,9 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="output folder (default eval/reports/<gold file name>)")
     parser.add_argument("--cache", type=Path,
                         help="cache folder for the naive baseline's vectors (default <index-dir>/../eval-cache)")
-    parser.add_argument("--abstain", metavar="MODULE:FUNCTION",
-                        help="an abstain(query, hits) -> bool function, to measure 'not covered' rates")
+    parser.add_argument("--decide", metavar="MODULE:FUNCTION", default=PRODUCTION_DECISION,
+                        help="the answer-state rule, decide(query, hits) -> state or an object with .state and "
+                        f".score (default {PRODUCTION_DECISION}: what /v1/ask decides; 'none' to skip)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=cmd_eval)
     actions = parser.add_subparsers(dest="eval_action", metavar="compare")

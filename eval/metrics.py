@@ -216,7 +216,18 @@ class ItemResult:
     has_evidence: bool = False
     top_score: float | None = None
     latency: float = 0.0  # seconds
-    abstained: bool | None = None
+    state: str | None = None  # the answer state decided for the item: answer | low_confidence | not_covered
+    confidence: float | None = None  # the decision's probability that the strategy covers the question
+
+    @property
+    def abstained(self) -> bool | None:
+        """Called "not covered" (None when no decision was made)."""
+        return None if self.state is None else self.state == "not_covered"
+
+    @property
+    def top_right(self) -> bool:
+        """Answerable, and the first section ranked is a right one."""
+        return self.answerable and self.section_ranks.get(DEFAULT_AGGREGATION) == 1
 
 
 def _mean(values: Sequence[float]) -> float | None:
@@ -320,7 +331,50 @@ def negatives_summary(items: Sequence[ItemResult]) -> dict:
         pos = [i for i in judged if i.answerable]
         summary["abstain_on_negative"] = _mean([float(bool(i.abstained)) for i in neg])
         summary["abstain_on_answerable"] = _mean([float(bool(i.abstained)) for i in pos])
+        summary["answered_negative"] = _mean([float(i.state == "answer") for i in neg])
+        summary["states"] = state_summary(judged)
+        scored = [i for i in judged if i.confidence is not None]
+        if scored:
+            summary["reliability"] = reliability(scored)
     return summary
+
+
+ANSWER_STATES = ("answer", "low_confidence", "not_covered")
+
+
+def state_summary(items: Sequence[ItemResult]) -> dict[str, dict]:
+    """Per answer state: how many items got it, how many of them were answerable or negatives, and its precision
+    (answer and low_confidence: the share whose first section is right; not_covered: the share of negatives)."""
+    summary = {}
+    for state in ANSWER_STATES:
+        mine = [i for i in items if i.state == state]
+        right = [i for i in mine if not i.answerable] if state == "not_covered" else [i for i in mine if i.top_right]
+        summary[state] = {
+            "n": len(mine),
+            "answerable": sum(i.answerable for i in mine),
+            "negative": sum(not i.answerable for i in mine),
+            "precision": len(right) / len(mine) if mine else None,
+        }
+    return summary
+
+
+RELIABILITY_BINS = 5
+
+
+def reliability(items: Sequence[ItemResult], bins: int = RELIABILITY_BINS) -> list[dict]:
+    """Confidence in equal-width bins against what happened: the share of items that were answerable (what the
+    confidence predicts) and the share answered right (answerable with the right first section)."""
+    rows = []
+    for b in range(bins):
+        low, high = b / bins, (b + 1) / bins
+        mine = [i for i in items if low <= i.confidence < high or (b == bins - 1 and i.confidence == 1.0)]
+        rows.append({
+            "low": low, "high": high, "n": len(mine),
+            "mean_confidence": _mean([i.confidence for i in mine]),
+            "answerable": _mean([float(i.answerable) for i in mine]),
+            "right": _mean([float(i.top_right) for i in mine]),
+        })
+    return rows
 
 
 def hit_curve(ranks: Sequence[int | None], max_k: int = 10) -> list[float]:

@@ -41,7 +41,7 @@ RETRIEVER_CHOICES = (*RETRIEVER_ORDER, "all")
 DEFAULT_POOL = 50  # chunks retrieved per query for the section-level aggregation
 TOP_SECTIONS = 10
 SNIPPET_CHARS = 240
-Abstain = Callable[[str, list], bool]
+Decide = Callable[[str, list], object]  # (query, ranked hits) → a state, or an object with .state and .score
 
 
 class EvalError(Exception):
@@ -53,7 +53,7 @@ def _ranked(hits: Sequence) -> list[Ranked]:
 
 
 def evaluate_item(
-    item: GoldItem, hits: Sequence, k: int, relevant_in_index: int, latency: float, abstained: bool | None
+    item: GoldItem, hits: Sequence, k: int, relevant_in_index: int, latency: float, decision: object = None
 ) -> tuple[ItemResult, dict]:
     """Metrics for one item plus its JSON record (top-k chunks, top sections, ranks of the first correct)."""
     ranking = _ranked(hits)
@@ -61,8 +61,9 @@ def evaluate_item(
     labels = item.labels
     result = ItemResult(
         id=item.id, lang=item.lang, kind=item.kind, answerable=item.answerable,
-        top_score=top[0].score if top else None, latency=latency, abstained=abstained,
-        has_evidence=bool(item.evidence),
+        top_score=top[0].score if top else None, latency=latency, has_evidence=bool(item.evidence),
+        state=decision if isinstance(decision, str) or decision is None else decision.state,
+        confidence=None if isinstance(decision, str) or decision is None else round(float(decision.score), 6),
     )
     sections = {rule: aggregate_sections(ranking, rule) for rule in AGGREGATIONS}
     if item.answerable:
@@ -84,7 +85,9 @@ def evaluate_item(
         f"ndcg@{NDCG_K}": round(result.ndcg, 6),
         "top_score": result.top_score,
         "latency_ms": round(latency * 1000.0, 3),
-        "abstained": abstained,
+        "state": result.state,
+        "confidence": result.confidence,
+        "abstained": result.abstained,
         "top_chunks": [
             {
                 "rank": rank,
@@ -121,10 +124,11 @@ def evaluate(
     items: Sequence[GoldItem],
     k: int = 10,
     pool: int = DEFAULT_POOL,
-    abstain: Abstain | None = None,
+    decide: Decide | None = None,
     progress: bool = True,
 ) -> dict:
-    """Every metric of one system over the gold items, with per-item records."""
+    """Every metric of one system over the gold items, with per-item records; `decide` gives each item's answer
+    state from its ranked pool (the production rule by default in `rus eval`)."""
     if k < 1:
         raise EvalError("--k must be at least 1")
     depth = max(k, pool)
@@ -139,9 +143,9 @@ def evaluate(
         latency = time.perf_counter() - mark
         if depth > k:
             hits = system.search(item.query, depth)  # the deeper pool for the section ranking
-        abstained = bool(abstain(item.query, list(hits[:k]))) if abstain is not None else None
+        decision = decide(item.query, list(hits)) if decide is not None else None
         relevant = count_relevant(index_sections, item.labels) if item.answerable else 0
-        result, record = evaluate_item(item, hits, k, relevant, latency, abstained)
+        result, record = evaluate_item(item, hits, k, relevant, latency, decision)
         results.append(result)
         records.append(record)
     wall = time.perf_counter() - started
@@ -203,7 +207,7 @@ def run(
     k: int = 10,
     pool: int = DEFAULT_POOL,
     cache_dir: Path | None = None,
-    abstain: Abstain | None = None,
+    decide: Decide | None = None,
     progress: bool = True,
     index: SearchIndex | None = None,
 ) -> dict:
@@ -234,13 +238,13 @@ def run(
             "ndcg_k": NDCG_K,
             "aggregation": DEFAULT_AGGREGATION,
             "aggregations": list(AGGREGATIONS),
-            "abstain": getattr(abstain, "__qualname__", None) if abstain else None,
+            "decide": f"{decide.__module__}:{decide.__qualname__}" if decide else None,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },
         "retrievers": {},
     }
     for system in systems:
-        outcome = evaluate(system, items, k=k, pool=pool, abstain=abstain, progress=progress)
+        outcome = evaluate(system, items, k=k, pool=pool, decide=decide, progress=progress)
         if isinstance(system, NaiveDenseIndex):
             outcome["naive"] = {"size": 1000, "overlap": 200, **system.stats}
         results["retrievers"][system.name] = outcome

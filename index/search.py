@@ -81,6 +81,7 @@ class Hit:
     bm25_score: float | None = None
     highlights: list[tuple[int, int]] = field(default_factory=list)  # the best sentence: offsets into chunk.text
     sentences: list[SentenceScore] = field(default_factory=list)  # every indexed sentence (dense retrievers)
+    coverage: float | None = None  # share of the query's concepts the chunk contains (None: the query has none)
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,8 @@ class SearchIndex:
             if allowed is not None:
                 matching = np.intersect1d(matching, allowed, assume_unique=True)
             order = _top(matching, lexical[matching], k)
-            return [self._lexical_hit(rank, int(p), float(lexical[p]), query) for rank, p in enumerate(order, 1)]
+            hits = [self._lexical_hit(rank, int(p), float(lexical[p]), query) for rank, p in enumerate(order, 1)]
+            return self._with_coverage(hits, prepared.concepts)
         boosted = boost = None
         if retriever == "hybrid":
             boosted, evidence = self._lexical_evidence(lexical, prepared.concepts)
@@ -205,10 +207,11 @@ class SearchIndex:
                 break
             scale *= 4  # another chunk could still reach the top k: widen the candidate search
         order = _top(np.arange(len(dense.positions)), final, k)
-        return [
+        hits = [
             self._dense_hit(rank, int(i), float(final[i]), dense, lexical, query)
             for rank, i in enumerate(order, start=1)
         ]
+        return self._with_coverage(hits, prepared.concepts)
 
     def positions_of(self, chunk_ids: list[str]) -> list[int]:
         """Positions of the given chunk ids in `chunks` (ids not in the index are left out)."""
@@ -280,13 +283,24 @@ class SearchIndex:
             return empty
         top = float(lexical[matching].max())
         candidates = np.sort(_top(matching, lexical[matching], LEXICAL_CANDIDATES))
-        self._cache_stems(candidates)
-        evidence = np.zeros(len(candidates), dtype=np.float32)
-        for i, position in enumerate(candidates):
-            stems = self._stems[int(position)]
-            covered = sum(any(alternative <= stems for alternative in concept) for concept in concepts)
-            evidence[i] = lexical[position] / top * (covered / len(concepts)) ** 2
-        return candidates, evidence
+        coverage = np.asarray(self._coverage(candidates, concepts), dtype=np.float32)
+        return candidates, (lexical[candidates] / top * coverage**2).astype(np.float32)
+
+    def _coverage(self, positions: np.ndarray, concepts: tuple[frozenset[frozenset[str]], ...]) -> list[float]:
+        """Per chunk: the share of the query's concepts it contains (a concept counts when all stems of one of its
+        alternatives are among the chunk's stems)."""
+        self._cache_stems(positions)
+        return [
+            sum(any(alternative <= self._stems[int(p)] for alternative in concept) for concept in concepts)
+            / len(concepts)
+            for p in positions
+        ]
+
+    def _with_coverage(self, hits: list[Hit], concepts: tuple[frozenset[frozenset[str]], ...]) -> list[Hit]:
+        if concepts and hits:
+            for hit, share in zip(hits, self._coverage(np.array([h.position for h in hits]), concepts), strict=True):
+                hit.coverage = share
+        return hits
 
     def _cache_stems(self, positions: np.ndarray) -> None:
         """Stems of the given chunks (heading path + text), tokenized in one call and kept for later queries."""

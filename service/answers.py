@@ -6,9 +6,8 @@ An answer is composed only of text quoted from the strategy:
   identified need that matches best, quoted as numbered in the document;
 - other questions: the sentence(s) of the top passages closest to the question in embedding space
   (lexical overlap fails for English questions over Swedish text), using the index's sentence vectors.
-When `should_abstain` finds the evidence weak (best dense score under a threshold per question type and
-language, calibrated by `python -m service.calibrate`) the answer says the strategy does not cover the
-question, and only lists the closest passages.
+How sure the answer is comes from service/confidence.py: a confident answer; a low-confidence answer that says
+so; or "not covered" (only the closest passages are listed) when the strategy confidently does not hold it.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from index.language import detect_language
 from index.search import Filters, Hit, SentenceScore
 from ingest.models import Item
 from ingest.vocabulary import is_subpriority, item_start
+from service.confidence import decide
 from service.errors import require_k, require_text
 from service.models import AskResponse, Citation, ItemQuote
 from service.ranking import SectionScore, rank_subpriorities
@@ -36,24 +36,6 @@ QUESTION_START = re.compile(
     r"vad|vilk\w*|vem|vems|när|var|varför|hur|finns|är|kan|ska|har|nämns)\b",
     re.IGNORECASE,
 )
-QUANTITY_QUESTION = re.compile(
-    r"\b(how\s+(many|much|long|large|big|old|high|fast)|hur\s+(många|mycket|lång|långa|stor|stort|stora|gammal|"
-    r"hög|högt|höga|snabbt)|(what|which)\s+year|vilket\s+år|what\s+percentage|vad\s+kostar)\b",
-    re.IGNORECASE,
-)
-YEAR_QUESTION = re.compile(r"\b(what\s+year|which\s+year|vilket\s+år|when|när)\b", re.IGNORECASE)
-NUMBERING = re.compile(  # list numbers, item labels, section numbers and the strategy's own time span
-    r"^\s*\d{1,2}\.\s|\b(?:Utmaning|Behov|[Dd]elprioritering|[Pp]rioritering)\s+\d+(?:\.\d+)?|\bAgenda\s*2030\b|"
-    r"\b(?:19|20)\d\d\s*[–-]\s*(?:19|20)?\d\d\b|\bS3\b|(?<=[^\W\d_])\d+\b"
-)
-YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-NUMBER = re.compile(
-    r"\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|trettio|hundra|tusen|miljon\w*|miljard\w*|"
-    r"hälften|tredjedel\w*|fjärdedel\w*|dubbelt|procent|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-    r"thousand|million|billion|half|third|quarter|percent)\b",
-    re.IGNORECASE,
-)
-QUANTITY_EVIDENCE_HITS = 3
 FACT_CHUNKS = 3  # candidate sentences come from this many top passages
 MAX_FACT_SENTENCES = 2
 SENTENCE_MARGIN = 0.02  # a second sentence is quoted when it scores within this of the best
@@ -70,14 +52,6 @@ def _settings(settings: Settings | None) -> Settings:
     return _DEFAULTS
 
 
-def abstain_threshold(kind: str, language: str, settings: Settings | None = None) -> float:
-    """The calibrated threshold for a question type ("fact"/"subpriority") and language ("en"/"sv")."""
-    s = _settings(settings)
-    if kind == "subpriority":
-        return s.abstain_subpriority_en if language == "en" else s.abstain_subpriority_sv
-    return s.abstain_fact_en if language == "en" else s.abstain_fact_sv
-
-
 def top_dense_score(hits: Sequence[Hit]) -> float | None:
     scores = [h.dense_score for h in hits if h.dense_score is not None]
     return max(scores) if scores else None
@@ -91,44 +65,6 @@ def question_type(question: str, hits: Sequence[Hit]) -> str:
     if QUESTION_START.match(question) or question.rstrip().endswith("?"):
         return "fact"
     return "subpriority" if any(is_subpriority(h.chunk.section_id) for h in hits) else "fact"
-
-
-def lacks_asked_quantity(question: str, hits: Sequence[Hit]) -> bool:
-    """A "how many / how much / which year …" question whose best-matching sentences (the highlights of the
-    top passages) contain no number at all cannot be answered from them."""
-    if not QUANTITY_QUESTION.search(question):
-        return False
-    years = bool(YEAR_QUESTION.search(question))
-    sentences = [h.chunk.text[s:e] for h in hits[:QUANTITY_EVIDENCE_HITS] for s, e in h.highlights]
-    return not any(_has_number(sentence, years) for sentence in sentences)
-
-
-def _has_number(text: str, years: bool) -> bool:
-    text = NUMBERING.sub(" ", text)
-    if not years:
-        text = YEAR.sub(" ", text)
-    return bool(NUMBER.search(text))
-
-
-def should_abstain(
-    query: str, hits: Sequence[Hit], language: str | None = None, settings: Settings | None = None
-) -> bool:
-    """True when the evidence is too weak to answer.
-
-    The best dense score of the retrieved passages must reach a threshold calibrated per question type and
-    language: a fact needs a passage that states it, a "which sub-priority" question only a topical match,
-    and Swedish questions score higher against the Swedish text than English ones. A quantity question
-    also needs a number in the best-matching sentences. BM25-only hits: abstain only when nothing matches.
-    """
-    if not hits:
-        return True
-    top = top_dense_score(hits)
-    if top is None:
-        return all((h.bm25_score or 0.0) <= 0.0 for h in hits)
-    kind = question_type(query, hits)
-    if top < abstain_threshold(kind, language or detect_language(query), settings):
-        return True
-    return kind == "fact" and lacks_asked_quantity(query, hits)
 
 
 def hit_citation(hit: Hit) -> Citation:
@@ -245,14 +181,16 @@ def ask(
         question, k=max(k, ASK_POOL), retriever="hybrid", filters=Filters(doc=doc) if doc else None, language=language
     )
     hits = pool[:k]
-    threshold = abstain_threshold(question_type(question, hits), language, settings)
-    top = top_dense_score(hits)
-    if should_abstain(question, hits, language, settings):
+    confidence = decide(question, pool)
+    if confidence.state == "not_covered":
         response = _not_covered(question, hits, language)
     elif question_type(question, hits) == "subpriority" and (ranked := rank_subpriorities(hits)):
-        response = _subpriority_answer(corpus, question, pool, ranked[0], language)
+        response = _subpriority_answer(corpus, question, hits, ranked[0], language)
     else:
         response = _fact_answer(question, hits, language)
-    response.top_score = None if top is None else round(top, 6)
-    response.threshold = threshold
+    if confidence.state == "low_confidence" and response.covered:
+        response.answer = f"{t('low_confidence_answer', language)}\n{response.answer}"
+    response.state = confidence.state if response.covered else "not_covered"
+    response.confidence = round(confidence.score, 3)
+    response.top_score = round(confidence.signals.top, 6)
     return response

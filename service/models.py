@@ -159,8 +159,13 @@ class AskResponse(BaseModel):
     related: list[Citation] = Field(
         default_factory=list, description="when not covered: the closest passages, for the reader to judge"
     )
+    state: Literal["answer", "low_confidence", "not_covered"] = Field(
+        "answer",
+        description="answer: confident; low_confidence: the closest passages, said to be uncertain; "
+        "not_covered: the strategy confidently does not hold it (only the closest passages are listed)",
+    )
+    confidence: float | None = Field(None, description="calibrated probability that the strategy covers the question")
     top_score: float | None = Field(None, description="best dense score among the retrieved passages")
-    threshold: float | None = Field(None, description="the abstention threshold applied for this language")
 
 
 # --- /v1/match -----------------------------------------------------------------------------

@@ -64,7 +64,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "section": {"sv": "Avsnitt", "en": "Section"},
     "heading_path": {"sv": "Rubriker", "en": "Headings"},
     "show_section": {"sv": "Visa hela avsnittet", "en": "Show the whole section"},
-    "confidence": {"sv": "Bästa träff {top} (tröskel {threshold})", "en": "Best match {top} (threshold {threshold})"},
+    "confidence": {"sv": "Säkerhet {confidence}", "en": "Confidence {confidence}"},
+    "low_confidence_title": {"sv": "Osäkert svar", "en": "Low confidence"},
     # --- match ---------------------------------------------------------------------------------
     "match_intro": {
         "sv": "Beskriv ditt projekt med några meningar (svenska eller engelska). Du får de delprioriteringar "
@@ -276,6 +277,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The file <b>{name}</b> contains binary data, not text.",
     },
     # --- answers (service/answers.py) ------------------------------------------------------------
+    "low_confidence_answer": {
+        "sv": "Osäkert svar – strategin verkar inte ta upp exakt detta; här är de närmaste avsnitten.",
+        "en": "Low confidence – the strategy may not cover exactly this; these are the closest passages.",
+    },
     "not_covered_answer": {
         "sv": "Strategin verkar inte ta upp den här frågan. De närmaste avsnitten listas som referens.",
         "en": "The strategy does not appear to cover this question. The closest passages are listed for reference.",

@@ -213,11 +213,9 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str) -> str:
     """The answer (quoted, with [n] references) above its numbered sources."""
     prefix = "ask-cite"
     confidence = ""
-    if response.top_score is not None and response.threshold is not None:
+    if response.confidence is not None:
         confidence = (
-            f'<span class="rus-confidence">'
-            f"{esc(t('confidence', lang, top=score(response.top_score), threshold=score(response.threshold)))}"
-            f"</span>"
+            f'<span class="rus-confidence">{esc(t("confidence", lang, confidence=f"{response.confidence:.0%}"))}</span>'
         )
     if not response.covered:
         body = notice(esc(response.answer), "warning")
@@ -250,6 +248,9 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str) -> str:
         for number, cite in enumerate(response.citations, start=1):
             quoted = " … ".join(s.text for s in cite.spans)
             lines.append(f'<blockquote class="rus-quote">“{esc(quoted)}”{ref(number, prefix)}</blockquote>')
+    if response.state == "low_confidence":
+        kicker = t("low_confidence_title", lang)
+        lines.insert(0, notice(esc(t("low_confidence_answer", lang)), "warning"))
     return (
         f'<div class="rus-answer"><div class="rus-kicker">{esc(kicker)}{confidence}</div>{"".join(lines)}</div>'
         f"{citation_list(corpus, response.citations, prefix, lang, t('sources', lang))}"

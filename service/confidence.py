@@ -1,0 +1,151 @@
+"""How sure /v1/ask is that the strategy answers a question: three answer states from signals that hold across
+wording, language and query length.
+
+Absolute similarity scores move with query length, language and wording (a one-word query, an English question
+and a 120-word project description score on different scales), so one threshold on them fails on real input.
+The decision uses:
+- what kind of information the question asks for — a figure (amount, price, rate, count), a time or timetable,
+  a map — and whether the best-matching sentences hold it at all (the strategy states goals and needs; it has
+  almost no figures, dates or schedules), and names the question leans on that the strategy never mentions;
+- the top dense score relative to the query's own score distribution over the ranked passages, and the top
+  score itself;
+- how many of the query's concepts the best passages contain (the lexical side's agreement with the dense side).
+A logistic model over these signals gives the probability that the strategy covers the question; its
+coefficients and the two cut-offs are fitted on the realistic tuning half and gold_extra.jsonl by
+`python -m eval.calibrate` (reliability plot and per-state figures: `rus eval`, docs/retrieval.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from index.search import Hit
+
+State = Literal["answer", "low_confidence", "not_covered"]
+
+FIGURE_REQUEST = re.compile(
+    r"\b(how\s+(many|much|long|large|big|old|high|fast)|hur\s+(många|mycket|lång|långa|stor|stort|stora|gammal|"
+    r"hög|högt|höga|snabbt)|what\s+percentage|vad\s+kostar|kostar|kostnad\w*|price\w*|pris\w*|costs?|budget\w*|"
+    r"kronor|sek|salary|salaries|lön\w*|earns?|tjänar|tax\s+rate|\w*skatte?n?|skattesats\w*|average|genomsnitt\w*|"
+    r"rate|andel(en)?|antal(et)?|number\s+of|per\s+(square|kvadrat|kilowatt|capita|invånare)\w*|elpris\w*|"
+    r"hyra|hyran|rent)\b",
+    re.IGNORECASE,
+)
+TIME_REQUEST = re.compile(
+    r"\b(what\s+year|which\s+year|vilket\s+år|when|när|what\s+time|öppettider\w*|opening\s+hours|timetables?|"
+    r"tidtabell\w*|schedules?|busstider\w*|avgångar\w*|departures?)\b",
+    re.IGNORECASE,
+)
+CLOCK_REQUEST = re.compile(  # answers that need a time of day, which the strategy never gives
+    r"\b(what\s+time|öppettider\w*|opening\s+hours|timetables?|tidtabell\w*|schedules?|busstider\w*|avgångar\w*|"
+    r"departures?|open\b|öppnar|stänger)",
+    re.IGNORECASE,
+)
+MAP_REQUEST = re.compile(r"\b(karta|kartan|map|maps)\b", re.IGNORECASE)
+NUMBERING = re.compile(  # list numbers, item labels, section numbers and the strategy's own time span
+    r"^\s*\d{1,2}\.\s|\b(?:Utmaning|Behov|[Dd]elprioritering|[Pp]rioritering)\s+\d+(?:\.\d+)?|\bAgenda\s*2030\b|"
+    r"\b(?:19|20)\d\d\s*[–-]\s*(?:19|20)?\d\d\b|\bS3\b|(?<=[^\W\d_])\d+\b"
+)
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
+NUMBER = re.compile(
+    r"\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|trettio|hundra|tusen|miljon\w*|miljard\w*|"
+    r"hälften|tredjedel\w*|fjärdedel\w*|dubbelt|procent|two|three|four|five|six|seven|eight|nine|ten|hundred|"
+    r"thousand|million|billion|half|third|quarter|percent)\b",
+    re.IGNORECASE,
+)
+EVIDENCE_HITS = 3  # the asked-for information must be in the best sentences of this many top passages
+DESCRIPTION_WORDS = 25  # longer texts are project descriptions: they ask for a sub-priority, not a fact
+TAIL_FROM = 10  # the query's own score distribution: the ranked passages from this rank on
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What the decision is based on, for one question and its ranked passages."""
+
+    top: float  # best dense score
+    gap: float  # best dense score minus the mean of the passages ranked TAIL_FROM and below
+    coverage: float  # share of the query's concepts in the best of the top three passages (0 when it has none)
+    missing_information: bool  # asks for a figure, time or map that the best sentences do not hold
+
+    def vector(self) -> np.ndarray:
+        return np.array([self.top, self.gap, self.coverage, float(self.missing_information)], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """The probability that the strategy covers the question, the answer state it leads to, and why."""
+
+    score: float
+    state: State
+    signals: Signals
+
+
+# Fitted by `python -m eval.calibrate --confidence` on eval/realistic_tune.jsonl + eval/gold_extra.jsonl
+# (weights for Signals.vector(), then the intercept); the cut-offs are on the probability.
+WEIGHTS = (22.0, 30.0, 2.0, -6.0)
+INTERCEPT = -19.0
+NOT_COVERED_BELOW = 0.2
+ANSWER_FROM = 0.5
+
+
+def asks_for_missing_information(question: str, hits: Sequence[Hit]) -> bool:
+    """A question asking for a figure, a time or timetable, or a map whose best-matching sentences (the top
+    passages' highlights) hold none: the strategy does not give it. Project descriptions never count."""
+    if len(question.split()) > DESCRIPTION_WORDS:
+        return False
+    if MAP_REQUEST.search(question):
+        return True
+    sentences = [h.chunk.text[s:e] for h in hits[:EVIDENCE_HITS] for s, e in h.highlights]
+    if CLOCK_REQUEST.search(question) and not any(CLOCK.search(s) for s in sentences):
+        return True
+    figure, time = bool(FIGURE_REQUEST.search(question)), bool(TIME_REQUEST.search(question))
+    if not (figure or time):
+        return False
+    return not any(_holds_figure(sentence, years=time) for sentence in sentences)
+
+
+def _holds_figure(text: str, years: bool) -> bool:
+    text = NUMBERING.sub(" ", text)
+    if not years:
+        text = YEAR.sub(" ", text)
+    return bool(NUMBER.search(text))
+
+
+def signals(question: str, hits: Sequence[Hit]) -> Signals:
+    """The decision's signals from a question's ranked passages (dense or hybrid hits, best first)."""
+    dense = np.array([h.dense_score for h in hits if h.dense_score is not None], dtype=np.float64)
+    top = float(dense.max()) if len(dense) else 0.0
+    tail = np.sort(dense)[::-1][TAIL_FROM:]
+    gap = top - float(tail.mean()) if len(tail) else 0.0
+    coverage = max((h.coverage or 0.0 for h in hits[:3]), default=0.0)
+    return Signals(top, gap, coverage, asks_for_missing_information(question, hits))
+
+
+def probability(signals: Signals, weights: Sequence[float] = WEIGHTS, intercept: float = INTERCEPT) -> float:
+    """The logistic model's probability that the strategy covers the question."""
+    value = float(np.dot(signals.vector(), np.asarray(weights, dtype=np.float64))) + intercept
+    return 1.0 / (1.0 + math.exp(-max(min(value, 50.0), -50.0)))
+
+
+def decide(question: str, hits: Sequence[Hit]) -> Confidence:
+    """The answer state for a question and its ranked passages (the /v1/ask pool, best first)."""
+    if not hits:
+        return Confidence(0.0, "not_covered", Signals(0.0, 0.0, 0.0, False))
+    measured = signals(question, hits)
+    score = probability(measured)
+    state: State = "answer" if score >= ANSWER_FROM else "low_confidence"
+    if score < NOT_COVERED_BELOW:
+        state = "not_covered"
+    return Confidence(score, state, measured)
+
+
+def answer_state(question: str, hits: Sequence[Hit]) -> State:
+    """The state /v1/ask returns for these passages (what `rus eval` reports by default)."""
+    return decide(question, hits).state
