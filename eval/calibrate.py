@@ -1,46 +1,35 @@
 """Calibrate the service's thresholds on gold questions; prints trade-off tables (run after index changes).
 
-    python -m eval.calibrate [--index-dir DIR] [--gold FILE ...]             # "not covered" abstention
+    python -m eval.calibrate [--index-dir DIR] [--gold FILE ...]             # /v1/ask answer states
     python -m eval.calibrate --match                                          # /v1/match aggregation variants
     python -m eval.calibrate --align                                          # /v1/align inriktning threshold
 
-Abstention: for each threshold, the share of negatives abstained (want high) and the share of answerable
-questions wrongly abstained (want low), per language, since Swedish questions score higher against the
-Swedish text. The gold files are ../shared/eval/dev.jsonl and eval/calibration_extra.jsonl (extra
-negatives and answerable questions written from the document). Put the chosen thresholds in settings
-(RUS_ABSTAIN_THRESHOLD_EN / RUS_ABSTAIN_THRESHOLD_SV or the defaults in service/settings.py).
+Answer states: fits service/confidence.py's logistic model (covered vs negative) on the tuning items — by default
+eval/realistic_tune.jsonl and eval/gold_extra.jsonl, never the held-out half or dev — and prints, per cut-off,
+the share of answerable items and of negatives below it and the share answered right above it. Put the weights
+and the two cut-offs into service/confidence.py.
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from index.language import detect_language
+from eval.gold import GoldItem
+from eval.gold import load_gold as load_gold_items
+from eval.metrics import label_matches
 from index.search import SearchIndex
-from service.answers import lacks_asked_quantity, question_type, top_dense_score
-from service.settings import REPO_ROOT, Settings, get_settings
+from service import confidence
+from service.answers import ASK_POOL
+from service.settings import Settings, get_settings
 from service.state import Corpus
 
-DEV = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"
-EXTRA = Path(__file__).with_name("calibration_extra.jsonl")
+REALISTIC_TUNE = Path(__file__).with_name("realistic_tune.jsonl")
+GOLD_EXTRA = Path(__file__).with_name("gold_extra.jsonl")
 ALIGN_SET = Path(__file__).with_name("calibration_align.jsonl")
-MAX_ANSWERABLE_ABSTAINED = 0.10  # used for cells without negatives
-
-
-@dataclass
-class Scored:
-    id: str
-    kind: str  # question type: fact | subpriority
-    language: str
-    negative: bool
-    top: float
-    no_number: bool  # a quantity question whose best sentences hold no number (abstains regardless of score)
 
 
 def load_gold(paths: list[Path]) -> list[dict]:
@@ -51,120 +40,52 @@ def load_gold(paths: list[Path]) -> list[dict]:
     return rows
 
 
-def score_questions(index: SearchIndex, rows: list[dict], k: int) -> list[Scored]:
-    scored = []
-    for row in rows:
-        query = row["query"]
-        language = detect_language(query)
-        hits = index.search(query, k=k, language=language)
-        kind = question_type(query, hits)
-        scored.append(
-            Scored(
-                row["id"],
-                kind,
-                language,
-                row["kind"] == "negative",
-                top_dense_score(hits) or 0.0,
-                kind == "fact" and lacks_asked_quantity(query, hits),
-            )
-        )
-    return scored
+def confidence_signals(index: SearchIndex, items: list[GoldItem]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per gold item: the decision's signals on its /v1/ask pool, whether it is answerable, whether the first
+    section is a right one."""
+    rows, answerable, right = [], [], []
+    for item in items:
+        hits = index.search(item.query, ASK_POOL, "hybrid")
+        rows.append(confidence.signals(item.query, hits, index.unknown_share(item.query)).vector())
+        answerable.append(item.answerable)
+        top = hits[0].chunk if hits else None
+        right.append(bool(top and item.answerable and label_matches(top.section_id, top.priority, item.labels)))
+    return np.array(rows), np.array(answerable, dtype=float), np.array(right)
 
 
-def abstains(item: Scored, threshold: float) -> bool:
-    return item.top < threshold or item.no_number
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 100) -> tuple[np.ndarray, float]:
+    """Logistic regression by Newton's method with a small L2 penalty on the weights: (weights, intercept)."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    beta = np.zeros(design.shape[1])
+    penalty = np.diag([l2] * x.shape[1] + [0.0])
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-np.clip(design @ beta, -50, 50)))
+        gradient = design.T @ (p - y) + penalty @ beta
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hessian + 1e-9 * np.eye(len(beta)), gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta[:-1], float(beta[-1])
 
 
-def rates(items: list[Scored], threshold_of) -> tuple[int, int, int, int]:
-    negatives = [s for s in items if s.negative]
-    answerable = [s for s in items if not s.negative]
-    return (
-        sum(abstains(s, threshold_of(s)) for s in negatives),
-        len(negatives),
-        sum(abstains(s, threshold_of(s)) for s in answerable),
-        len(answerable),
-    )
-
-
-def suggest(items: list[Scored]) -> float:
-    """Best Youden J (share of negatives abstained minus share of answerable abstained), placed midway
-    between neighbouring scores; with no negatives, the highest threshold abstaining ≤10% of answerable."""
-    tops = sorted({s.top for s in items if not s.no_number})  # those with '#' abstain at any threshold
-    candidates = [tops[0] - 0.001] + [(a + b) / 2 for a, b in itertools.pairwise(tops)] + [tops[-1] + 0.001]
-    if not any(s.negative for s in items):
-        answerable = sorted(s.top for s in items)
-        allowed = int(np.floor(MAX_ANSWERABLE_ABSTAINED * len(answerable)))
-        return float(np.floor(answerable[allowed] * 1000) / 1000)
-
-    def youden(threshold: float) -> float:
-        n_neg, t_neg, n_ans, t_ans = rates(items, lambda _: threshold)
-        return n_neg / max(t_neg, 1) - n_ans / max(t_ans, 1)
-
-    return round(max(candidates, key=lambda t: (youden(t), -t)), 4)
-
-
-CELLS = (("fact", "en"), ("fact", "sv"), ("subpriority", "en"), ("subpriority", "sv"))
-
-
-def chosen_threshold(settings: Settings, kind: str, language: str) -> float:
-    return getattr(settings, f"abstain_{kind}_{language}")
-
-
-def abstention_report(index: SearchIndex, rows: list[dict], settings: Settings) -> None:
-    scored = score_questions(index, rows, settings.ask_k)
-    for kind, language in CELLS:
-        mine = [s for s in scored if s.kind == kind and s.language == language]
-        if not mine:
-            continue
-        chosen = chosen_threshold(settings, kind, language)
-        print(
-            f"\n[{kind} questions, {language}] {sum(s.negative for s in mine)} negatives, "
-            f"{sum(not s.negative for s in mine)} answerable (setting abstain_{kind}_{language} = {chosen})"
-        )
-        print(
-            "  best dense score, negatives:  "
-            + " ".join(
-                f"{s.top:.3f}{'#' if s.no_number else ''}" for s in sorted(mine, key=lambda s: s.top) if s.negative
-            )
-        )
-        print(
-            "  best dense score, answerable: "
-            + " ".join(
-                f"{s.top:.3f}{'#' if s.no_number else ''}" for s in sorted(mine, key=lambda s: s.top) if not s.negative
-            )
-        )
-        print(f"  {'threshold':>9} {'negatives abstained':>21} {'answerable abstained':>22}")
-        lo, hi = min(s.top for s in mine), max(s.top for s in mine)
-        grid = sorted({*np.round(np.arange(np.floor(lo * 200) / 200, hi + 0.005, 0.005), 3), chosen})
-        for threshold in grid:
-            n_neg, t_neg, n_ans, t_ans = rates(mine, lambda _, t=threshold: t)
-            mark = "  <- chosen" if abs(threshold - chosen) < 1e-9 else ""
-            print(
-                f"  {threshold:>9.4f} {n_neg / max(t_neg, 1):>12.0%} ({n_neg:>2}/{t_neg:<2}) "
-                f"{n_ans / max(t_ans, 1):>13.0%} ({n_ans:>2}/{t_ans:<2}){mark}"
-            )
-        print(f"  suggested: {suggest(mine):.4f}")
-    print("\n(# = quantity question without a number in its best sentences: abstains at any threshold)")
-    print("\nAt the chosen thresholds:")
-    for name, subset in (
-        ("dev.jsonl", [s for s in scored if not s.id.startswith("x")]),
-        ("calibration_extra", [s for s in scored if s.id.startswith("x")]),
-        ("all", scored),
-    ):
-        n_neg, t_neg, n_ans, t_ans = rates(subset, lambda s: chosen_threshold(settings, s.kind, s.language))
-        print(
-            f"  {name:18s} negatives abstained {n_neg}/{t_neg} ({n_neg / max(t_neg, 1):.0%}), "
-            f"answerable wrongly abstained {n_ans}/{t_ans} ({n_ans / max(t_ans, 1):.0%})"
-        )
-    threshold_of = {s.id: chosen_threshold(settings, s.kind, s.language) for s in scored}
-    print(
-        "  negatives answered:",
-        [f"{s.id} ({s.top:.3f})" for s in scored if s.negative and not abstains(s, threshold_of[s.id])],
-    )
-    print(
-        "  answerable abstained:",
-        [f"{s.id} ({s.top:.3f})" for s in scored if not s.negative and abstains(s, threshold_of[s.id])],
-    )
+def confidence_report(index: SearchIndex, items: list[GoldItem]) -> None:
+    """Fit the decision's model on the given (tuning) items and print cut-offs with their trade-offs."""
+    x, y, right = confidence_signals(index, items)
+    weights, intercept = fit_logistic(x, y)
+    p = 1 / (1 + np.exp(-np.clip(x @ weights + intercept, -50, 50)))
+    print(f"{int(y.sum())} answerable, {int((1 - y).sum())} negatives")
+    print("WEIGHTS =", tuple(round(float(w), 3) for w in weights), " INTERCEPT =", round(intercept, 3))
+    print(f"{'cut':>5} {'answerable below':>17} {'negatives below':>16} {'negatives above':>16} {'right above':>11}")
+    n_answerable, n_negative = max(y.sum(), 1), max((1 - y).sum(), 1)
+    for cut in np.arange(0.05, 1.0, 0.05):
+        below, above = p < cut, p >= cut
+        answerable_below = (below & (y == 1)).sum() / n_answerable
+        negatives_below = (below & (y == 0)).sum() / n_negative
+        negatives_above = (above & (y == 0)).sum() / n_negative
+        right_above = right[above].mean() if above.any() else 0.0
+        rates = f"{answerable_below:17.1%} {negatives_below:16.1%} {negatives_above:16.1%} {right_above:11.1%}"
+        print(f"{cut:5.2f} {rates}")
 
 
 def _collapse(text: str) -> str:
@@ -281,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
-    parser.add_argument("--gold", type=Path, nargs="*", default=[DEV, EXTRA])
+    parser.add_argument("--gold", type=Path, nargs="*", default=[REALISTIC_TUNE, GOLD_EXTRA])
     parser.add_argument("--match", action="store_true", help="evaluate /v1/match aggregation instead")
     parser.add_argument("--align", action="store_true", help="evaluate the /v1/align inriktning threshold instead")
     args = parser.parse_args(argv)
@@ -292,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.align:
         align_report(corpus, rows, settings)
     else:
-        abstention_report(corpus.index, rows, settings)
+        confidence_report(corpus.index, [item for path in args.gold for item in load_gold_items(path)])
     return 0
 
 

@@ -104,7 +104,7 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--cache", type=Path,
                         help="cache folder for the naive baseline's vectors (default <index-dir>/../eval-cache)")
     parser.add_argument("--decide", metavar="MODULE:FUNCTION", default=PRODUCTION_DECISION,
-                        help="the answer-state rule, decide(query, hits) -> state or an object with .state and "
+                        help="the answer-state rule, decide(index, query, hits) -> state or an object with .state and "
                         f".score (default {PRODUCTION_DECISION}: what /v1/ask decides; 'none' to skip)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=cmd_eval)

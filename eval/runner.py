@@ -41,7 +41,7 @@ RETRIEVER_CHOICES = (*RETRIEVER_ORDER, "all")
 DEFAULT_POOL = 50  # chunks retrieved per query for the section-level aggregation
 TOP_SECTIONS = 10
 SNIPPET_CHARS = 240
-Decide = Callable[[str, list], object]  # (query, ranked hits) → a state, or an object with .state and .score
+Decide = Callable[[SearchIndex, str, list], object]  # (index, query, ranked hits) → a state or .state/.score
 
 
 class EvalError(Exception):
@@ -126,9 +126,10 @@ def evaluate(
     pool: int = DEFAULT_POOL,
     decide: Decide | None = None,
     progress: bool = True,
+    index: SearchIndex | None = None,
 ) -> dict:
     """Every metric of one system over the gold items, with per-item records; `decide` gives each item's answer
-    state from its ranked pool (the production rule by default in `rus eval`)."""
+    state from its ranked pool and `index` (the production rule by default in `rus eval`)."""
     if k < 1:
         raise EvalError("--k must be at least 1")
     depth = max(k, pool)
@@ -143,7 +144,7 @@ def evaluate(
         latency = time.perf_counter() - mark
         if depth > k:
             hits = system.search(item.query, depth)  # the deeper pool for the section ranking
-        decision = decide(item.query, list(hits)) if decide is not None else None
+        decision = decide(index, item.query, list(hits)) if decide is not None else None
         relevant = count_relevant(index_sections, item.labels) if item.answerable else 0
         result, record = evaluate_item(item, hits, k, relevant, latency, decision)
         results.append(result)
@@ -244,7 +245,7 @@ def run(
         "retrievers": {},
     }
     for system in systems:
-        outcome = evaluate(system, items, k=k, pool=pool, decide=decide, progress=progress)
+        outcome = evaluate(system, items, k=k, pool=pool, decide=decide, progress=progress, index=index)
         if isinstance(system, NaiveDenseIndex):
             outcome["naive"] = {"size": 1000, "overlap": 200, **system.stats}
         results["retrievers"][system.name] = outcome

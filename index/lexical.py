@@ -42,6 +42,10 @@ class LexicalIndex:
     def load(cls, directory: Path, size: int) -> LexicalIndex:
         return cls(bm25s.BM25.load(str(directory), show_progress=False), size)
 
+    def knows(self, stem: str) -> bool:
+        """Whether a stem occurs in any indexed chunk."""
+        return stem in self._retriever.vocab_dict
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (zeros when no query term is in the vocabulary)."""
         tokens = tokenize([query])[0]

@@ -213,6 +213,17 @@ class SearchIndex:
         ]
         return self._with_coverage(hits, prepared.concepts)
 
+    def unknown_share(self, query: str, language: str | None = None) -> float:
+        """The share of a Swedish query's content words that occur nowhere in the index (0 for English queries,
+        whose words reach the index only through translation): a question about something the corpus never
+        names."""
+        prepared = prepare_query(query, language)
+        if prepared.language != "sv" or not prepared.concepts:
+            return 0.0
+        lexical = self.stored.lexical
+        known = sum(any(all(lexical.knows(s) for s in alt) for alt in concept) for concept in prepared.concepts)
+        return 1.0 - known / len(prepared.concepts)
+
     def positions_of(self, chunk_ids: list[str]) -> list[int]:
         """Positions of the given chunk ids in `chunks` (ids not in the index are left out)."""
         if self._position is None:

@@ -19,7 +19,7 @@ from index.language import detect_language
 from index.search import Filters, Hit, SentenceScore
 from ingest.models import Item
 from ingest.vocabulary import is_subpriority, item_start
-from service.confidence import decide
+from service.confidence import SUBPRIORITY_QUESTION, decide
 from service.errors import require_k, require_text
 from service.models import AskResponse, Citation, ItemQuote
 from service.ranking import SectionScore, rank_subpriorities
@@ -28,9 +28,6 @@ from service.settings import Settings, get_settings
 from service.state import Corpus
 from service.texts import format_pages, t
 
-SUBPRIORITY_QUESTION = re.compile(
-    r"\b(sub-?\s?priorit\w*|delprioritering\w*|which\s+priorit\w*|vilken\s+prioritering\w*)\b", re.IGNORECASE
-)
 QUESTION_START = re.compile(
     r"^\s*(what|which|who|whom|whose|when|where|why|how|is|are|does|do|did|can|could|should|will|has|have|"
     r"vad|vilk\w*|vem|vems|när|var|varför|hur|finns|är|kan|ska|har|nämns)\b",
@@ -181,7 +178,7 @@ def ask(
         question, k=max(k, ASK_POOL), retriever="hybrid", filters=Filters(doc=doc) if doc else None, language=language
     )
     hits = pool[:k]
-    confidence = decide(question, pool)
+    confidence = decide(corpus.index, question, pool)
     if confidence.state == "not_covered":
         response = _not_covered(question, hits, language)
     elif question_type(question, hits) == "subpriority" and (ranked := rank_subpriorities(hits)):
