@@ -59,10 +59,11 @@ lint: install
 	$(BIN)/ruff check .
 
 eval: index
-	$(BIN)/rus eval --gold ../shared/eval/dev.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/dev \
-		--abstain service.answers:should_abstain
-	$(BIN)/rus eval --gold eval/gold_extra.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/extra \
-		--abstain service.answers:should_abstain
+	$(BIN)/rus eval --gold ../shared/eval/dev.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/dev
+	$(BIN)/rus eval --gold eval/gold_extra.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/extra
+	$(BIN)/rus eval --gold eval/realistic_tune.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/realistic_tune
+	$(BIN)/rus eval --gold eval/realistic_heldout.jsonl --retriever all --index-dir $(INDEX_DIR) \
+		--out eval/reports/realistic_heldout
 
 # The benchmark suite (not part of `make test`): ~10–15 min; `make bench BENCH_ARGS=--quick` takes ~3.
 # Prints a table and rewrites docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks-scale.png.

@@ -54,14 +54,16 @@ def confidence_signals(index: SearchIndex, items: list[GoldItem]) -> tuple[np.nd
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 100) -> tuple[np.ndarray, float]:
-    """Logistic regression by Newton's method with a small L2 penalty on the weights: (weights, intercept)."""
+    """Logistic regression by Newton's method, classes weighted equally (negatives are few) and a small L2
+    penalty on the weights: (weights, intercept)."""
     design = np.hstack([x, np.ones((len(x), 1))])
+    weight = np.where(y == 1, 0.5 / max(y.sum(), 1), 0.5 / max((1 - y).sum(), 1)) * len(y)
     beta = np.zeros(design.shape[1])
     penalty = np.diag([l2] * x.shape[1] + [0.0])
     for _ in range(steps):
         p = 1 / (1 + np.exp(-np.clip(design @ beta, -50, 50)))
-        gradient = design.T @ (p - y) + penalty @ beta
-        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        gradient = design.T @ (weight * (p - y)) + penalty @ beta
+        hessian = design.T @ (design * (weight * p * (1 - p))[:, None]) + penalty
         step = np.linalg.solve(hessian + 1e-9 * np.eye(len(beta)), gradient)
         beta -= step
         if np.abs(step).max() < 1e-8:

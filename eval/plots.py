@@ -14,6 +14,7 @@ HITK = "hitk.png"
 BY_KIND = "hit1_by_kind.png"
 BY_LANG = "hit1_by_lang.png"
 TOP_SCORES = "top_scores.png"
+RELIABILITY = "reliability.png"
 
 
 def _hit_curves(results: dict, path: Path) -> Path:
@@ -84,13 +85,45 @@ def _top_scores(results: dict, path: Path) -> Path:
     return path
 
 
+def _reliability(results: dict, path: Path) -> Path | None:
+    """Confidence against what happened, per retriever with a confidence: the share answerable (what the
+    confidence predicts) and the share answered right; the diagonal is perfect calibration."""
+    curves = {name: o["negatives"]["reliability"] for name, o in results["retrievers"].items()
+              if o["negatives"].get("reliability")}
+    if not curves:
+        return None
+    fig, axis = plt.subplots(figsize=(5.5, 4.6))
+    axis.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect calibration")
+    for name, rows in curves.items():
+        rows = [r for r in rows if r["n"]]
+        x = [r["mean_confidence"] for r in rows]
+        axis.plot(x, [r["answerable"] for r in rows], marker="o", label=f"{name}: share answerable")
+        axis.plot(x, [r["right"] for r in rows], marker="s", linestyle="--", label=f"{name}: share answered right")
+        for r in rows:
+            axis.annotate(f"n={r['n']}", (r["mean_confidence"], r["answerable"]), fontsize=7,
+                          xytext=(3, -10), textcoords="offset points")
+    axis.set_xlabel("confidence (probability the strategy covers the question)")
+    axis.set_ylabel("observed share")
+    axis.set_xlim(0, 1.02)
+    axis.set_ylim(0, 1.05)
+    axis.set_title("reliability of the answer confidence")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def write_plots(results: dict, out: Path) -> list[Path]:
     """Write every plot into `out`; returns their paths."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    return [
+    plots = [
         _hit_curves(results, out / HITK),
         _bars(results, "by_kind", out / BY_KIND, "by kind"),
         _bars(results, "by_lang", out / BY_LANG, "by language"),
         _top_scores(results, out / TOP_SCORES),
+        _reliability(results, out / RELIABILITY),
     ]
+    return [plot for plot in plots if plot is not None]

@@ -124,6 +124,23 @@ def render_report(results: dict, plots: list[str] | None = None) -> str:
         ])
     lines += _table(header, rows)
 
+    judged = {name: o["negatives"]["states"] for name, o in retrievers.items() if o["negatives"].get("states")}
+    if judged:
+        lines += ["## Answer states", "",
+                  "The state the answer path decides for each item (`--decide`, by default what /v1/ask returns). "
+                  "Precision: for *answer* and *low confidence* the share whose first section is right; for "
+                  "*not covered* the share that are negatives.", ""]
+        header = ["retriever", "state", "items", "answerable", "negatives", "precision"]
+        rows = [[name, state, c["n"], c["answerable"], c["negative"], _fmt(c["precision"])]
+                for name, states in judged.items() for state, c in states.items()]
+        lines += _table(header, rows)
+        header = ["retriever", "answerable called not covered", "negatives called not covered",
+                  "negatives answered confidently"]
+        rows = [[name, _fmt(retrievers[name]["negatives"].get("abstain_on_answerable")),
+                 _fmt(retrievers[name]["negatives"].get("abstain_on_negative")),
+                 _fmt(retrievers[name]["negatives"].get("answered_negative"))] for name in judged]
+        lines += _table(header, rows)
+
     lines += ["## Latency", ""]
     rows = [[name, _fmt(o["latency"]["p50_ms"], 1), _fmt(o["latency"]["p95_ms"], 1),
              _fmt(o["latency"]["max_ms"], 1), _fmt(o["latency"]["wall_s"], 2), o.get("n_chunks", "–")]

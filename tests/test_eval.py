@@ -273,15 +273,22 @@ def tiny_gold(tmp_path) -> Path:
     )
 
 
-def fake_results(tiny_gold: Path, order_a: list[Chunk], order_b: list[Chunk], abstain=None) -> dict:
+
+@dataclass(frozen=True)
+class Decision:
+    state: str
+    score: float
+
+
+def fake_results(tiny_gold: Path, order_a: list[Chunk], order_b: list[Chunk], decide=None) -> dict:
     items = load_gold(tiny_gold)
     return {
         "meta": {"gold": str(tiny_gold), "gold_sha256": "x", "n_items": 3, "n_answerable": 2, "index_dir": "-",
                  "index_chunks": 4, "embedder": "fake", "index_built_at": "-", "k": 3, "pool": 4,
                  "aggregation": "max", "aggregations": ["max", "sum2", "rrf"], "created_at": "now"},
         "retrievers": {
-            "dense": evaluate(FakeSystem("dense", order_a), items, k=3, pool=4, abstain=abstain, progress=False),
-            "hybrid": evaluate(FakeSystem("hybrid", order_b), items, k=3, pool=4, abstain=abstain, progress=False),
+            "dense": evaluate(FakeSystem("dense", order_a), items, k=3, pool=4, decide=decide, progress=False),
+            "hybrid": evaluate(FakeSystem("hybrid", order_b), items, k=3, pool=4, decide=decide, progress=False),
         },
     }
 
@@ -296,7 +303,9 @@ CHUNKS = [
 
 def test_evaluate_and_reports(tiny_gold, tmp_path):
     results = fake_results(tiny_gold, CHUNKS, [CHUNKS[2], CHUNKS[1], CHUNKS[0], CHUNKS[3]],
-                           abstain=lambda query, hits: "cybersecurity" not in query and bool(hits))
+                           decide=lambda index, query, hits: Decision(
+                               "answer" if "cybersecurity" in query else "not_covered", 0.9 if "cyber" in query else 0.1
+                           ))
     dense = results["retrievers"]["dense"]
     overall = dense["metrics"]["overall"]
     # item a: 1.2 at rank 1; item b: 3.1 at rank 2 (the ranking is the same for every query)
@@ -312,12 +321,17 @@ def test_evaluate_and_reports(tiny_gold, tmp_path):
     assert [s["section"] for s in record["top_sections"]] == ["1.2", "3.1", "4.1"]
     assert dense["negatives"]["abstain_on_negative"] == 1.0
     assert dense["negatives"]["abstain_on_answerable"] == 0.5
+    states = dense["negatives"]["states"]
+    assert states["answer"] == {"n": 1, "answerable": 1, "negative": 0, "precision": 1.0}  # item a: 1.2 first
+    assert states["not_covered"] == {"n": 2, "answerable": 1, "negative": 1, "precision": 0.5}
+    reliability = {row["low"]: row for row in dense["negatives"]["reliability"] if row["n"]}
+    assert reliability[0.0]["answerable"] == 0.5 and reliability[0.8]["right"] == 1.0
     assert dense["curves"]["chunk_hit@k"] == [0.5, 1.0, 1.0]
 
     written = write_results(results, tmp_path / "out")
     names = sorted(p.name for p in written)
-    assert names == ["hit1_by_kind.png", "hit1_by_lang.png", "hitk.png", "report.md", "results.json",
-                     "top_scores.png"]
+    assert names == ["hit1_by_kind.png", "hit1_by_lang.png", "hitk.png", "reliability.png", "report.md",
+                     "results.json", "top_scores.png"]
     assert all(p.stat().st_size > 0 for p in written)
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert "## Overall" in report and "## By language" in report and "## By kind" in report
@@ -431,7 +445,7 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
     assert "no index in" in capsys.readouterr().err
     assert main(["eval"]) == 2
     assert "--gold FILE is required" in capsys.readouterr().err
-    assert main(["eval", "--gold", str(good), "--abstain", "nowhere"]) == 1
+    assert main(["eval", "--gold", str(good), "--decide", "nowhere"]) == 1
     assert "MODULE:FUNCTION" in capsys.readouterr().err
     assert main(["eval", "compare", str(tmp_path / "a.json"), str(good)]) == 1
     assert "no such results file" in capsys.readouterr().err
@@ -474,16 +488,21 @@ def test_gold_extra_is_valid_and_covers_the_strategy(corpus_pdf):
 
 
 def test_floors_file_is_readable():
-    floors = json.loads(FLOORS.read_text(encoding="utf-8"))
-    for metric in ("section_hit@1", "section_hit@5"):
-        assert 0.0 <= floors["hybrid"][metric] <= 1.0
+    gates = json.loads(FLOORS.read_text(encoding="utf-8"))["gates"]
+    assert "eval/realistic_heldout.jsonl" in gates  # the gate covers the realistic held-out half
+    for gold, floors in gates.items():
+        assert (FLOORS.parent.parent / gold).is_file(), gold
+        for metric in ("section_hit@1", "section_hit@5", "max_not_covered_answerable"):
+            assert 0.0 <= floors[metric] <= 1.0
 
 
-def test_abstain_seam_loads_module_function():
-    from eval.cli import load_abstain
+def test_decide_seam_loads_module_function_and_defaults_to_the_answer_path():
+    from eval.cli import PRODUCTION_DECISION, load_decide
     from eval.runner import EvalError
+    from service.confidence import decide
 
-    assert load_abstain("os.path:join") is __import__("os").path.join
+    assert load_decide("os.path:join") is __import__("os").path.join
+    assert load_decide(PRODUCTION_DECISION) is decide
     for spec in ("os.path:nope", "no_such_module_xyz:f", "os.path", "os:sep"):
         with pytest.raises(EvalError):
-            load_abstain(spec)
+            load_decide(spec)
