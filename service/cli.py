@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     from eval.cli import add_eval_command
 
     add_eval_command(commands)
+    from eval.feedback import add_feedback_command
+
+    add_feedback_command(commands)
     from service.server import add_serve_command
 
     add_serve_command(commands)
