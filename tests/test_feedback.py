@@ -244,3 +244,32 @@ def test_api_docs_pages_load_their_assets_from_this_server(client):
             response = client.get(f"/static-offline-docs/{asset}")
             assert response.status_code == 200 and len(response.content) > 100_000
     assert "/v1/feedback" in client.get("/openapi.json").json()["paths"]
+
+
+# --- the UI's pieces (rendering only; tests/test_ui_feedback_browser.py drives them in a browser) -------------
+
+
+def test_the_evaluation_tab_summary_shows_down_share_by_type_and_language(tmp_path: Path):
+    from ui.feedback import summary_markdown
+
+    store = FeedbackStore(tmp_path / "feedback.sqlite3")
+    assert "No feedback yet" in summary_markdown(tally(store.entries()), "en")
+    _fill(store)
+    table = summary_markdown(tally(store.entries()), "sv")
+    assert "6 omdömen, varav 2 👎 (33%)" in table
+    assert "| Svar: citat | engelska | 0 | 1 | 100% |" in table
+    assert "| Svar: delprioritering | engelska | 1 | 1 | 50% |" in table
+    assert "| Matchning | svenska | 1 | 0 | 0% |" in table
+
+
+def test_feedback_controls_escape_the_question_and_link_to_the_shared_answer():
+    from ui.feedback import feedback_html, share_html
+
+    hostile = 'renar"><script>alert(1)</script>'
+    html = feedback_html(endpoint="/v1/feedback", element_id="ask-feedback", kind="ask", question=hostile,
+                         answer_state="subpriority", top_sections=["3.1"], options=[("3.1", "3.1 Samverkanskraft")],
+                         lang="en")  # fmt: skip
+    assert "<script>" not in html and 'data-question="renar&quot;&gt;&lt;script&gt;' in html
+    assert '<option value="3.1">3.1 Samverkanskraft</option>' in html and "The right section is" in html
+    share = share_html("q", "which sub-priority covers reindeer crossings?", "sv")
+    assert 'data-link="?q=which+sub-priority+covers+reindeer+crossings%3F"' in share
