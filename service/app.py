@@ -3,7 +3,7 @@
 `create_app(settings)` builds the app; the index is loaded at startup into `app.state.holder` and handed
 to routes through the `corpus` dependency (503 with build instructions while there is no index).
 OpenAPI: /openapi.json (self-contained); /docs (Swagger UI) and /redoc load their scripts and styles from
-the fastapi-offline package (served at /static-offline-docs), so they work without internet access.
+the fastapi-offline package (service/docs.py for /redoc), so they work without internet access.
 The Gradio UI (ui/) is mounted at settings.ui_path (/ui) on the same index holder, and / redirects there.
 """
 
@@ -19,6 +19,7 @@ from fastapi_offline import FastAPIOffline
 
 from service import answers, matching, searching, sections
 from service.admin import install_access
+from service.docs import install_redoc
 from service.errors import install_error_handlers
 from service.feedback_api import install_feedback
 from service.limits import BodyLimitMiddleware, Limits
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
         "strategy's own text.",
         lifespan=lifespan,
         swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from the online validator
+        redoc_url=None,  # served by install_redoc, without the packaged ReDoc's CDN logo
     )
     app.state.settings = settings
     app.state.holder = holder
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     app.add_middleware(BodyLimitMiddleware, limits=with_ui(Limits.from_settings(settings), settings))
     install_access(app, settings, holder)  # API-key endpoints (upload, rebuild) and CORS: service/admin.py
     install_feedback(app, settings)  # POST /v1/feedback and its store: service/feedback_api.py
+    install_redoc(app)  # /redoc with every asset from this server: service/docs.py
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:

@@ -147,7 +147,7 @@ class FeedbackStore:
                         db.commit()
                     self._ready = True
         db = sqlite3.connect(self.path, timeout=10)
-        db.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+        db.execute("PRAGMA synchronous=FULL")  # each verdict is on disk when add() returns (power loss too)
         return db
 
     def add(
