@@ -1,13 +1,16 @@
 """POST /v1/feedback: a user's 👍/👎 on an answer or a match, stored by service/feedback.py.
 
 `install_feedback(app, settings)` puts the store and the per-process rate limit on `app.state.feedback`
-(the UI reads its counts from there) and includes the route. Bodies over settings.feedback_max_body_bytes
-get 413, bursts over the rate limit 429 with Retry-After; bad fields 422 naming the field.
+and includes the route (the UI posts here and reads the counts from the same file, settings.feedback_file()).
+Bodies over settings.feedback_max_body_bytes get 413, bursts over the rate limit 429 with Retry-After, bad
+fields 422 naming the field, and a store that cannot be written 503.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+import sqlite3
 from dataclasses import dataclass
 from typing import Literal
 
@@ -20,6 +23,8 @@ from service.feedback import FeedbackError, FeedbackStore, TokenBucket
 from service.models import ErrorResponse
 from service.settings import Settings
 from service.state import Corpus
+
+log = logging.getLogger("rus.service")
 
 
 class FeedbackRequest(BaseModel):
@@ -69,6 +74,11 @@ class RateLimited(ServiceError):
         super().__init__(f"too much feedback at once; try again in {self.retry_after} s")
 
 
+class FeedbackUnavailable(ServiceError):
+    status = 503
+    code = "feedback_unavailable"
+
+
 class BodyTooLarge(ServiceError):
     status = 413
     code = "input_too_long"
@@ -105,6 +115,7 @@ router = APIRouter(tags=["feedback"])
         413: {"model": ErrorResponse, "description": "Body or question over the size limit"},
         422: {"model": ErrorResponse, "description": "Invalid input (the field is named)"},
         429: {"model": ErrorResponse, "description": "Rate limit: too much feedback at once (see Retry-After)"},
+        503: {"model": ErrorResponse, "description": "The feedback store cannot be written"},
     },
     dependencies=[Depends(_admit)],
 )
@@ -130,6 +141,9 @@ def post_feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt | 
         )
     except FeedbackError as error:
         raise InvalidInput(error.message, error.field) from None
+    except sqlite3.Error as error:  # e.g. a full disk or a damaged file: the caller can only retry later
+        log.error("cannot store feedback in %s: %s", service.store.path, error)
+        raise FeedbackUnavailable("feedback cannot be stored right now; please try again later") from None
     return FeedbackReceipt(
         id=entry.id,
         created_at=entry.created_at,

@@ -123,6 +123,13 @@ def test_a_burst_over_the_rate_limit_gets_429_with_retry_after(tmp_path: Path):
     assert len(FeedbackStore(tmp_path / "feedback.sqlite3").entries()) == 3
 
 
+def test_a_damaged_store_gets_503_not_a_traceback(tmp_path: Path):
+    (tmp_path / "feedback.sqlite3").write_bytes(b"this is not a database" * 100)
+    with TestClient(create_app(_settings(tmp_path))) as client:
+        response = client.post("/v1/feedback", json={"question": REINDEER, "verdict": "up"})
+        assert "try again later" in _error(response, 503, "feedback_unavailable")["message"]
+
+
 def test_token_bucket_refills_at_its_rate():
     now = [0.0]
     bucket = TokenBucket(rate=0.5, burst=2, clock=lambda: now[0])
@@ -218,9 +225,9 @@ def test_feedback_survives_an_index_rebuild_and_checks_sections(tmp_path: Path):
     settings = Settings(index_dir=index_dir, ui_enabled=False)
     with TestClient(create_app(settings)) as client:
         first_build = client.get("/readyz").json()["build"]
-        unknown = client.post("/v1/feedback", json={"question": REINDEER, "verdict": "down", "section_id": "9.9"})
+        unknown = client.post("/v1/feedback", json={"question": REINDEER, "verdict": "down", "section_id": "3.1"})
         assert "not a section" in _error(unknown, 422, "invalid_input", "section_id")["message"]
-        ok = client.post("/v1/feedback", json={"question": REINDEER, "verdict": "down", "section_id": "3.1"})
+        ok = client.post("/v1/feedback", json={"question": REINDEER, "verdict": "down", "section_id": "1.2"})
         assert ok.status_code == 201 and ok.json()["build_id"] == first_build
     assert main([*build[:-1], "--chunk-size", "900", "--quiet"]) == 0  # a different build of the index
     with TestClient(create_app(settings)) as client:

@@ -217,7 +217,7 @@ def test_axe_finds_no_wcag_21_aa_violations_on_any_tab_in_either_language(playwr
 
         page.get_by_text("English", exact=True).click()
         page.get_by_role("tab", name="Ask").wait_for()
-        assert page.evaluate("document.documentElement.lang") == "en"
+        page.wait_for_function("document.documentElement.lang === 'en'")  # screen readers switch voice
         for name in TABS["en"]:
             page.get_by_role("tab", name=name).click()
             _axe(page, f"en/{name}/before-new-answer", found)

@@ -265,7 +265,7 @@ class RusUI:
         """The copy-link button and (when the API is there) 👍/👎 for an answer."""
         share = feedback.share_html("q", response.question, lang)
         if not self.feedback_endpoint:
-            return share
+            return f'<div class="rus-actions">{share}</div>'
         shown = response.citations if response.covered else response.related
         top = [response.subpriority.section_id] if response.subpriority else []
         top += [c.section_id for c in shown]
