@@ -2,8 +2,8 @@
 
 `create_app(settings)` builds the app; the index is loaded at startup into `app.state.holder` and handed
 to routes through the `corpus` dependency (503 with build instructions while there is no index).
-OpenAPI: /openapi.json (self-contained); /docs serves Swagger UI, whose scripts come from a CDN, so the
-interactive page needs internet access even though the API itself does not.
+OpenAPI: /openapi.json (self-contained); /docs (Swagger UI) and /redoc load their scripts and styles from
+the fastapi-offline package (service/docs.py for /redoc), so they work without internet access.
 The Gradio UI (ui/) is mounted at settings.ui_path (/ui) on the same index holder, and / redirects there.
 """
 
@@ -15,10 +15,13 @@ from typing import Annotated
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
 
 from service import answers, matching, searching, sections
 from service.admin import install_access
+from service.docs import install_redoc
 from service.errors import install_error_handlers
+from service.feedback_api import install_feedback
 from service.limits import BodyLimitMiddleware, Limits
 from service.models import (
     AlignRequest,
@@ -72,13 +75,15 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
             log.warning("starting without an index: %s", holder.error)
         yield
 
-    app = FastAPI(
+    app = FastAPIOffline(  # FastAPI with /docs and /redoc served from installed files, not a CDN
         title="RUS Search",
         version="0.1.0",
         description="Search, cited answers, sub-priority matching and alignment checks over Region "
         "Västerbotten's regional development strategy (RUS 2020–2030). Every answer quotes the "
-        "strategy's own text. Note: the interactive /docs page loads Swagger UI from a CDN.",
+        "strategy's own text.",
         lifespan=lifespan,
+        swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from the online validator
+        redoc_url=None,  # served by install_redoc, without the packaged ReDoc's CDN logo
     )
     app.state.settings = settings
     app.state.holder = holder
@@ -87,6 +92,8 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     # (the mounted UI, when on, gets room under settings.ui_path for Gradio's file uploads: ui/limits.py)
     app.add_middleware(BodyLimitMiddleware, limits=with_ui(Limits.from_settings(settings), settings))
     install_access(app, settings, holder)  # API-key endpoints (upload, rebuild) and CORS: service/admin.py
+    install_feedback(app, settings)  # POST /v1/feedback and its store: service/feedback_api.py
+    install_redoc(app)  # /redoc with every asset from this server: service/docs.py
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:

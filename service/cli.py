@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     from service.docs_cli import add_docs_command
 
     add_docs_command(commands)
+    from eval.feedback import add_feedback_command
+
+    add_feedback_command(commands)
     from service.server import add_serve_command
 
     add_serve_command(commands)

@@ -62,6 +62,16 @@ class Settings(BaseSettings):
     ui_max_upload_bytes: int = 10_000_000  # an application uploaded in the alignment tab (PDF, DOCX, TXT)
     eval_reports_dir: Path = REPO_ROOT / "eval" / "reports"  # the Evaluation tab shows report.md + plots from here
     eval_gold: Path = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"  # the dev set the Evaluation tab runs
+    # --- user feedback (issue 14): service/feedback.py, POST /v1/feedback, `rus feedback`
+    feedback_path: Path | None = None  # RUS_FEEDBACK_PATH; default <index_dir>/../feedback.sqlite3
+    feedback_max_body_bytes: int = 20_000  # a 5,000-character match description in UTF-8 plus the other fields
+    feedback_rate_per_minute: float = 60.0  # per process, all clients together (token bucket)
+    feedback_burst: int = 20
+
+    def feedback_file(self) -> Path:
+        """Where feedback is stored: RUS_FEEDBACK_PATH, or feedback.sqlite3 beside the index directory
+        (outside it, so rebuilds, which swap builds inside it, keep the feedback)."""
+        return self.feedback_path or Path(self.index_dir).resolve().parent / "feedback.sqlite3"
 
 
 def get_settings() -> Settings:

@@ -212,6 +212,40 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "An evaluation is already running – wait until it finishes.",
     },
     "eval_choose": {"sv": "Rapport", "en": "Report"},
+    # --- feedback and sharing (issue 14) ------------------------------------------------------
+    "fb_question_ask": {"sv": "Var svaret rätt?", "en": "Was the answer right?"},
+    "fb_question_match": {"sv": "Passar delprioriteringen?", "en": "Does this sub-priority fit?"},
+    "fb_up": {"sv": "Ja, rätt (tumme upp)", "en": "Yes, right (thumbs up)"},
+    "fb_down": {"sv": "Nej, fel (tumme ned)", "en": "No, wrong (thumbs down)"},
+    "fb_pick": {"sv": "Rätt avsnitt är …", "en": "The right section is …"},
+    "fb_pick_none": {"sv": "– vet inte –", "en": "– don't know –"},
+    "fb_send": {"sv": "Skicka", "en": "Send"},
+    "fb_thanks": {"sv": "Tack! Din återkoppling är sparad.", "en": "Thank you! Your feedback has been saved."},
+    "fb_failed": {"sv": "Återkopplingen kunde inte sparas:", "en": "The feedback could not be saved:"},
+    "copy_link": {"sv": "Kopiera länk", "en": "Copy link"},
+    "copy_link_label": {"sv": "Kopiera en länk till det här svaret", "en": "Copy a link to this answer"},
+    "copy_match_label": {"sv": "Kopiera en länk till den här matchningen", "en": "Copy a link to this match"},
+    "link_copied": {"sv": "Länken är kopierad:", "en": "Link copied:"},
+    "link_manual": {"sv": "Kopiera länken:", "en": "Copy the link:"},
+    "fb_heading": {"sv": "Användarnas återkoppling", "en": "Users' feedback"},
+    "fb_none": {
+        "sv": "Ingen återkoppling ännu. Användarna ger 👍/👎 under varje svar och matchning.",
+        "en": "No feedback yet. Users give 👍/👎 below every answer and match.",
+    },
+    "fb_total": {
+        "sv": "{n} omdömen, varav {down} 👎 ({share}). Exportera rättelserna som guldfrågor med "
+        "`rus feedback export --out FIL`.",
+        "en": "{n} verdicts, {down} of them 👎 ({share}). Export the corrections as gold questions with "
+        "`rus feedback export --out FILE`.",
+    },
+    "fb_type": {"sv": "Frågetyp", "en": "Question type"},
+    "fb_lang": {"sv": "Språk", "en": "Language"},
+    "fb_share_down": {"sv": "Andel 👎", "en": "Share 👎"},
+    "fb_type_subpriority": {"sv": "Svar: delprioritering", "en": "Answer: sub-priority"},
+    "fb_type_fact": {"sv": "Svar: citat", "en": "Answer: quote"},
+    "fb_type_not_covered": {"sv": "Svar: inte täckt", "en": "Answer: not covered"},
+    "fb_type_match": {"sv": "Matchning", "en": "Match"},
+    "fb_type_unknown": {"sv": "Okänd", "en": "Unknown"},
     # --- shared errors -------------------------------------------------------------------------
     "error_too_long": {
         "sv": "Texten är {length} tecken lång; gränsen är {limit} tecken. Korta ned den och försök igen.",

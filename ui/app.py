@@ -18,6 +18,7 @@ os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 
 import logging
 import shutil
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -31,11 +32,13 @@ from fastapi.responses import RedirectResponse
 from ingest.formats import APPLICATION_SUFFIXES
 from service import answers, matching, sections
 from service.errors import EmptyInput, IndexUnavailable, InputTooLong, NotFound, ServiceError
+from service.feedback import FeedbackStore, tally
 from service.limits import Limits
+from service.models import AskResponse, MatchResponse
 from service.settings import Settings, get_settings
 from service.state import Corpus, IndexHolder
 from service.texts import DEFAULT_LANGUAGE, LANGUAGES, t
-from ui import evaluation, render
+from ui import evaluation, feedback, render
 from ui.examples import EXAMPLE_DESCRIPTIONS, EXAMPLE_QUESTIONS
 from ui.limits import ui_upload_cap
 from ui.render import esc, notice, placeholder
@@ -65,6 +68,8 @@ element.addEventListener('click', (event) => {
   if (button) trigger('click', {example: button.dataset.example});
 });
 """
+SET_PAGE_LANGUAGE_JS = "(lang) => { document.documentElement.lang = lang; }"
+FEEDBACK_ENDPOINT = "/v1/feedback"  # the API route the feedback controls post to (service/feedback_api.py)
 READY = '<span class="rus-ready" hidden></span>'  # the banner once the page's load event found the index
 TREE_JS = """
 element.addEventListener('click', (event) => {
@@ -93,6 +98,29 @@ def theme() -> gr.themes.Base:
         button_primary_background_fill_dark="*primary_600",
         button_primary_background_fill_hover_dark="*primary_500",
         button_primary_text_color_dark="white",
+        # WCAG 2.1 AA contrast (4.5:1 for text), checked with axe-core in tests/test_ui_feedback_browser.py
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_300",
+        block_label_text_color="*primary_800",
+        block_label_text_color_dark="*primary_100",
+        block_title_text_color="*primary_800",
+        block_title_text_color_dark="*primary_100",
+        block_info_text_color="*neutral_600",
+        block_info_text_color_dark="*neutral_300",
+        checkbox_label_background_fill_selected="*primary_700",
+        checkbox_label_background_fill_selected_dark="*primary_700",
+        checkbox_label_text_color_selected="white",
+        checkbox_label_text_color_selected_dark="white",
+        link_text_color="*primary_700",
+        link_text_color_hover="*primary_800",
+        link_text_color_visited="*primary_800",
+        link_text_color_active="*primary_800",
+        link_text_color_dark="*primary_300",
+        link_text_color_hover_dark="*primary_200",
+        link_text_color_visited_dark="*primary_300",
+        link_text_color_active_dark="*primary_200",
+        input_placeholder_color="*neutral_500",
+        input_placeholder_color_dark="*neutral_400",
     )
 
 
@@ -153,11 +181,16 @@ def write_download(markdown: str, language: str) -> Path:
 
 
 class RusUI:
-    """Builds the Blocks and holds the handlers (each takes the interface language as its last input)."""
+    """Builds the Blocks and holds the handlers (each takes the interface language as its last input).
 
-    def __init__(self, holder: IndexHolder, settings: Settings) -> None:
+    With `feedback_endpoint` (the API's POST /v1/feedback, when the UI is mounted in the API app) every
+    answer and match gets 👍/👎 controls; the Evaluation tab summarises the feedback store either way."""
+
+    def __init__(self, holder: IndexHolder, settings: Settings, feedback_endpoint: str | None = None) -> None:
         self.holder = holder
         self.settings = settings
+        self.feedback_endpoint = feedback_endpoint
+        self.feedback_store = FeedbackStore(settings.feedback_file())
         self.relabel: list[tuple[gr.components.Component | gr.blocks.BlockContext, dict[str, str]]] = []
 
     def corpus(self) -> Corpus:
@@ -172,7 +205,7 @@ class RusUI:
                 raise EmptyInput("question")
             corpus = self.corpus()
             response = answers.ask(corpus, question or "", settings=self.settings)
-            return render.ask_html(corpus, response, lang)
+            return render.ask_html(corpus, response, lang, self._ask_actions(corpus, response, lang))
         except Exception as error:  # every failure becomes a message
             return error_html(error, lang, question, "ask_empty")
 
@@ -183,7 +216,9 @@ class RusUI:
                 raise EmptyInput("text")
             corpus = self.corpus()
             response = matching.match(corpus, text or "", int(k or self.settings.match_k), self.settings)
-            return render.match_html(corpus, response, lang)
+            text = (text or "").strip()
+            head = feedback.share_html("match", text, lang)
+            return render.match_html(corpus, response, lang, head, self._match_actions(corpus, response, text, lang))
         except Exception as error:
             return error_html(error, lang, text, "match_empty")
 
@@ -229,6 +264,51 @@ class RusUI:
         except Exception as error:
             return error_html(error, lang, text, "align_empty"), hidden
 
+    # --- feedback and sharing --------------------------------------------------------------------
+
+    def _ask_actions(self, corpus: Corpus, response: AskResponse, lang: str) -> str:
+        """The copy-link button and (when the API is there) 👍/👎 for an answer."""
+        share = feedback.share_html("q", response.question, lang)
+        if not self.feedback_endpoint:
+            return f'<div class="rus-actions">{share}</div>'
+        shown = response.citations if response.covered else response.related
+        top = [response.subpriority.section_id] if response.subpriority else []
+        top += [c.section_id for c in shown]
+        controls = feedback.feedback_html(
+            endpoint=self.feedback_endpoint,
+            element_id="ask-feedback",
+            kind="ask",
+            question=response.question,
+            answer_state=response.answer_type,
+            top_sections=list(dict.fromkeys(top)),
+            options=feedback.subpriority_options(sections.section_tree(corpus)),
+            lang=lang,
+        )
+        return f'<div class="rus-actions">{controls}{share}</div>'
+
+    def _match_actions(self, corpus: Corpus, response: MatchResponse, text: str, lang: str):
+        """👍/👎 at the end of each match card (the judged sub-priority first in top_sections)."""
+        if not self.feedback_endpoint:
+            return None
+        endpoint = self.feedback_endpoint
+        options = feedback.subpriority_options(sections.section_tree(corpus))
+        ranked = [m.subpriority.section_id for m in response.matches]
+
+        def actions(rank: int, match) -> str:
+            judged = match.subpriority.section_id
+            return feedback.feedback_html(
+                endpoint=endpoint,
+                element_id=f"match-{rank}-feedback",
+                kind="match",
+                question=text,
+                answer_state="match",
+                top_sections=[judged, *(s for s in ranked if s != judged)],
+                options=options,
+                lang=lang,
+            )
+
+        return actions
+
     def _tree(self):
         return sections.section_tree(self.corpus())
 
@@ -251,8 +331,9 @@ class RusUI:
         key = getattr(evt, "_data", {}).get("section") if evt is not None else None
         return gr.update(value=key) if key else gr.update()
 
-    def on_load(self, lang: str):
-        """Page load: the index banner, the tree and its choices, and the evaluation report."""
+    def on_load(self, lang: str, request: gr.Request | None = None):
+        """Page load: the index banner, the tree and its choices, the evaluation report and feedback summary;
+        and a shared link's result: /ui/?q=… asks the question, /ui/?match=… matches the description."""
         lang = _lang(lang)
         banner, tree_html, dropdown = READY, "", gr.update(choices=[], value=None)
         try:
@@ -261,7 +342,29 @@ class RusUI:
             dropdown = gr.update(choices=render.section_choices(tree), value=None)
         except Exception as error:
             banner = error_html(error, lang)
-        return (banner, tree_html, dropdown, *self.eval_view(None, lang))
+        shared = self.shared_result(dict(request.query_params) if request is not None else {}, lang)
+        return (banner, tree_html, dropdown, *self.eval_view(None, lang), self.feedback_summary(lang), *shared)
+
+    def shared_result(self, params: dict[str, str], lang: str):
+        """(question, answer, description, matches, selected tab) for a shared link's ?q= or ?match=."""
+        keep = gr.update()
+        question, description = (params.get("q") or "").strip(), (params.get("match") or "").strip()
+        if question:
+            return question, self.on_ask(question, lang), keep, keep, gr.update(selected="ask")
+        if description:
+            matches = self.on_match(description, self.settings.match_k, lang)
+            return keep, keep, description, matches, gr.update(selected="match")
+        return keep, keep, keep, keep, keep
+
+    def feedback_summary(self, lang: str) -> str:
+        """Feedback counts and the share of 👎 by question type and language (Evaluation tab)."""
+        lang = _lang(lang)
+        try:
+            entries = self.feedback_store.entries()
+        except sqlite3.Error as error:
+            log.warning("cannot read the feedback store %s: %s", self.feedback_store.path, error)
+            return t("fb_failed", lang) + f" {error}"
+        return feedback.summary_markdown(tally(entries), lang)
 
     # --- evaluation -------------------------------------------------------------------------------
 
@@ -357,7 +460,7 @@ class RusUI:
                 )
                 L(language, label="language")
             banner = gr.HTML("", elem_id="rus-banner")
-            with gr.Tabs(elem_id="rus-tabs"):
+            with gr.Tabs(elem_id="rus-tabs") as tabs:
                 # Ask
                 with L(gr.Tab(t("tab_ask", lang), id="ask", elem_id="tab-ask"), label="tab_ask"):
                     L(gr.Markdown(t("ask_intro", lang), elem_classes=["rus-intro"]), value="intro:ask_intro")
@@ -384,7 +487,11 @@ class RusUI:
                         value="examples:ask",
                     )
                     ask_out = L(
-                        gr.HTML(placeholder(t("ask_placeholder_result", lang)), elem_id="ask-answer"),
+                        gr.HTML(
+                            placeholder(t("ask_placeholder_result", lang)),
+                            elem_id="ask-answer",
+                            js_on_load=feedback.FEEDBACK_JS,
+                        ),
                         value="placeholder_html:ask_placeholder_result",
                     )
                 # Find my sub-priority
@@ -415,7 +522,11 @@ class RusUI:
                         value="examples:match",
                     )
                     match_out = L(
-                        gr.HTML(placeholder(t("match_placeholder_result", lang)), elem_id="match-results"),
+                        gr.HTML(
+                            placeholder(t("match_placeholder_result", lang)),
+                            elem_id="match-results",
+                            js_on_load=feedback.FEEDBACK_JS,
+                        ),
                         value="placeholder_html:match_placeholder_result",
                     )
                 # Alignment check
@@ -498,6 +609,7 @@ class RusUI:
                                 value="eval_run",
                             )
                     eval_status = gr.HTML("", elem_id="eval-status")
+                    feedback_md = gr.Markdown("", elem_id="eval-feedback")
                     plots = gr.HTML("", elem_id="eval-plots")
                     report_md = gr.Markdown("", elem_id="eval-report")
             L(gr.HTML(f'<div class="rus-footer">{t("footer", lang)}</div>'), value="footer")
@@ -518,6 +630,7 @@ class RusUI:
             browse_choice.change(self.on_browse, [browse_choice, language], [browse_out, tree], **private)
             tree.click(self.on_tree_click, None, [browse_choice], **private)
             refresh.click(self.eval_view, [report_choice, language], [report_choice, report_md, plots], **private)
+            refresh.click(self.feedback_summary, [language], [feedback_md], **private)
             report_choice.input(self.eval_view, [report_choice, language], [report_choice, report_md, plots], **private)
             run_eval.click(
                 lambda lang: notice(esc(t("eval_run", _lang(lang)) + " …"), "info"),
@@ -531,9 +644,16 @@ class RusUI:
                 [*(c for c, _ in self.relabel), browse_out, tree],
                 **private,
             )
+            language.change(self.feedback_summary, [language], [feedback_md], **private)
+            for event in (language.change, demo.load):  # screen readers read the page in the chosen language
+                event(None, [language], None, js=SET_PAGE_LANGUAGE_JS, **private)
             demo.load(
-                self.on_load, [language], [banner, tree, browse_choice, report_choice, report_md, plots], **private
-            )
+                self.on_load,
+                [language],
+                [banner, tree, browse_choice, report_choice, report_md, plots, feedback_md,
+                 question, ask_out, description, match_out, tabs],
+                **private,
+            )  # fmt: skip
         self.components = {"header": header, "question": question}
         return demo
 
@@ -545,8 +665,10 @@ def header_html(lang: str) -> str:
     )
 
 
-def build_ui(holder: IndexHolder, settings: Settings | None = None) -> gr.Blocks:
-    return RusUI(holder, settings or get_settings()).build()
+def build_ui(
+    holder: IndexHolder, settings: Settings | None = None, feedback_endpoint: str | None = None
+) -> gr.Blocks:
+    return RusUI(holder, settings or get_settings(), feedback_endpoint).build()
 
 
 def mount_options(settings: Settings) -> dict:
@@ -565,7 +687,7 @@ def mount_options(settings: Settings) -> dict:
 
 def mount_ui(app: FastAPI, holder: IndexHolder, settings: Settings) -> FastAPI:
     """Mount the UI on the API's FastAPI app at settings.ui_path, sharing its index holder."""
-    blocks = build_ui(holder, settings)
+    blocks = build_ui(holder, settings, FEEDBACK_ENDPOINT)
     path = "/" + settings.ui_path.strip("/")
 
     # Gradio's page links its web manifest at the site root, and browsers ask the root for a favicon

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from service import sections
 from service.errors import NotFound
@@ -22,6 +22,7 @@ from service.models import (
     PriorityNode,
     SectionDetail,
     SectionTreeResponse,
+    SubpriorityMatch,
     SubpriorityNode,
     SubpriorityRef,
 )
@@ -51,7 +52,8 @@ def count(n: int, key: str, lang: str) -> str:
 
 
 def language_name(code: str, lang: str) -> str:
-    return LANGUAGE_NAMES.get(code, {}).get(lang, code)
+    """The name of language `code` in the interface language `lang` ("en" in Swedish: "engelska")."""
+    return LANGUAGE_NAMES.get(lang, {}).get(code, code)
 
 
 def examples_html(title: str, examples: Sequence[str]) -> str:
@@ -209,8 +211,8 @@ def _subpriority_heading(sub: SubpriorityRef, lang: str) -> str:
     return f'<h2 class="rus-answer-title">{esc(sub.title)}</h2><div class="rus-meta">{meta}</div>'
 
 
-def ask_html(corpus: Corpus, response: AskResponse, lang: str) -> str:
-    """The answer (quoted, with [n] references) above its numbered sources."""
+def ask_html(corpus: Corpus, response: AskResponse, lang: str, actions: str = "") -> str:
+    """The answer (quoted, with [n] references) and `actions` (feedback, copy link) above its numbered sources."""
     prefix = "ask-cite"
     confidence = ""
     if response.confidence is not None:
@@ -221,7 +223,7 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str) -> str:
         body = notice(esc(response.answer), "warning")
         return (
             f'<div class="rus-answer rus-answer-none"><div class="rus-kicker">{esc(t("not_covered_title", lang))}'
-            f"{confidence}</div>{body}</div>"
+            f"{confidence}</div>{body}</div>{actions}"
             f"{citation_list(corpus, response.related, prefix, lang, t('closest', lang))}"
         )
     lines = []
@@ -253,7 +255,7 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str) -> str:
         lines.insert(0, notice(esc(t("low_confidence_answer", lang)), "warning"))
     return (
         f'<div class="rus-answer"><div class="rus-kicker">{esc(kicker)}{confidence}</div>{"".join(lines)}</div>'
-        f"{citation_list(corpus, response.citations, prefix, lang, t('sources', lang))}"
+        f"{actions}{citation_list(corpus, response.citations, prefix, lang, t('sources', lang))}"
     )
 
 
@@ -270,7 +272,14 @@ def _need_item(need: ItemQuote, lang: str, with_score: bool = True) -> str:
     )
 
 
-def match_html(corpus: Corpus, response: MatchResponse, lang: str) -> str:
+def match_html(
+    corpus: Corpus,
+    response: MatchResponse,
+    lang: str,
+    head: str = "",
+    card_actions: Callable[[int, SubpriorityMatch], str] | None = None,
+) -> str:
+    """Ranked sub-priority cards; `head` (e.g. a copy-link button) above them, `card_actions` ending each card."""
     summary = t(
         "match_summary",
         lang,
@@ -299,9 +308,9 @@ def match_html(corpus: Corpus, response: MatchResponse, lang: str) -> str:
             f'<span class="rus-score rus-score-big" title="{esc(t("similarity", lang))}">'
             f"{esc(t('similarity', lang))} {esc(score(match.score))}</span></div>"
             f'<h3 class="rus-h">{esc(t("matching_needs", lang))}</h3><ul class="rus-items">{needs}</ul>'
-            f"{evidence}{expander}</section>"
+            f"{evidence}{expander}{card_actions(rank, match) if card_actions else ''}</section>"
         )
-    return f'<p class="rus-summary">{esc(summary)}</p>{"".join(cards)}'
+    return f'<p class="rus-summary">{esc(summary)}</p>{head}{"".join(cards)}'
 
 
 # --- align ----------------------------------------------------------------------------------------
