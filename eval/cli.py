@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from eval.gold import GoldFormatError
-from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, EvalError, load_results, run, write_results
+from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, SCOPES, EvalError, load_results, run, write_results
 from index.embedders import EmbedderError
 from index.store import IndexProblem
 from ingest.errors import IngestError
@@ -52,7 +52,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         abstain = load_abstain(args.abstain) if args.abstain else None
         results = run(
             args.gold, args.index_dir, retriever=args.retriever, k=args.k, pool=args.pool,
-            cache_dir=args.cache, abstain=abstain, progress=not args.quiet,
+            cache_dir=args.cache, abstain=abstain, progress=not args.quiet, scope=args.scope,
         )
         out = args.out or REPORTS / args.gold.stem
         written = write_results(results, out)
@@ -102,6 +102,10 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
                         help="cache folder for the naive baseline's vectors (default <index-dir>/../eval-cache)")
     parser.add_argument("--abstain", metavar="MODULE:FUNCTION",
                         help="an abstain(query, hits) -> bool function, to measure 'not covered' rates")
+    parser.add_argument("--scope", choices=SCOPES, default="answer",
+                        help="answer: search each query where the answers search it ((sub-)priority questions "
+                        "within the strategy when the index also holds plans); library: always the whole index "
+                        "(default answer)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=cmd_eval)
     actions = parser.add_subparsers(dest="eval_action", metavar="compare")
