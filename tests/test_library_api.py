@@ -16,7 +16,7 @@ from service.settings import Settings
 from service.state import IndexHolder, ServiceEmbedder
 
 KEY = "library-test-key"
-REINDEER = "Which sub-priority covers reindeer crossings?"
+REINDEER = "Which sub-priority covers safe reindeer passages along the E12?"
 AGENDA = (
     "# Digital agenda för Testlänet\n\nTestdokument – fiktiv agenda.\n\n## 1. Fiber\n\n"
     "Alla byar i Testlänet ska ha fiber med minst en gigabit per sekund senast år 2027.\n"

@@ -22,7 +22,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 KEY = "ui-library-key"
-REINDEER = "Which sub-priority covers reindeer crossings?"
+REINDEER = "Which sub-priority covers safe reindeer passages along the E12?"
 WAIT = 120_000  # ms (library changes embed text on a shared machine)
 
 
