@@ -25,6 +25,7 @@ from index.embedders import Embedder
 from index.search import SearchIndex
 from ingest.load import load_document
 from ingest.models import Chunk, Document
+from service.answers import answer_filters
 
 NAIVE_SIZE = 1000
 NAIVE_OVERLAP = 200
@@ -44,12 +45,15 @@ class RetrievalSystem(Protocol):
 
 
 class IndexRetriever:
-    """One retriever ("hybrid", "dense" or "bm25") of a loaded SearchIndex."""
+    """One retriever ("hybrid", "dense" or "bm25") of a loaded SearchIndex. With `answer_scope` a query is searched
+    in the documents the answer path would answer it from (service.answers.answer_filters: a (sub-)priority
+    question within the strategy when the index also holds plans); else over the whole index."""
 
-    def __init__(self, index: SearchIndex, retriever: str) -> None:
+    def __init__(self, index: SearchIndex, retriever: str, answer_scope: bool = True) -> None:
         self.index = index
         self.retriever = retriever
         self.name = retriever
+        self.answer_scope = answer_scope
 
     @property
     def chunks(self) -> Sequence[Chunk]:
@@ -57,7 +61,8 @@ class IndexRetriever:
 
     def search(self, query: str, k: int) -> list:
         # The query language is left to the system's own detection, as for a real user.
-        return self.index.search(query, k=k, retriever=self.retriever)
+        filters = answer_filters(self.index, query)[0] if self.answer_scope else None
+        return self.index.search(query, k=k, retriever=self.retriever, filters=filters)
 
 
 @dataclass

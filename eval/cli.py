@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from eval.gold import GoldFormatError
-from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, EvalError, load_results, run, write_results
+from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, SCOPES, EvalError, load_results, run, write_results
 from index.embedders import EmbedderError
 from index.store import IndexProblem
 from ingest.errors import IngestError
@@ -55,7 +55,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         decide = load_decide(args.decide) if args.decide != "none" else None
         results = run(
             args.gold, args.index_dir, retriever=args.retriever, k=args.k, pool=args.pool,
-            cache_dir=args.cache, decide=decide, progress=not args.quiet,
+            cache_dir=args.cache, decide=decide, progress=not args.quiet, scope=args.scope,
         )
         out = args.out or REPORTS / args.gold.stem
         written = write_results(results, out)
@@ -106,6 +106,10 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--decide", metavar="MODULE:FUNCTION", default=PRODUCTION_DECISION,
                         help="the answer-state rule, decide(index, query, hits) -> state or an object with .state and "
                         f".score (default {PRODUCTION_DECISION}: what /v1/ask decides; 'none' to skip)")
+    parser.add_argument("--scope", choices=SCOPES, default="answer",
+                        help="answer: search each query where the answers search it ((sub-)priority questions "
+                        "within the strategy when the index also holds plans); library: always the whole index "
+                        "(default answer)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=cmd_eval)
     actions = parser.add_subparsers(dest="eval_action", metavar="compare")

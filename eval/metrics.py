@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ingest.plan_sections import DOC_SEPARATOR
+
 CHUNK_KS = (1, 3, 5, 10)
 SECTION_KS = (1, 3, 5)
 EVIDENCE_KS = (5, 10)
@@ -218,6 +220,7 @@ class ItemResult:
     latency: float = 0.0  # seconds
     state: str | None = None  # the answer state decided for the item: answer | low_confidence | not_covered
     confidence: float | None = None  # the decision's probability that the strategy covers the question
+    doc: str = ""  # the document the gold labels name (plan labels are "doc#section"; plain ones the strategy's)
 
     @property
     def abstained(self) -> bool | None:
@@ -266,17 +269,27 @@ def section_summary(items: Sequence[ItemResult], rule: str) -> dict[str, float |
 
 
 def breakdowns(items: Sequence[ItemResult], rule: str = DEFAULT_AGGREGATION) -> dict[str, dict]:
-    """Summaries overall, by kind and by language."""
+    """Summaries overall, by kind, by language and by the gold labels' document."""
     by_kind: dict[str, list[ItemResult]] = {}
     by_lang: dict[str, list[ItemResult]] = {}
+    by_doc: dict[str, list[ItemResult]] = {}
     for item in items:
         by_kind.setdefault(item.kind, []).append(item)
         by_lang.setdefault(item.lang, []).append(item)
+        if item.answerable:
+            by_doc.setdefault(item.doc, []).append(item)
     return {
         "overall": summarise(items, rule),
         "by_kind": {kind: summarise(group, rule) for kind, group in sorted(by_kind.items())},
         "by_lang": {lang: summarise(group, rule) for lang, group in sorted(by_lang.items())},
+        "by_doc": {doc: summarise(group, rule) for doc, group in sorted(by_doc.items())},
     }
+
+
+def label_document(labels: Sequence[str], strategy: str) -> str:
+    """The document an item's labels name: "kulturplan" for "kulturplan#2.1", `strategy` for plain labels."""
+    docs = {label.split(DOC_SEPARATOR, 1)[0] if DOC_SEPARATOR in label else strategy for label in labels}
+    return " + ".join(sorted(docs))
 
 
 def latency_summary(seconds: Sequence[float], wall: float | None = None) -> dict[str, float | None]:

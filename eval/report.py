@@ -91,6 +91,13 @@ def render_report(results: dict, plots: list[str] | None = None) -> str:
             if summary.get("n_answerable")]
     lines += _table(_metric_header("retriever · kind"), rows)
 
+    lines += ["## By document", "",
+              "Answerable items grouped by the document their gold labels name (\"doc#section\" labels name a "
+              f"plan, plain labels the strategy); searched with scope **{meta.get('scope', 'library')}**.", ""]
+    rows = [_metric_row(f"{name} · {doc}", summary)
+            for name, o in retrievers.items() for doc, summary in o["metrics"].get("by_doc", {}).items()]
+    lines += _table(_metric_header("retriever · document"), rows)
+
     lines += ["## Section aggregation rules", "",
               f"The default rule (**{meta['aggregation']}**) is used everywhere else in this report.", ""]
     rules = meta.get("aggregations", [])

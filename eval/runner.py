@@ -27,6 +27,7 @@ from eval.metrics import (
     first_relevant_rank,
     first_relevant_section,
     hit_curve,
+    label_document,
     label_matches,
     latency_summary,
     ndcg_at,
@@ -38,9 +39,11 @@ from index.search import SearchIndex
 
 RETRIEVER_ORDER = ("naive-dense", "bm25", "dense", "hybrid")
 RETRIEVER_CHOICES = (*RETRIEVER_ORDER, "all")
+SCOPES = ("answer", "library")
 DEFAULT_POOL = 50  # chunks retrieved per query for the section-level aggregation
 TOP_SECTIONS = 10
 SNIPPET_CHARS = 240
+STRATEGY_LABEL = "strategi"  # the document of plain (strategy) labels when the index names no strategy document
 Decide = Callable[[SearchIndex, str, list], object]  # (index, query, ranked hits) → a state or .state/.score
 
 
@@ -53,7 +56,13 @@ def _ranked(hits: Sequence) -> list[Ranked]:
 
 
 def evaluate_item(
-    item: GoldItem, hits: Sequence, k: int, relevant_in_index: int, latency: float, decision: object = None
+    item: GoldItem,
+    hits: Sequence,
+    k: int,
+    relevant_in_index: int,
+    latency: float,
+    decision: object = None,
+    strategy: str = STRATEGY_LABEL,
 ) -> tuple[ItemResult, dict]:
     """Metrics for one item plus its JSON record (top-k chunks, top sections, ranks of the first correct)."""
     ranking = _ranked(hits)
@@ -64,6 +73,7 @@ def evaluate_item(
         top_score=top[0].score if top else None, latency=latency, has_evidence=bool(item.evidence),
         state=decision if isinstance(decision, str) or decision is None else decision.state,
         confidence=None if isinstance(decision, str) or decision is None else round(float(decision.score), 6),
+        doc=label_document(labels, strategy) if item.answerable else "",
     )
     sections = {rule: aggregate_sections(ranking, rule) for rule in AGGREGATIONS}
     if item.answerable:
@@ -77,6 +87,7 @@ def evaluate_item(
         "lang": item.lang,
         "kind": item.kind,
         "labels": list(labels),
+        "doc": result.doc,
         "answerable": item.answerable,
         "chunk_rank": result.chunk_rank,
         "section_rank": result.section_ranks.get(DEFAULT_AGGREGATION),
@@ -135,6 +146,7 @@ def evaluate(
     depth = max(k, pool)
     system.search("uppvärmning", 1)  # warm-up: first-call costs are not query latency
     index_sections = [(c.section_id, c.priority) for c in system.chunks]
+    strategy = strategy_document(system.chunks)
     results: list[ItemResult] = []
     records: list[dict] = []
     started = time.perf_counter()
@@ -146,7 +158,7 @@ def evaluate(
             hits = system.search(item.query, depth)  # the deeper pool for the section ranking
         decision = decide(index, item.query, list(hits)) if decide is not None else None
         relevant = count_relevant(index_sections, item.labels) if item.answerable else 0
-        result, record = evaluate_item(item, hits, k, relevant, latency, decision)
+        result, record = evaluate_item(item, hits, k, relevant, latency, decision, strategy)
         results.append(result)
         records.append(record)
     wall = time.perf_counter() - started
@@ -164,6 +176,11 @@ def evaluate(
         "negatives": negatives_summary(results),
         "items": records,
     }
+
+
+def strategy_document(chunks: Sequence) -> str:
+    """The doc id of the strategy (the document of plain labels): the first chunk of kind "strategi"."""
+    return next((c.doc_id for c in chunks if getattr(c, "doc_kind", None) == STRATEGY_LABEL), STRATEGY_LABEL)
 
 
 def selected_retrievers(choice: str) -> list[str]:
@@ -186,14 +203,14 @@ def corpus_sources(index: SearchIndex) -> list[Path]:
 
 
 def build_systems(
-    index: SearchIndex, names: Sequence[str], cache_dir: Path | None, progress: bool = True
+    index: SearchIndex, names: Sequence[str], cache_dir: Path | None, progress: bool = True, scope: str = "answer"
 ) -> list[RetrievalSystem]:
     systems: list[RetrievalSystem] = []
     for name in names:
         if name == "naive-dense":
             systems.append(NaiveDenseIndex.build(corpus_sources(index), index.embedder, cache_dir, progress))
         else:
-            systems.append(IndexRetriever(index, name))
+            systems.append(IndexRetriever(index, name, answer_scope=scope == "answer"))
     return systems
 
 
@@ -211,16 +228,22 @@ def run(
     decide: Decide | None = None,
     progress: bool = True,
     index: SearchIndex | None = None,
+    scope: str = "answer",
 ) -> dict:
-    """Validate the gold file, open the index, evaluate the chosen retrievers; return the results document."""
+    """Validate the gold file, open the index, evaluate the chosen retrievers; return the results document.
+
+    `scope` "answer": each query is searched where the answer path searches it (a (sub-)priority question within
+    the strategy when the index also holds plans); "library": every query over the whole index."""
     items = load_gold(gold)
     names = selected_retrievers(retriever)
     if k < 1 or pool < 1:
         raise EvalError("--k and --pool must be at least 1")
+    if scope not in SCOPES:
+        raise EvalError(f"unknown scope {scope!r}; use one of {', '.join(SCOPES)}")
     index = index or SearchIndex.open(Path(index_dir))
     if cache_dir is None:
         cache_dir = Path(index_dir).resolve().parent / "eval-cache"
-    systems = build_systems(index, names, cache_dir, progress)
+    systems = build_systems(index, names, cache_dir, progress, scope)
     manifest = index.manifest
     results = {
         "meta": {
@@ -239,6 +262,8 @@ def run(
             "ndcg_k": NDCG_K,
             "aggregation": DEFAULT_AGGREGATION,
             "aggregations": list(AGGREGATIONS),
+            "scope": scope,
+            "documents": {d["doc_id"]: d.get("kind") for d in manifest.get("documents", [])},
             "decide": f"{decide.__module__}:{decide.__qualname__}" if decide else None,
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         },

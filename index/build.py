@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -245,11 +245,19 @@ def index_documents(
     as reusable by the next `build_index` (None: they were not all ingested by the current code).
     """
     chunking = chunking or ChunkingConfig()
-    metadata = metadata or {}
+    library = {
+        d.doc_id: {"kind": default_kind(d), "year": None, "original_name": Path(d.source).name,
+                   **(metadata or {}).get(d.doc_id, {})}
+        for d in documents
+    }
     seconds: dict[str, float] = {}
     mark = time.perf_counter()
     chunked = [split_document(doc, chunking) for doc in documents]
-    chunks = [chunk for parts in chunked for chunk in parts.chunks]
+    chunks = [  # each chunk names its document's kind and year (search filters and citations read them)
+        replace(chunk, doc_kind=library[chunk.doc_id]["kind"], doc_year=library[chunk.doc_id]["year"])
+        for parts in chunked
+        for chunk in parts.chunks
+    ]
     seconds["chunk"] = time.perf_counter() - mark
     mark = time.perf_counter()
     embedder = embedder or get_embedder()
@@ -279,10 +287,7 @@ def index_documents(
                 "content_hash": d.content_hash,
                 "n_pages": d.n_pages,
                 "headings_from": d.headings_from,
-                "kind": default_kind(d),
-                "year": None,
-                "original_name": Path(d.source).name,
-                **metadata.get(d.doc_id, {}),
+                **library[d.doc_id],
                 "n_chunks": n_chunks[d.doc_id],
                 "file": files[d.doc_id][0] if d.doc_id in files else None,
             }

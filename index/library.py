@@ -39,6 +39,22 @@ class LibraryError(IndexProblem):
     """A library request that cannot be carried out; the message says why and what to do."""
 
 
+class BadMetadata(LibraryError):
+    """A kind outside KINDS or an implausible year."""
+
+
+class UnknownDocument(LibraryError):
+    """No document with that id in the library."""
+
+
+class AlreadyInLibrary(LibraryError):
+    """A file whose text is already in the library."""
+
+
+class LastDocument(LibraryError):
+    """The only document cannot be removed: an index needs one."""
+
+
 @dataclass
 class LibraryChange:
     """What a library change did."""
@@ -55,9 +71,9 @@ def list_documents(index_dir: Path) -> list[dict]:
 def check_metadata(kind: str | None, year: int | None) -> None:
     """LibraryError unless kind is one of KINDS and year a plausible four-digit year."""
     if kind is not None and kind not in KINDS:
-        raise LibraryError(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
+        raise BadMetadata(f"unknown kind {kind!r}; use one of {', '.join(KINDS)}")
     if year is not None and year not in YEARS:
-        raise LibraryError(f"year {year} is out of range; give a year from {YEARS.start} to {YEARS.stop - 1}")
+        raise BadMetadata(f"year {year} is out of range; give a year from {YEARS.start} to {YEARS.stop - 1}")
 
 
 def add_documents(
@@ -95,7 +111,7 @@ def add_documents(
             except IngestError as error:
                 raise LibraryError(str(error)) from error
             if document.content_hash in known:
-                raise LibraryError(f"{path.name} is already in the library as {known[document.content_hash]!r}")
+                raise AlreadyInLibrary(f"{path.name} is already in the library as {known[document.content_hash]!r}")
             _unique_id(document, taken)
             known[document.content_hash] = document.doc_id
             if title:
@@ -124,9 +140,9 @@ def remove_document(
         documents, metadata, originals, fingerprint = _current_library(Path(index_dir), limits, embedder)
         ids = [d.doc_id for d in documents]
         if doc_id not in ids:
-            raise LibraryError(f"no document {doc_id!r} in the library; the documents are: {', '.join(ids)}")
+            raise UnknownDocument(f"no document {doc_id!r} in the library; the documents are: {', '.join(ids)}")
         if len(ids) == 1:
-            raise LibraryError(f"{doc_id!r} is the only document; an index needs at least one")
+            raise LastDocument(f"{doc_id!r} is the only document; an index needs at least one")
         kept = [d for d in documents if d.doc_id != doc_id]
         report = index_documents(
             kept, Path(index_dir), embedder, progress=False, fingerprint=fingerprint,

@@ -46,15 +46,18 @@ EXACT_SUBSET = 2_000  # a filter leaving at most this many chunks is scored exac
 
 @dataclass(frozen=True)
 class Filters:
-    """Restrict results to a document, a priority (1–6) and/or a section id."""
+    """Restrict results to a document, a document kind ("strategi", "plan", …), a priority (1–6) and/or a
+    section id."""
 
     doc: str | None = None
     priority: int | None = None
     section: str | None = None
+    kind: str | None = None
 
     def allows(self, chunk: Chunk) -> bool:
         return (
             (self.doc is None or chunk.doc_id == self.doc)
+            and (self.kind is None or chunk.doc_kind == self.kind)
             and (self.priority is None or chunk.priority == self.priority)
             and (self.section is None or chunk.section_id == self.section)
         )
@@ -163,6 +166,11 @@ class SearchIndex:
     def build_path(self) -> Path:
         return Path(self.stored.path)
 
+    @property
+    def documents(self) -> dict[str, dict]:
+        """The indexed documents' manifest entries (title, kind, year, pages, chunks, kept file) by doc id."""
+        return {entry["doc_id"]: entry for entry in self.manifest.get("documents", [])}
+
     def search(
         self,
         query: str,
@@ -223,6 +231,10 @@ class SearchIndex:
         lexical = self.stored.lexical
         known = sum(any(all(lexical.knows(s) for s in alt) for alt in concept) for concept in prepared.concepts)
         return 1.0 - known / len(prepared.concepts)
+
+    def kinds(self) -> set[str | None]:
+        """The document kinds of the indexed chunks (what Filters.kind can select)."""
+        return set(self._field_positions("kind"))
 
     def positions_of(self, chunk_ids: list[str]) -> list[int]:
         """Positions of the given chunk ids in `chunks` (ids not in the index are left out)."""
@@ -328,7 +340,9 @@ class SearchIndex:
     def _allowed(self, filters: Filters) -> np.ndarray:
         """Positions (ascending) of the chunks the filters allow."""
         allowed: np.ndarray | None = None
-        for name, value in (("doc", filters.doc), ("priority", filters.priority), ("section", filters.section)):
+        for name, value in (
+            ("doc", filters.doc), ("kind", filters.kind), ("priority", filters.priority), ("section", filters.section)
+        ):
             if value is not None:
                 positions = self._field_positions(name).get(value, np.zeros(0, dtype=np.int64))
                 allowed = positions if allowed is None else np.intersect1d(allowed, positions, assume_unique=True)
@@ -337,9 +351,10 @@ class SearchIndex:
     def _field_positions(self, name: str) -> dict[object, np.ndarray]:
         """value → ascending chunk positions, per filter field (built once, at the first filtered search)."""
         if self._fields is None:
-            fields: dict[str, dict[object, list[int]]] = {"doc": {}, "priority": {}, "section": {}}
+            fields: dict[str, dict[object, list[int]]] = {"doc": {}, "kind": {}, "priority": {}, "section": {}}
             for position, chunk in enumerate(self.chunks):
                 fields["doc"].setdefault(chunk.doc_id, []).append(position)
+                fields["kind"].setdefault(chunk.doc_kind, []).append(position)
                 fields["priority"].setdefault(chunk.priority, []).append(position)
                 fields["section"].setdefault(chunk.section_id, []).append(position)
             self._fields = {

@@ -117,3 +117,5 @@ class Chunk:
     page_end: int | None
     text: str
     item: str | None = None  # "Behov 4", "Utmaning 3" for numbered needs and challenges (ingest.vocabulary.item_label)
+    doc_kind: str | None = None  # the document's library kind ("strategi", "plan", …), set when the index is built
+    doc_year: int | None = None  # the document's year, when the library knows it

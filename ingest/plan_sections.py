@@ -14,6 +14,7 @@ from ingest.plan_headings import heading_number
 
 PLAN_KIND = "text"
 PREAMBLE = "Inledning"
+DOC_SEPARATOR = "#"  # between the document id and the local id in a plan's section id: "lanstransportplan#3.1"
 LINK_ONLY = re.compile(
     r"^(?:(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|\[[^\]]*\]\([^)]*\)|<https?://[^>]+>)[.,;]?$",
     re.IGNORECASE,
@@ -22,7 +23,7 @@ LINK_ONLY = re.compile(
 
 def section_id(doc_id: str, local: str) -> str:
     """The id of a plan section: the document id, "#", and the heading's number or title."""
-    return f"{doc_id}#{local}"
+    return f"{doc_id}{DOC_SEPARATOR}{local}"
 
 
 def is_link_only(text: str) -> bool:

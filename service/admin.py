@@ -72,14 +72,19 @@ def require_api_key(
         str | None, Header(alias=API_KEY_HEADER, description="the API key configured as RUS_API_KEY")
     ] = None,
 ) -> None:
-    settings: Settings = request.app.state.settings
+    check_api_key(request.app.state.settings, x_api_key)
+
+
+def check_api_key(settings: Settings, given_key: str | None) -> None:
+    """AdminDisabled (403) when no key is configured, Unauthorized (401) unless `given_key` is the key (compared in
+    constant time); the API's admin routes and the UI's library writes both check keys here."""
     configured = settings.api_key.get_secret_value() if settings.api_key is not None else ""
     if not configured:
         raise AdminDisabled(
             "uploading and rebuilding are switched off on this server: no API key is configured "
             "(set RUS_API_KEY to enable them)"
         )
-    given = (x_api_key or "").encode("utf-8", "surrogateescape")
+    given = (given_key or "").encode("utf-8", "surrogateescape")
     if not hmac.compare_digest(given, configured.encode("utf-8")):
         raise Unauthorized(f"a valid API key is required in the {API_KEY_HEADER} header", API_KEY_HEADER)
 

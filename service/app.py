@@ -22,13 +22,13 @@ from service.admin import install_access
 from service.docs import install_redoc
 from service.errors import install_error_handlers
 from service.feedback_api import install_feedback
+from service.library_routes import install_library
 from service.limits import BodyLimitMiddleware, Limits
 from service.models import (
     AlignRequest,
     AlignResponse,
     AskRequest,
     AskResponse,
-    DocumentsResponse,
     ErrorResponse,
     Health,
     MatchRequest,
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     install_access(app, settings, holder)  # API-key endpoints (upload, rebuild) and CORS: service/admin.py
     install_feedback(app, settings)  # POST /v1/feedback and its store: service/feedback_api.py
     install_redoc(app)  # /redoc with every asset from this server: service/docs.py
+    install_library(app)  # the document library: list, original files, add and remove: service/library_routes.py
 
     @app.get("/healthz", response_model=Health, tags=["service"])
     def healthz() -> Health:
@@ -123,19 +124,21 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
         doc: Annotated[str | None, Query(description="only this document id")] = None,
         priority: Annotated[int | None, Query(description="only this priority (1–6)")] = None,
         section: Annotated[str | None, Query(description='only this section id, e.g. "3.1"')] = None,
+        kind: Annotated[str | None, Query(description='only documents of this kind, e.g. "plan"')] = None,
     ) -> SearchResponse:
-        """Ranked passages with their best-matching sentence highlighted (character offsets)."""
-        return searching.search(corpus, q, k, retriever, doc, priority, section, app_settings)
+        """Ranked passages with their best-matching sentence highlighted (character offsets); each names its
+        document (title, kind, year) and pages."""
+        return searching.search(corpus, q, k, retriever, doc, priority, section, app_settings, kind=kind)
 
     @app.post("/v1/ask", response_model=AskResponse, tags=["answers"], responses=ERRORS)
     def ask(body: AskRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AskResponse:
         """A short answer quoted from the strategy with citations, or "not covered" when evidence is weak."""
-        return answers.ask(corpus, body.question, body.k, body.lang, app_settings)
+        return answers.ask(corpus, body.question, body.k, body.lang, app_settings, doc=body.doc, kind=body.kind)
 
     @app.post("/v1/match", response_model=MatchResponse, tags=["applicants"], responses=ERRORS)
     def match(body: MatchRequest, corpus: CorpusDep, app_settings: SettingsDep) -> MatchResponse:
         """The sub-priorities a project description fits, with the best-matching identified needs."""
-        return matching.match(corpus, body.text, body.k, app_settings)
+        return matching.match(corpus, body.text, body.k, app_settings, doc=body.doc, kind=body.kind)
 
     @app.post("/v1/align", response_model=AlignResponse, tags=["officers"], responses=ERRORS)
     def align(body: AlignRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AlignResponse:
@@ -158,11 +161,6 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     ) -> SectionDetail:
         """A section's full cleaned text and pages ("3.1", "P 3" or a heading text)."""
         return sections.section_detail(corpus, section_id, doc)
-
-    @app.get("/v1/documents", response_model=DocumentsResponse, tags=["strategy"], responses={503: ERRORS[503]})
-    def documents(corpus: CorpusDep) -> DocumentsResponse:
-        """The indexed documents."""
-        return sections.documents(corpus)
 
     @app.get("/", include_in_schema=False, response_model=None)
     def root() -> JSONResponse | RedirectResponse:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from index.embedders import EmbedderError
+from index.library import KINDS
 from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
@@ -81,7 +82,7 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"error: {error.message}", file=sys.stderr)
         return 2
     index = SearchIndex.open(args.index_dir, args.embedder)
-    filters = Filters(doc=args.doc, priority=args.priority, section=args.section)
+    filters = Filters(doc=args.doc, priority=args.priority, section=args.section, kind=args.kind)
     hits = index.search(args.query, k=args.k, retriever=args.retriever, filters=filters)
     if args.json:
         print(json.dumps([SearchHit.of(h).model_dump() for h in hits], ensure_ascii=False, indent=2))
@@ -126,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("-k", type=int, default=5, help="number of hits (default 5)")
     search.add_argument("--retriever", choices=RETRIEVERS, default="hybrid")
     search.add_argument("--doc", help="only this document id")
+    search.add_argument("--kind", choices=KINDS, help="only documents of this kind (see `rus docs list`)")
     search.add_argument("--priority", type=int, help="only this priority (1–6)")
     search.add_argument("--section", help="only this section id, e.g. 3.1")
     search.add_argument("--json", action="store_true", help="print hits as JSON")

@@ -33,6 +33,7 @@ from service.models import (
     SubpriorityAlignment,
     SubpriorityMatch,
 )
+from service.searching import require_kind
 from service.sections import item_quote, stored_items, subpriority_ref
 from service.settings import Settings, get_settings
 from service.state import Corpus
@@ -181,9 +182,18 @@ def _passages(corpus: Corpus, app: Application, doc_id: str, section_id: str) ->
     return cites
 
 
-def match_application(corpus: Corpus, app: Application, k: int) -> list[SubpriorityMatch]:
+def match_application(
+    corpus: Corpus, app: Application, k: int, doc: str | None = None, kind: str | None = None
+) -> list[SubpriorityMatch]:
+    """The k best sub-priorities (of document `doc` / documents of kind `kind` when given)."""
+    documents = corpus.index.documents
+    scores = [
+        (key, score)
+        for key, score in score_subpriorities(corpus, app)
+        if (doc is None or key[0] == doc) and (kind is None or documents.get(key[0], {}).get("kind") == kind)
+    ]
     matches = []
-    for (doc_id, section_id), score in score_subpriorities(corpus, app)[:k]:
+    for (doc_id, section_id), score in scores[:k]:
         matches.append(
             SubpriorityMatch(
                 subpriority=subpriority_ref(corpus, doc_id, section_id),
@@ -195,12 +205,21 @@ def match_application(corpus: Corpus, app: Application, k: int) -> list[Subprior
     return matches
 
 
-def match(corpus: Corpus, text: str, k: int | None = None, settings: Settings | None = None) -> MatchResponse:
-    """The sub-priorities a project description fits best, with their best-matching needs and passages."""
+def match(
+    corpus: Corpus,
+    text: str,
+    k: int | None = None,
+    settings: Settings | None = None,
+    doc: str | None = None,
+    kind: str | None = None,
+) -> MatchResponse:
+    """The sub-priorities a project description fits best, with their best-matching needs and passages
+    (only the strategy has sub-priorities; `doc`/`kind` choose among several strategies)."""
     settings = settings or get_settings()
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
-    return MatchResponse(language=app.language, n_sentences=len(app.spans), matches=match_application(corpus, app, k))
+    matches = match_application(corpus, app, k, doc or None, require_kind(kind))
+    return MatchResponse(language=app.language, n_sentences=len(app.spans), matches=matches)
 
 
 # --- /v1/align ----------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ class Passage(BaseModel):
 
     doc_id: str
     doc_title: str
+    doc_kind: str | None = Field(None, description='the document\'s kind in the library: "strategi", "plan", …')
+    doc_year: int | None = Field(None, description="the document's year, when the library knows it")
     section_id: str
     heading_path: list[str]
     kind: str
@@ -54,6 +56,8 @@ class Passage(BaseModel):
         return {
             "doc_id": chunk.doc_id,
             "doc_title": chunk.doc_title,
+            "doc_kind": chunk.doc_kind,
+            "doc_year": chunk.doc_year,
             "section_id": chunk.section_id,
             "heading_path": list(chunk.heading_path),
             "kind": chunk.kind,
@@ -145,6 +149,8 @@ class AskRequest(BaseModel):
     )
     k: int | None = Field(None, description="how many passages to retrieve (default from settings)")
     lang: Language | None = Field(None, description="the question's language; detected when omitted")
+    doc: str | None = Field(None, description="answer only from this document (a doc id of GET /v1/documents)")
+    kind: str | None = Field(None, description='answer only from documents of this kind ("strategi", "plan", …)')
 
 
 class AskResponse(BaseModel):
@@ -157,7 +163,9 @@ class AskResponse(BaseModel):
     needs: list[ItemQuote] = Field(default_factory=list, description="the identified needs that match best")
     citations: list[Citation] = Field(default_factory=list)
     related: list[Citation] = Field(
-        default_factory=list, description="when not covered: the closest passages, for the reader to judge"
+        default_factory=list,
+        description="when not covered: the closest passages, for the reader to judge; when a (sub-)priority "
+        "question is answered from the strategy: the matching passages of the library's other documents",
     )
     state: Literal["answer", "low_confidence", "not_covered"] = Field(
         "answer",
@@ -174,6 +182,8 @@ class AskResponse(BaseModel):
 class MatchRequest(BaseModel):
     text: str = Field(description="a project description in Swedish or English (about 5,000 characters at most)")
     k: int | None = Field(None, description="how many sub-priorities to return (default 3)")
+    doc: str | None = Field(None, description="only the sub-priorities of this document (doc id)")
+    kind: str | None = Field(None, description='only the sub-priorities of documents of this kind (e.g. "strategi")')
 
 
 class SubpriorityMatch(BaseModel):
@@ -245,11 +255,22 @@ class SectionRef(BaseModel):
     page_end: int | None
 
 
+class PlanLink(BaseModel):
+    """A plan the strategy mentions that is in the library (matched by title)."""
+
+    plan: str = Field(description="the mention as the strategy writes it")
+    doc_id: str
+    title: str
+
+
 class PlanList(BaseModel):
     title: str
     plans: list[str]
     page_start: int | None
     page_end: int | None
+    in_library: list[PlanLink] = Field(
+        default_factory=list, description="the mentioned plans whose library document was found by its title"
+    )
 
 
 class SubpriorityNode(BaseModel):
@@ -306,11 +327,15 @@ class SectionDetail(BaseModel):
 class DocumentInfo(BaseModel):
     doc_id: str
     title: str
+    kind: str | None = Field(None, description='"strategi", "plan", "program", "agenda" or "annat"')
+    year: int | None = None
     source: str
+    original_name: str | None = Field(None, description="the file name the document was added with")
     n_pages: int | None
     n_chunks: int
     n_sections: int
     headings_from: str | None = None
+    file_url: str | None = Field(None, description="where the original file is served, when the index keeps it")
 
 
 class DocumentsResponse(BaseModel):

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from index.library import KINDS
 from index.search import RETRIEVERS, Filters
 from service.errors import InvalidInput, require_k, require_text
 from service.models import SearchHit, SearchResponse
 from service.settings import Settings, get_settings
 from service.state import Corpus
+
+
+def require_kind(kind: str | None) -> str | None:
+    """A document kind filter: None when empty, else one of index.library.KINDS (a 422 naming the field)."""
+    kind = (kind or "").strip() or None
+    if kind is not None and kind not in KINDS:
+        raise InvalidInput(f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}", "kind")
+    return kind
 
 
 def search(
@@ -18,6 +27,7 @@ def search(
     priority: int | None = None,
     section: str | None = None,
     settings: Settings | None = None,
+    kind: str | None = None,
 ) -> SearchResponse:
     settings = settings or get_settings()
     query = require_text(q, "q", settings.max_query_chars)
@@ -26,6 +36,8 @@ def search(
         raise InvalidInput(f"'retriever' must be one of {', '.join(RETRIEVERS)}, got {retriever!r}", "retriever")
     if priority is not None and priority < 1:
         raise InvalidInput(f"'priority' must be a priority number (1 or more), got {priority}", "priority")
-    filters = Filters(doc=doc or None, priority=priority, section=(section or "").strip() or None)
+    filters = Filters(
+        doc=doc or None, priority=priority, section=(section or "").strip() or None, kind=require_kind(kind)
+    )
     hits = corpus.index.search(query, k=k, retriever=retriever, filters=filters)
     return SearchResponse(query=query, k=k, retriever=retriever, hits=[SearchHit.of(h) for h in hits])

@@ -12,10 +12,9 @@ from ingest.models import Item
 from ingest.vocabulary import BULLET, PRIORITY_ID, SUBPRIORITY_PREFIX, is_subpriority, item_label
 from service.errors import NotFound
 from service.models import (
-    DocumentInfo,
-    DocumentsResponse,
     DocumentTree,
     ItemQuote,
+    PlanLink,
     PlanList,
     PriorityNode,
     SectionDetail,
@@ -25,6 +24,7 @@ from service.models import (
     SubpriorityNode,
     SubpriorityRef,
 )
+from service.plan_links import linked_documents
 from service.state import Corpus
 
 
@@ -103,13 +103,19 @@ def section_items(corpus: Corpus, doc_id: str, section_id: str, kind: str) -> li
     return [item_quote(item) for item in stored_items(corpus, doc_id, section_id, kind)]
 
 
-def _plan_list(section: dict) -> PlanList:
+def _plan_list(section: dict, library: list[tuple[str, str]]) -> PlanList:
+    """A "Vägen framåt" list, each mentioned plan linked to the library documents (doc id, title) it names."""
     plans = [BULLET.sub("", p).strip() for p in section["text"].split("\n\n") if p.strip()]
     return PlanList(
         title=section["heading_path"][-1],
         plans=plans,
         page_start=section.get("page_start"),
         page_end=section.get("page_end"),
+        in_library=[
+            PlanLink(plan=plan, doc_id=doc_id, title=title)
+            for plan in plans
+            for doc_id, title in linked_documents(plan, library)
+        ],
     )
 
 
@@ -123,6 +129,7 @@ def _section_tree(corpus: Corpus) -> SectionTreeResponse:
     documents = []
     for document in corpus.sections:
         doc_id = document["doc_id"]
+        library = [(d["doc_id"], d["title"]) for d in corpus.sections if d["doc_id"] != doc_id]
         priorities: dict[int, PriorityNode] = {}
         others: list[SectionRef] = []
         seen_subs: set[str] = set()
@@ -142,7 +149,7 @@ def _section_tree(corpus: Corpus) -> SectionTreeResponse:
                     related_plans=[],
                 )
             if kind == "plans" and number is not None:
-                priorities[number].related_plans.append(_plan_list(section))
+                priorities[number].related_plans.append(_plan_list(section, library))
             elif is_subpriority(sid) and number is not None and sid not in seen_subs:
                 seen_subs.add(sid)
                 ref = subpriority_ref(corpus, doc_id, sid)
@@ -215,28 +222,4 @@ def section_detail(corpus: Corpus, section_id: str, doc: str | None = None) -> S
         ],
         text="\n\n".join(s["text"] for s in parts if s["text"]),
         items=[item_quote(item) for s in parts for item in s["items"]],
-    )
-
-
-def documents(corpus: Corpus) -> DocumentsResponse:
-    manifest = corpus.index.manifest
-    n_chunks: dict[str, int] = {}
-    for chunk in corpus.chunks:
-        n_chunks[chunk.doc_id] = n_chunks.get(chunk.doc_id, 0) + 1
-    n_sections = {d["doc_id"]: len({s["section_id"] for s in d["sections"]}) for d in corpus.sections}
-    return DocumentsResponse(
-        documents=[
-            DocumentInfo(
-                doc_id=d["doc_id"],
-                title=d["title"],
-                source=d.get("source", ""),
-                n_pages=d.get("n_pages"),
-                n_chunks=n_chunks.get(d["doc_id"], 0),
-                n_sections=n_sections.get(d["doc_id"], 0),
-                headings_from=d.get("headings_from"),
-            )
-            for d in manifest.get("documents", [])
-        ],
-        embedder=manifest.get("embedder", {}).get("id", ""),
-        built_at=manifest.get("built_at"),
     )

@@ -353,6 +353,52 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
+TEXTS.update(
+    {  # --- the document library (the UI's library tab, citations that open their source) ---
+        "tab_library": {"sv": "Bibliotek", "en": "Library"},
+        "library_intro": {
+            "sv": "Dokumenten som söks tillsammans med strategin: planer, program och agendor. Frågor om "
+            "(del)prioriteringar besvaras ur strategin; träffar i andra dokument visas som relaterade. "
+            "Att lägga till och ta bort dokument kräver API-nyckeln (RUS_API_KEY).",
+            "en": "The documents searched together with the strategy: plans, programmes and agendas. Questions "
+            "about (sub-)priorities are answered from the strategy; passages of other documents are shown as "
+            "related. Adding and removing documents needs the API key (RUS_API_KEY).",
+        },
+        "library_title": {"sv": "Titel", "en": "Title"},
+        "library_kind": {"sv": "Typ", "en": "Kind"},
+        "library_year": {"sv": "År", "en": "Year"},
+        "library_pages": {"sv": "Sidor", "en": "Pages"},
+        "library_chunks": {"sv": "Textavsnitt", "en": "Passages"},
+        "library_file": {"sv": "Original", "en": "Original"},
+        "library_open": {"sv": "Öppna", "en": "Open"},
+        "library_caption": {"sv": "Dokument i indexet", "en": "Documents in the index"},
+        "library_add_heading": {"sv": "Lägg till ett dokument", "en": "Add a document"},
+        "library_file_input": {
+            "sv": "Fil (PDF, DOCX, HTML, Markdown, text)",
+            "en": "File (PDF, DOCX, HTML, Markdown, text)",
+        },
+        "library_title_input": {"sv": "Titel (valfri)", "en": "Title (optional)"},
+        "library_kind_input": {"sv": "Typ (valfri)", "en": "Kind (optional)"},
+        "library_year_input": {"sv": "År (valfritt)", "en": "Year (optional)"},
+        "library_key_input": {"sv": "API-nyckel", "en": "API key"},
+        "library_add_button": {"sv": "Lägg till", "en": "Add"},
+        "library_remove_heading": {"sv": "Ta bort ett dokument", "en": "Remove a document"},
+        "library_remove_choice": {"sv": "Dokument", "en": "Document"},
+        "library_remove_button": {"sv": "Ta bort", "en": "Remove"},
+        "library_no_file": {"sv": "Välj en fil att lägga till.", "en": "Choose a file to add."},
+        "library_no_choice": {"sv": "Välj ett dokument att ta bort.", "en": "Choose a document to remove."},
+        "library_added": {
+            "sv": "{title} är tillagt ({chunks} textavsnitt) och söks nu tillsammans med strategin.",
+            "en": "{title} was added ({chunks} passages) and is now searched together with the strategy.",
+        },
+        "library_removed": {"sv": "{doc} är borttaget ur indexet.", "en": "{doc} was removed from the index."},
+        "open_source": {"sv": "Öppna källan", "en": "Open the source"},
+        "related_documents": {"sv": "I andra dokument", "en": "In other documents"},
+        "in_library": {"sv": "i biblioteket", "en": "in the library"},
+    }
+)
+
+
 def t(key: str, lang: str, **params: object) -> str:
     """The text for `key` in `lang` (Swedish when the language is unknown), formatted with `params`."""
     entry = TEXTS[key]

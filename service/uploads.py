@@ -111,7 +111,7 @@ class UploadStore:
         name = f"{uuid.uuid4().hex}.{extension}"
         temporary = incoming / name
         try:
-            size, digest = _copy_limited(source, temporary, self.limits.max_file_bytes)
+            size, digest = copy_limited(source, temporary, self.limits.max_file_bytes)
             if size == 0:
                 raise InvalidInput(f"{filename}: the file is empty", "file")
             info = check_document(temporary, self.limits)
@@ -135,7 +135,8 @@ class UploadStore:
         )
 
 
-def _copy_limited(source: BinaryIO, target: Path, limit: int) -> tuple[int, str]:
+def copy_limited(source: BinaryIO, target: Path, limit: int) -> tuple[int, str]:
+    """Copy `source` to a new file `target`, stopping with FileTooLarge (413) past `limit` bytes; (size, sha256)."""
     digest = hashlib.sha256()
     size = 0
     with target.open("xb") as handle:

@@ -49,3 +49,23 @@ def corpus_search(corpus_index: Path):
     from index.search import SearchIndex
 
     return SearchIndex.open(corpus_index)
+
+
+@pytest.fixture(scope="session")
+def plan_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the generated test strategy (tests/pdf_factory.py, reindeer crossings in need 2 of 1.1) with
+    two test plans added through the library: the länstransportplan PDF (E12 reindeer passages, kind plan,
+    2022) and the numbered kulturplan TXT (kind program). Built once per session; tests copy it to change it."""
+    from pdf_factory import strategy_pdf
+    from plan_factory import copy_plan_corpus
+
+    from index.build import build_index
+    from index.library import add_documents
+
+    sources = tmp_path_factory.mktemp("library-sources")
+    plans = copy_plan_corpus(sources / "plans")
+    index_dir = tmp_path_factory.mktemp("plan-library") / "index"
+    build_index([strategy_pdf(sources / "strategi.pdf")], index_dir, progress=False)
+    add_documents(index_dir, [plans / "lanstransportplan.pdf"], kind="plan", year=2022)
+    add_documents(index_dir, [plans / "kulturplan.txt"], kind="program")
+    return index_dir

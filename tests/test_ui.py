@@ -312,6 +312,8 @@ def test_citation_card_shows_document_section_path_and_page(monkeypatch):
     citation = Citation(
         doc_id="d",
         doc_title="Strategin",
+        doc_kind="strategi",
+        doc_year=2020,
         section_id="3.1",
         heading_path=["Prioritering 3", "Delprioritering 3.1"],
         kind="needs",
@@ -323,6 +325,8 @@ def test_citation_card_shows_document_section_path_and_page(monkeypatch):
         spans=[Span(start=4, end=11, text="<citat>")],
     )
     monkeypatch.setattr(render, "section_detail", lambda *args: None)
+    monkeypatch.setattr(render, "source_href", lambda corpus, doc_id, page: f"/v1/documents/{doc_id}/file#page={page}")
     html = render.citation_card(None, citation, 1, "x", "sv")
-    assert "Strategin" in html and "Behov 4" in html and "s. 42" in html
+    assert "Strategin · strategi · 2020" in html and "Behov 4" in html and "s. 42" in html
+    assert 'href="/v1/documents/d/file#page=42"' in html and "Öppna källan, s. 42" in html  # opens the source
     assert "Prioritering 3" in html and "<mark>&lt;citat&gt;</mark>" in html

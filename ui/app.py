@@ -1,4 +1,4 @@
-"""The Gradio Blocks UI: Ask, Find my sub-priority, Alignment check, Browse and Evaluation.
+"""The Gradio Blocks UI: Ask, Find my sub-priority, Alignment check, Browse, Library and Evaluation.
 
 Every tab calls the same domain functions as the HTTP API (service.answers.ask, service.matching.match/align,
 service.sections.*) on the corpus held by the app's `IndexHolder`; ui.render only lays the results out.
@@ -29,8 +29,10 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from ingest.formats import APPLICATION_SUFFIXES
-from service import answers, matching, sections
+from index.library import KINDS
+from ingest.formats import APPLICATION_SUFFIXES, SUPPORTED_SUFFIXES
+from service import answers, library, matching, sections
+from service.admin import check_api_key
 from service.errors import EmptyInput, IndexUnavailable, InputTooLong, NotFound, ServiceError
 from service.feedback import FeedbackStore, tally
 from service.limits import Limits
@@ -323,6 +325,49 @@ class RusUI:
         except Exception as error:
             return error_html(error, lang), gr.update()
 
+    # --- library ----------------------------------------------------------------------------------
+
+    def on_library_view(self, lang: str):
+        """The library table and the remove choices."""
+        lang = _lang(lang)
+        try:
+            corpus = self.corpus()
+            listing = library.documents(corpus)
+            choices = gr.update(choices=render.library_choices(listing), value=None)
+            return render.library_html(corpus, listing, lang), choices
+        except Exception as error:
+            return error_html(error, lang), gr.update()
+
+    def on_library_add(self, upload: str | None, title: str | None, kind: str | None, year: str | None,
+                       key: str | None, lang: str):
+        """Add the uploaded file (the API key is checked as the API checks it); (status, table, choices)."""
+        lang = _lang(lang)
+        try:
+            check_api_key(self.settings, key)
+            if not upload:
+                return (notice(esc(t("library_no_file", lang)), "empty"), *self.on_library_view(lang))
+            path = Path(upload)
+            with path.open("rb") as handle:
+                added = library.add_upload(
+                    self.holder, self.settings, handle, path.name, title, kind or None, library.parse_year(year)
+                )
+            message = t("library_added", lang, title=added.title, chunks=added.n_chunks)
+            return (notice(esc(message), "info"), *self.on_library_view(lang))
+        except Exception as error:
+            return (error_html(error, lang), *self.on_library_view(lang))
+
+    def on_library_remove(self, doc_id: str | None, key: str | None, lang: str):
+        """Remove the chosen document; (status, table, choices)."""
+        lang = _lang(lang)
+        try:
+            check_api_key(self.settings, key)
+            if not doc_id:
+                return (notice(esc(t("library_no_choice", lang)), "empty"), *self.on_library_view(lang))
+            library.remove(self.holder, self.settings, doc_id)
+            return (notice(esc(t("library_removed", lang, doc=doc_id)), "info"), *self.on_library_view(lang))
+        except Exception as error:
+            return (error_html(error, lang), *self.on_library_view(lang))
+
     def on_example(self, evt: gr.EventData):
         text = getattr(evt, "_data", {}).get("example") if evt is not None else None
         return gr.update(value=text) if text else gr.update()
@@ -436,6 +481,8 @@ class RusUI:
             return render.examples_html(t("examples", lang), EXAMPLE_QUESTIONS)
         if key == "examples:match":
             return render.examples_html(t("examples", lang), EXAMPLE_DESCRIPTIONS)
+        if key.startswith("heading:"):
+            return f"### {t(key.removeprefix('heading:'), lang)}"
         if key.startswith("placeholder_html:"):
             return placeholder(t(key.removeprefix("placeholder_html:"), lang))
         return t(key, lang)
@@ -587,6 +634,61 @@ class RusUI:
                                 label="choose_section",
                             )
                             browse_out = gr.HTML(placeholder(t("browse_placeholder", lang)), elem_id="browse-detail")
+                # Library
+                with L(gr.Tab(t("tab_library", lang), id="library", elem_id="tab-library"), label="tab_library"):
+                    L(gr.Markdown(t("library_intro", lang), elem_classes=["rus-intro"]), value="intro:library_intro")
+                    library_table = gr.HTML("", elem_id="library-table")
+                    library_status = gr.HTML("", elem_id="library-status")
+                    with gr.Row():
+                        with gr.Column(scale=3):
+                            L(gr.Markdown(f"### {t('library_add_heading', lang)}"), value="heading:library_add_heading")
+                            library_file = L(
+                                gr.File(
+                                    label=t("library_file_input", lang),
+                                    file_types=list(SUPPORTED_SUFFIXES),
+                                    type="filepath",
+                                    file_count="single",
+                                    elem_id="library-upload",
+                                    height=120,
+                                ),
+                                label="library_file_input",
+                            )
+                            with gr.Row():
+                                library_title = L(
+                                    gr.Textbox(label=t("library_title_input", lang), elem_id="library-title", scale=3),
+                                    label="library_title_input",
+                                )
+                                library_kind = L(
+                                    gr.Dropdown(
+                                        choices=["", *KINDS], value="", label=t("library_kind_input", lang),
+                                        elem_id="library-kind", scale=1,
+                                    ),
+                                    label="library_kind_input",
+                                )
+                                library_year = L(
+                                    gr.Textbox(label=t("library_year_input", lang), elem_id="library-year", scale=1),
+                                    label="library_year_input",
+                                )
+                            library_add = L(
+                                gr.Button(t("library_add_button", lang), variant="primary", elem_id="library-add"),
+                                value="library_add_button",
+                            )
+                        with gr.Column(scale=2):
+                            L(gr.Markdown(f"### {t('library_remove_heading', lang)}"),
+                              value="heading:library_remove_heading")
+                            library_choice = L(
+                                gr.Dropdown(choices=[], value=None, label=t("library_remove_choice", lang),
+                                            elem_id="library-choice"),
+                                label="library_remove_choice",
+                            )
+                            library_remove = L(
+                                gr.Button(t("library_remove_button", lang), variant="stop", elem_id="library-remove"),
+                                value="library_remove_button",
+                            )
+                            library_key = L(
+                                gr.Textbox(label=t("library_key_input", lang), type="password", elem_id="library-key"),
+                                label="library_key_input",
+                            )
                 # Evaluation
                 with L(gr.Tab(t("tab_eval", lang), id="eval", elem_id="tab-eval"), label="tab_eval"):
                     L(gr.Markdown(t("eval_intro", lang), elem_classes=["rus-intro"]), value="intro:eval_intro")
@@ -654,6 +756,17 @@ class RusUI:
                  question, ask_out, description, match_out, tabs],
                 **private,
             )  # fmt: skip
+            library_outputs = [library_status, library_table, library_choice]
+            library_add.click(
+                self.on_library_add,
+                [library_file, library_title, library_kind, library_year, library_key, language],
+                library_outputs,
+                **private,
+            )
+            library_remove.click(
+                self.on_library_remove, [library_choice, library_key, language], library_outputs, **private
+            )
+            demo.load(self.on_library_view, [language], [library_table, library_choice], **private)
         self.components = {"header": header, "question": question}
         return demo
 

@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterable, Sequence
 
 from service import sections
 from service.errors import NotFound
+from service.library import file_url
 from service.models import (
     AlignResponse,
     AskResponse,
     Citation,
+    DocumentsResponse,
     ItemLink,
     ItemQuote,
     MatchResponse,
@@ -169,6 +171,29 @@ def breadcrumb(path: Sequence[str]) -> str:
     return ' <span class="rus-sep" aria-hidden="true">›</span> '.join(esc(p) for p in path)
 
 
+def source_href(corpus: Corpus, doc_id: str, page: int | None) -> str | None:
+    """Where the UI opens a document's original file (at `page` for a PDF), or None when the index keeps none."""
+    entry = corpus.index.documents.get(doc_id) or {}
+    if not entry.get("file"):
+        return None
+    anchor = f"#page={page}" if page is not None and str(entry["file"]).lower().endswith(".pdf") else ""
+    return f"{file_url(doc_id)}{anchor}"
+
+
+def source_link(corpus: Corpus, doc_id: str, page: int | None, lang: str, label: str | None = None) -> str:
+    """A link that opens the original file in a new tab (empty when the index keeps no file)."""
+    href = source_href(corpus, doc_id, page)
+    if href is None:
+        return ""
+    text = label or t("open_source", lang) + (f", {format_pages(page, None, lang)}" if page is not None else "")
+    return f'<a class="rus-source" href="{esc(href)}" target="_blank" rel="noopener">{esc(text)}</a>'
+
+
+def document_meta(citation: Citation) -> str:
+    """ "Länstransportplan … · plan · 2022": the document's title, kind and year."""
+    return " · ".join(str(x) for x in (citation.doc_title, citation.doc_kind, citation.doc_year) if x)
+
+
 def citation_card(corpus: Corpus, citation: Citation, number: int, prefix: str, lang: str, expand: bool = True) -> str:
     where = format_pages(citation.page_start, citation.page_end, lang)
     label = section_label(corpus, citation)
@@ -180,7 +205,7 @@ def citation_card(corpus: Corpus, citation: Citation, number: int, prefix: str, 
         f'<span class="rus-cite-section">{esc(label)}{item}</span>'
         f'<span class="rus-pages">{esc(where)}</span></div>'
         f'<div class="rus-cite-meta"><span class="rus-doc" title="{esc(t("document", lang))}">'
-        f"{esc(citation.doc_title)}</span></div>"
+        f"{esc(document_meta(citation))}</span>{source_link(corpus, citation.doc_id, citation.page_start, lang)}</div>"
         f'<div class="rus-path" title="{esc(t("heading_path", lang))}">{breadcrumb(citation.heading_path)}</div>'
         f'<blockquote class="rus-passage">{highlighted(citation.passage, [(s.start, s.end) for s in citation.spans])}'
         f"</blockquote>"
@@ -256,6 +281,7 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str, actions: str = ""
     return (
         f'<div class="rus-answer"><div class="rus-kicker">{esc(kicker)}{confidence}</div>{"".join(lines)}</div>'
         f"{actions}{citation_list(corpus, response.citations, prefix, lang, t('sources', lang))}"
+        f"{citation_list(corpus, response.related, 'ask-related', lang, t('related_documents', lang), False)}"
     )
 
 
@@ -485,11 +511,23 @@ def _find(tree: SectionTreeResponse, doc_id: str | None, section_id: str):
     return None, None, None
 
 
-def _plans(priority: PriorityNode, lang: str) -> str:
+def _plans(corpus: Corpus, priority: PriorityNode, lang: str) -> str:
+    """The "Vägen framåt" lists; a plan that is in the library links to its document."""
     blocks = []
     for plan_list in priority.related_plans:
         where = format_pages(plan_list.page_start, plan_list.page_end, lang)
-        plans = "".join(f"<li>{esc(p)}</li>" for p in plan_list.plans)
+        linked = {link.plan: link for link in plan_list.in_library}
+        plans = "".join(
+            f"<li>{esc(p)}"
+            + (
+                f' <span class="rus-in-library">({esc(t("in_library", lang))}: '
+                f"{source_link(corpus, linked[p].doc_id, 1, lang, linked[p].title) or esc(linked[p].title)})</span>"
+                if p in linked
+                else ""
+            )
+            + "</li>"
+            for p in plan_list.plans
+        )
         blocks.append(
             f'<div class="rus-plans"><div class="rus-part-head">{esc(plan_list.title)} '
             f'<span class="rus-pages">{esc(where)}</span></div><ul>{plans}</ul></div>'
@@ -516,7 +554,7 @@ def browse_html(corpus: Corpus, tree: SectionTreeResponse, key: str, lang: str) 
         f"{' · ' + esc(t('pages', lang)) + ' ' + esc(where.split(' ', 1)[-1]) if where else ''}</div></div>"
     )
     if sub is not None and priority is not None:
-        return head + _subpriority_body(detail, sub, priority, lang)
+        return head + _subpriority_body(corpus, detail, sub, priority, lang)
     if priority is not None:
         own = [p for p in detail.parts if p.kind in ("priority", "intro", "text")] or detail.parts[:1]
         subs = "".join(
@@ -529,7 +567,7 @@ def browse_html(corpus: Corpus, tree: SectionTreeResponse, key: str, lang: str) 
             + "".join(f'<div class="rus-part">{paragraphs(p.text)}</div>' for p in own if p.kind != "plans")
             + f'<h3 class="rus-h">{esc(t("subpriorities", lang))}</h3><ul class="rus-plain">{subs}</ul>'
             + (
-                f'<h3 class="rus-h">{esc(t("related_plans", lang))}</h3>{_plans(priority, lang)}'
+                f'<h3 class="rus-h">{esc(t("related_plans", lang))}</h3>{_plans(corpus, priority, lang)}'
                 if priority.related_plans
                 else ""
             )
@@ -537,7 +575,9 @@ def browse_html(corpus: Corpus, tree: SectionTreeResponse, key: str, lang: str) 
     return head + section_body(detail, lang)
 
 
-def _subpriority_body(detail: SectionDetail, sub: SubpriorityNode, priority: PriorityNode, lang: str) -> str:
+def _subpriority_body(
+    corpus: Corpus, detail: SectionDetail, sub: SubpriorityNode, priority: PriorityNode, lang: str
+) -> str:
     goal = "".join(paragraphs(p.text) for p in detail.parts if p.kind == "subpriority")
     actors = "".join(paragraphs(p.text) for p in detail.parts if p.kind == "actors")
     out = [f'<h3 class="rus-h">{esc(t("goal", lang))}</h3><div class="rus-part">{goal}</div>'] if goal else []
@@ -550,8 +590,36 @@ def _subpriority_body(detail: SectionDetail, sub: SubpriorityNode, priority: Pri
     if sub.needs:
         out.append(f'<h3 class="rus-h">{esc(t("needs", lang))} ({len(sub.needs)})</h3>{_items(sub.needs, lang)}')
     if priority.related_plans:
-        out.append(f'<h3 class="rus-h">{esc(t("related_plans", lang))}</h3>{_plans(priority, lang)}')
+        out.append(f'<h3 class="rus-h">{esc(t("related_plans", lang))}</h3>{_plans(corpus, priority, lang)}')
     return "".join(out)
+
+
+# --- library --------------------------------------------------------------------------------------
+
+
+def library_html(corpus: Corpus, listing: DocumentsResponse, lang: str) -> str:
+    """The documents in the index: title, kind, year, pages, passages and a link to the original file."""
+    rows = []
+    for document in listing.documents:
+        link = source_link(corpus, document.doc_id, None, lang, t("library_open", lang))
+        rows.append(
+            f"<tr><th scope='row'>{esc(document.title)}<div class='rus-meta'>{esc(document.doc_id)}</div></th>"
+            f"<td>{esc(document.kind or '–')}</td><td>{esc(document.year or '–')}</td>"
+            f"<td>{esc(document.n_pages or '–')}</td><td>{document.n_chunks}</td><td>{link or '–'}</td></tr>"
+        )
+    head = "".join(
+        f"<th scope='col'>{esc(t(key, lang))}</th>"
+        for key in ("library_title", "library_kind", "library_year", "library_pages", "library_chunks", "library_file")
+    )
+    return (
+        f'<table class="rus-table rus-library"><caption>{esc(t("library_caption", lang))}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def library_choices(listing: DocumentsResponse) -> list[tuple[str, str]]:
+    """(label, doc id) of every document, for the remove choice."""
+    return [(f"{d.title} ({d.doc_id})", d.doc_id) for d in listing.documents]
 
 
 # --- evaluation -----------------------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""HTTP routes of the document library (service.library): list, original files (open), add and remove (API key).
+
+* ``GET /v1/documents`` — the documents with title, kind, year, pages and chunks;
+* ``GET /v1/documents/{doc_id}/file`` — the original file (PDFs open in the browser; ``#page=N`` works);
+  text types are served with ``Content-Security-Policy: sandbox`` so an uploaded HTML file cannot run scripts
+  on this origin, DOCX as a download;
+* ``POST /v1/documents/library`` — add a file with optional title, kind and year (multipart form; API key);
+* ``DELETE /v1/documents/{doc_id}`` — remove a document (API key).
+Library writes are refused (409) while a background rebuild runs: that rebuild would replace their result.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse
+
+from ingest.formats import FORMATS_IN_WORDS
+from service import library
+from service.admin import ADMIN_ERRORS, require_api_key
+from service.models import DocumentInfo, DocumentsResponse, ErrorResponse
+from service.state import Corpus
+
+ATTACHMENT_TYPES = {".docx"}  # browsers cannot show these: offered for saving
+SANDBOXED_TYPES = {".html", ".htm", ".md", ".markdown", ".txt"}
+
+
+def _error(description: str) -> dict:
+    return {"model": ErrorResponse, "description": description}
+
+
+def _corpus(request: Request) -> Corpus:
+    return request.app.state.holder.get()
+
+
+def _no_rebuild_running(request: Request) -> None:
+    job = getattr(request.app.state, "rebuild_job", None)
+    if job is not None and job.state == "running":
+        raise library.Conflict("a rebuild of the index is running; change the library when it has finished")
+
+
+def install_library(app: FastAPI) -> None:
+    """Mount the library routes on the app (its state holds `settings`, `holder` and the rebuild job)."""
+    app.include_router(open_router())
+    app.include_router(admin_router())
+
+
+def open_router() -> APIRouter:
+    router = APIRouter(tags=["library"])
+
+    @router.get("/v1/documents", response_model=DocumentsResponse, responses={503: _error("No index loaded")})
+    def list_documents(request: Request) -> DocumentsResponse:
+        """The documents in the index: title, kind, year, pages, chunks and where their original file is served."""
+        return library.documents(_corpus(request))
+
+    @router.get(
+        "/v1/documents/{doc_id}/file",
+        response_class=FileResponse,
+        responses={
+            200: {"description": "The original file", "content": {"application/pdf": {}, "text/plain": {}}},
+            404: _error("No such document, or no original file kept for it"),
+            503: _error("No index loaded"),
+        },
+    )
+    def document_file(doc_id: str, request: Request) -> FileResponse:
+        """The document's original file as it was added (append `#page=N` to open a PDF at a page)."""
+        found = library.document_file(_corpus(request), doc_id)
+        suffix = found.path.suffix.lower()
+        headers = {"X-Content-Type-Options": "nosniff"}
+        if suffix in SANDBOXED_TYPES:
+            headers["Content-Security-Policy"] = "sandbox"
+        return FileResponse(
+            found.path,
+            media_type=found.media_type,
+            filename=found.filename,
+            headers=headers,
+            content_disposition_type="attachment" if suffix in ATTACHMENT_TYPES else "inline",
+        )
+
+    return router
+
+
+def admin_router() -> APIRouter:
+    router = APIRouter(tags=["library"], dependencies=[Depends(require_api_key)])
+
+    @router.post(
+        "/v1/documents/library",
+        response_model=DocumentInfo,
+        status_code=201,
+        responses={
+            **ADMIN_ERRORS,
+            409: _error("The file is already in the library, or a rebuild is running"),
+            413: _error("The file is over the size limit"),
+            415: _error(f"Not {FORMATS_IN_WORDS}"),
+            422: _error("Bad kind or year, an empty file or a document that cannot be read (the reason is given)"),
+        },
+    )
+    def add_document(
+        request: Request,
+        file: Annotated[UploadFile, File(description=f"a document: {FORMATS_IN_WORDS}")],
+        title: Annotated[str | None, Form(description="the title (default: the document's own)")] = None,
+        kind: Annotated[str | None, Form(description="strategi, plan, program, agenda or annat")] = None,
+        year: Annotated[str | None, Form(description="a four-digit year")] = None,
+    ) -> DocumentInfo:
+        """Add a document to the library: only its text is embedded, and the server serves the new index
+        when this returns; needs the API key."""
+        _no_rebuild_running(request)
+        return library.add_upload(
+            request.app.state.holder, request.app.state.settings, file.file, file.filename, title, kind,
+            library.parse_year(year),
+        )
+
+    @router.delete(
+        "/v1/documents/{doc_id}",
+        response_model=DocumentsResponse,
+        responses={
+            **ADMIN_ERRORS,
+            404: _error("No such document"),
+            409: _error("It is the only document, or a rebuild is running"),
+        },
+    )
+    def remove_document(doc_id: str, request: Request) -> DocumentsResponse:
+        """Remove a document from the library; returns the documents left. Needs the API key."""
+        _no_rebuild_running(request)
+        return library.remove(request.app.state.holder, request.app.state.settings, doc_id)
+
+    return router
