@@ -28,7 +28,7 @@ NEEDS_PER_SENTENCE = 2
 # confidence = 1 / (1 + exp(-(INTERCEPT + SLOPE · evidence))), fitted on the tune half's needs (29 addressed, 61 not)
 CONFIDENCE_INTERCEPT = -1.473
 CONFIDENCE_SLOPE = 48.0
-HIGH_CONFIDENCE = 0.7  # at or above: "clear support" in the report's wording (precision 0.90 on the tune half)
+HIGH_CONFIDENCE = 0.7  # at or above: "clear support" in the wording (about 0.9 precision on the tune half)
 MODERATE_CONFIDENCE = 0.35  # at or above: "moderate confidence" (the default addressed threshold)
 
 
