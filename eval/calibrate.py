@@ -2,7 +2,8 @@
 
     python -m eval.calibrate [--index-dir DIR] [--gold FILE ...]             # /v1/ask answer states
     python -m eval.calibrate --match                                          # /v1/match aggregation variants
-    python -m eval.calibrate --align                                          # /v1/align inriktning threshold
+
+(/v1/align's claims and inriktningar are measured and calibrated with `rus eval align`, eval/align_eval.py.)
 
 Answer states: fits service/confidence.py's logistic model (covered vs negative) on the tuning items — by default
 eval/realistic_tune.jsonl and eval/gold_extra.jsonl, never the held-out half or dev — and prints, per cut-off,
@@ -24,12 +25,11 @@ from eval.metrics import label_matches
 from index.search import SearchIndex
 from service import confidence
 from service.answers import ASK_POOL
-from service.settings import Settings, get_settings
+from service.settings import get_settings
 from service.state import Corpus
 
 REALISTIC_TUNE = Path(__file__).with_name("realistic_tune.jsonl")
 GOLD_EXTRA = Path(__file__).with_name("gold_extra.jsonl")
-ALIGN_SET = Path(__file__).with_name("calibration_align.jsonl")
 
 
 def load_gold(paths: list[Path]) -> list[dict]:
@@ -145,75 +145,17 @@ def match_report(corpus: Corpus, rows: list[dict]) -> None:
             print(f"{whole_weight:>12.2f} {top:>13d} {np.mean(recall):>6.0%}")
 
 
-def _separation(title: str, values: dict[str, list[tuple[float, bool]]], chosen: dict[str, float]) -> None:
-    for language in ("en", "sv"):
-        pairs = values.get(language, [])
-        yes = sorted(v for v, label in pairs if label)
-        no = sorted(v for v, label in pairs if not label)
-        if not yes or not no:
-            continue
-        auc = np.mean([(a > b) + 0.5 * (a == b) for a in yes for b in no])
-        print(
-            f"\n{title} [{language}] AUC {auc:.3f}\n  linked:     {[round(v, 3) for v in yes]}"
-            f"\n  not linked: {[round(v, 3) for v in no]}"
-        )
-        best = None
-        for threshold in sorted(
-            {*np.round(np.arange(min(yes + no) - 0.002, max(yes + no) + 0.004, 0.002), 3), chosen[language]}
-        ):
-            found = sum(v >= threshold for v in yes) / len(yes)
-            flagged = sum(v >= threshold for v in no) / len(no)
-            mark = "  <- chosen" if abs(threshold - chosen[language]) < 1e-9 else ""
-            print(f"  margin ≥ {threshold:+.3f}: linked found {found:>4.0%}, not linked flagged {flagged:>4.0%}{mark}")
-            if best is None or found - flagged > best[0]:
-                best = (found - flagged, threshold)
-        print(f"  suggested (Youden): {best[1]:+.3f}")
-
-
-def align_report(corpus: Corpus, rows: list[dict], settings: Settings) -> None:
-    """Margins of application sentences over their baseline: (1) for the identified needs of the gold
-    sub-priority of applicant items (the need holding the gold evidence vs the others), (2) for the three
-    inriktningar on the labelled texts in calibration_align.jsonl."""
-    from service.matching import check_inriktningar, link_items, read_application
-
-    needs: dict[str, list[tuple[float, bool]]] = {}
-    for row in (r for r in rows if r["kind"] == "applicant"):
-        app = read_application(corpus, row["query"], 100_000)
-        doc_id = corpus.chunks[0].doc_id
-        for link in link_items(corpus, app, doc_id, row["section"], "need", threshold=10.0):
-            gold = any(_collapse(e) in _collapse(link.text) for e in row["evidence"])
-            needs.setdefault(app.language, []).append((link.score or 0.0, gold))
-    _separation(
-        "needs of the gold sub-priority (applicant items)",
-        needs,
-        {"en": settings.align_threshold_en, "sv": settings.align_threshold_sv},
-    )
-    directions: dict[str, list[tuple[float, bool]]] = {}
-    for row in load_gold([ALIGN_SET]):
-        app = read_application(corpus, row["text"], 100_000)
-        for check in check_inriktningar(corpus, app, threshold=10.0):
-            directions.setdefault(app.language, []).append((check.score, check.name in row["inriktningar"]))
-    _separation(
-        "inriktningar (calibration_align.jsonl)",
-        directions,
-        {"en": settings.inriktning_threshold_en, "sv": settings.inriktning_threshold_sv},
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
     parser.add_argument("--gold", type=Path, nargs="*", default=[REALISTIC_TUNE, GOLD_EXTRA])
     parser.add_argument("--match", action="store_true", help="evaluate /v1/match aggregation instead")
-    parser.add_argument("--align", action="store_true", help="evaluate the /v1/align inriktning threshold instead")
     args = parser.parse_args(argv)
     corpus = Corpus.open(args.index_dir)
     rows = load_gold([p for p in args.gold if p.exists()])
     if args.match:
         match_report(corpus, rows)
-    elif args.align:
-        align_report(corpus, rows, settings)
     else:
         confidence_report(corpus.index, [item for path in args.gold for item in load_gold_items(path)])
     return 0

@@ -82,6 +82,40 @@ def cmd_eval_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _align_headline(results: dict) -> str:
+    overall = results["overall"]
+    needs = overall["needs"]
+    inriktningar = overall["inriktningar"]["all"]
+
+    def f(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    return (
+        f"sub-priority@1 {f(overall['subpriority@1'])}  @3 {f(overall['subpriority@3'])}  "
+        f"needs precision {f(needs['precision'])}  recall {f(needs['recall'])}  "
+        f"not-addressed claimed {f(needs['not_needs_claimed_share'])}  "
+        f"inriktningar accuracy {f(inriktningar['accuracy'])}"
+    )
+
+
+def cmd_eval_align(args: argparse.Namespace) -> int:
+    from eval.align_eval import run_align, write_align_results
+    from eval.align_gold import AlignGoldError
+
+    if args.gold is None:
+        print("error: --gold FILE is required (e.g. eval/align_gold_heldout.jsonl)", file=sys.stderr)
+        return 2
+    try:
+        results = run_align(args.gold, args.index_dir, progress=not args.quiet)
+        written = write_align_results(results, args.out or REPORTS / f"align-{args.gold.stem}")
+    except (AlignGoldError, *USER_ERRORS, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(_align_headline(results))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def add_eval_command(subparsers) -> argparse.ArgumentParser:
     """Register `eval` (and `eval compare`) on the `rus` sub-command parser."""
     settings = get_settings()
@@ -90,7 +124,8 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
         description="Evaluate retrievers on a gold JSONL file; write results.json, report.md and plots.",
         usage="rus eval --gold FILE [--retriever {hybrid,dense,bm25,naive-dense,all}] [--k K] [--pool N]\n"
               "                [--index-dir DIR] [--out DIR] [--cache DIR] [--decide MODULE:FUNCTION] [--quiet]\n"
-              "       rus eval compare A.json B.json [--changed]",
+              "       rus eval compare A.json B.json [--changed]\n"
+              "       rus eval align --gold FILE [--index-dir DIR] [--out DIR] [--quiet]",
     )
     parser.add_argument("--gold", type=Path, help="gold JSONL file (format of ../shared/eval/dev.jsonl)")
     parser.add_argument("--retriever", choices=RETRIEVER_CHOICES, default="all",
@@ -112,10 +147,21 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
                         "(default answer)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=cmd_eval)
-    actions = parser.add_subparsers(dest="eval_action", metavar="compare")
+    actions = parser.add_subparsers(dest="eval_action", metavar="{compare,align}")
     compare = actions.add_parser("compare", help="print the deltas of every metric between two results.json")
     compare.add_argument("a", type=Path, help="baseline results.json")
     compare.add_argument("b", type=Path, help="new results.json")
     compare.add_argument("--changed", action="store_true", help="only metrics that changed")
     compare.set_defaults(func=cmd_eval_compare)
+    aligned = actions.add_parser(
+        "align", help="evaluate the alignment check (/v1/align) against a labelled alignment set",
+        description="Run the alignment check over an alignment gold file (eval/align_gold.jsonl format); "
+                    "write results.json, report.md and alignment.png.",
+    )
+    aligned.add_argument("--gold", type=Path, help="alignment gold JSONL (e.g. eval/align_gold_heldout.jsonl)")
+    aligned.add_argument("--index-dir", type=Path, default=settings.index_dir,
+                         help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
+    aligned.add_argument("--out", type=Path, help="output folder (default eval/reports/align-<gold file name>)")
+    aligned.add_argument("--quiet", action="store_true", help="no progress bar")
+    aligned.set_defaults(func=cmd_eval_align)
     return parser

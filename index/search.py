@@ -266,6 +266,21 @@ class SearchIndex:
             np.maximum.at(best, owner, self.stored.sentence_vectors[rows] @ vectors.T)
         return mix_scores(chunk_sim, best).astype(np.float32)
 
+    def lexical_share(
+        self, texts: list[str], positions: list[int] | np.ndarray, language: str | None = None
+    ) -> np.ndarray:
+        """(len(positions), len(texts)): each text's BM25 score for the chunks at `positions` as a share of its best
+        score over the whole index (0 when it shares no word with the index). Texts are read as queries (English
+        ones through the glossary), so 1.0 means no chunk matches the text's words better than this one."""
+        positions = np.asarray(positions, dtype=np.int64)
+        shares = np.zeros((len(positions), len(texts)), dtype=np.float32)
+        for column, text in enumerate(texts):
+            scores = self.stored.lexical.scores(prepare_query(text, language).lexical_text)
+            best = float(scores.max()) if len(scores) else 0.0
+            if best > 0 and len(positions):
+                shares[:, column] = scores[positions] / best
+        return shares
+
     def sentence_scores(self, vectors: np.ndarray, position: int) -> list[SentenceScore]:
         """A chunk's indexed sentences scored by their best similarity to any of `vectors`, best first."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))

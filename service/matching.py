@@ -5,14 +5,13 @@ glossary terms). A sub-priority's score mixes the whole text's best chunk simila
 the mean of its three best sentences' (MATCH_WHOLE_WEIGHT / MATCH_TOP_SENTENCES, measured with
 `python -m service.calibrate --match` on the applicant items: all variants place the gold sub-priority first
 for single descriptions; for several projects in one text the mix finds 84% of them in the top 3 against 61%
-for the whole text alone). Needs and challenges are linked to the application's own sentences by the margin
-of sentence × item similarity over the sentence's typical similarity to the strategy; the three inriktningar
-are checked the same way against the strategy's own descriptions of them, fetched from the index.
+for the whole text alone). Needs and challenges are linked to the application's own sentences by the rule in
+service/claims.py (addressed / possible / not addressed, with a calibrated confidence); the three inriktningar
+are judged from the application's explicit statements about them (service/inriktningar.py).
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +20,9 @@ from index.language import detect_language
 from index.sentences import embeddable_sentences
 from ingest.models import Item
 from ingest.vocabulary import INRIKTNINGAR, is_subpriority
+from service.claims import confidence_label, item_support, judge_link
 from service.errors import require_k, require_text
+from service.inriktningar import judge_inriktning, statements
 from service.models import (
     AlignResponse,
     ApplicationSentence,
@@ -29,6 +30,7 @@ from service.models import (
     InriktningCheck,
     ItemLink,
     ItemQuote,
+    LinkStatus,
     MatchResponse,
     SubpriorityAlignment,
     SubpriorityMatch,
@@ -58,6 +60,7 @@ class Application:
     sentences: np.ndarray  # (n_sentences, dim)
 
     baseline: np.ndarray | None = None  # per sentence: its typical (top-20 mean) similarity to strategy sentences
+    lexical: np.ndarray | None = None  # (chunks × sentences): each sentence's BM25 share per chunk
 
     @property
     def vectors(self) -> np.ndarray:
@@ -225,98 +228,87 @@ def match(
 # --- /v1/align ----------------------------------------------------------------------------------
 
 
+def sentence_lexical(corpus: Corpus, app: Application) -> np.ndarray:
+    """(chunks × sentences): each application sentence's BM25 share for every chunk (SearchIndex.lexical_share)."""
+    if app.lexical is None:
+        texts = [app.text[s:e] for s, e in app.spans]
+        app.lexical = corpus.index.lexical_share(texts, np.arange(len(corpus.chunks)), app.language)
+    return app.lexical
+
+
+def link_status(confidence: float, supported: bool, settings: Settings) -> LinkStatus:
+    """"addressed" only with a supporting sentence at the calibrated confidence; "possible" above the lower one."""
+    if supported and confidence >= settings.align_confidence_addressed:
+        return "addressed"
+    return "possible" if confidence >= settings.align_confidence_possible else "not_addressed"
+
+
 def link_items(
-    corpus: Corpus, app: Application, doc_id: str, section_id: str, kind: str, threshold: float
+    corpus: Corpus, app: Application, doc_id: str, section_id: str, kind: str, settings: Settings
 ) -> list[ItemLink]:
-    """Each numbered need/challenge of a sub-priority with the application sentences whose similarity to it
-    exceeds their baseline by at least `threshold` (the link's score is the best such margin)."""
+    """Each numbered need/challenge of a sub-priority with its state, confidence, judgement and the application
+    sentences that support it (service/claims.py): a claim is shown with up to SUPPORTING_SENTENCES sentences, a
+    possible link with its closest sentence, an item not addressed with none."""
     items = stored_items(corpus, doc_id, section_id, kind)
-    baseline = sentence_baseline(corpus, app)[None, :]
+    blocks = item_similarities(corpus, app.vectors, items)
+    pairs = [(item, block) for item, block in zip(items, blocks, strict=True) if len(block)]
+    if not pairs:
+        return []
+    lexical = sentence_lexical(corpus, app)
+    supports = item_support(
+        whole=np.array([block[:, 0].max() for _, block in pairs]),
+        sentences=np.array([block[:, 1:].max(axis=0) for _, block in pairs]),
+        baseline=sentence_baseline(corpus, app),
+        lexical=np.array([lexical[corpus.index.positions_of(item.chunk_ids)].max(axis=0) for item, _ in pairs]),
+    )
     links = []
-    for item, block in zip(items, item_similarities(corpus, app.sentences, items), strict=True):
-        if not len(block):
-            continue
-        per_sentence = (block - baseline).max(axis=0)
-        order = [int(i) for i in np.argsort(-per_sentence)]
-        supporting = [
-            app.sentence(i, per_sentence[i]) for i in order[:SUPPORTING_SENTENCES] if per_sentence[i] >= threshold
-        ]
+    for (item, _), support in zip(pairs, supports, strict=True):
+        status = link_status(support.confidence, support.supported, settings)
+        shown = {"addressed": SUPPORTING_SENTENCES, "possible": 1}.get(status, 0)
         links.append(
             ItemLink(
                 **item_quote(item).model_dump(exclude={"score"}),
-                score=round(float(per_sentence[order[0]]), 6),
-                addressed=bool(supporting),
-                sentences=supporting,
+                score=round(support.confidence, 6),
+                addressed=status == "addressed",
+                status=status,
+                confidence=round(support.confidence, 3),
+                judgement=judge_link(status, support.confidence, app.language),
+                sentences=[app.sentence(i, score) for i, score in support.sentences[:shown]],
             )
         )
     return links
 
 
-FOOTNOTE = re.compile(r"(?m)^\d+\s+\S")  # "5 Universell utformning": a footnote ends a section's own prose
-MIN_DESCRIPTION_CHARS = 40
+def inriktning_sources(corpus: Corpus) -> dict[str, Citation | None]:
+    """The strategy's own section on each inriktning (its first chunk), cited beside the judgement."""
+    memo = corpus.memo.get("inriktning_sources")
+    if memo is None:
+        memo = dict.fromkeys(INRIKTNINGAR)
+        for chunk in corpus.chunks:
+            own = next((n for n in INRIKTNINGAR if chunk.section_id.casefold() == n.casefold()), None)
+            if own and memo[own] is None:
+                memo[own] = Citation.of(chunk, [])
+        corpus.memo["inriktning_sources"] = memo
+    return memo
 
 
-Description = tuple[list[int], list[tuple[int, int, int]], list[np.ndarray]]
-
-
-def inriktning_descriptions(corpus: Corpus) -> dict[str, Description]:
-    """For each inriktning: the chunk positions of its own section, and the (position, start, end) and stored
-    vectors of the strategy sentences that describe it — its section's own prose (up to a footnote) plus
-    sentences elsewhere that name it and no other inriktning."""
-    memo = corpus.memo.get("inriktningar")
-    if memo is not None:
-        return memo
-    names = {name: name.casefold() for name in INRIKTNINGAR}
-    result: dict[str, Description] = {n: ([], [], []) for n in INRIKTNINGAR}
-    seen: dict[str, set[str]] = {n: set() for n in INRIKTNINGAR}
-    for position, chunk in enumerate(corpus.chunks):
-        own = next((n for n, folded in names.items() if chunk.section_id.casefold() == folded), None)
-        if own:
-            result[own][0].append(position)
-        footnote = FOOTNOTE.search(chunk.text)
-        own_end = footnote.start() if footnote else len(chunk.text)
-        spans, vectors = corpus.index.sentence_vectors(position)
-        for (start, end), vector in zip(spans, vectors, strict=True):
-            sentence = chunk.text[start:end]
-            folded = sentence.casefold()
-            named = [n for n, f in names.items() if f in folded]
-            if len(named) == 1:
-                target = named[0]
-            elif own and not named and end <= own_end:
-                target = own
-            else:
-                continue
-            key = " ".join(folded.split())
-            if len(key) >= MIN_DESCRIPTION_CHARS and key not in seen[target]:
-                seen[target].add(key)
-                result[target][1].append((position, start, end))
-                result[target][2].append(vector)
-    corpus.memo["inriktningar"] = result
-    return result
-
-
-def check_inriktningar(corpus: Corpus, app: Application, threshold: float) -> list[InriktningCheck]:
+def check_inriktningar(corpus: Corpus, app: Application) -> list[InriktningCheck]:
+    """Each inriktning judged from the application's explicit statements about it (service/inriktningar.py)."""
+    found = statements([app.text[s:e] for s, e in app.spans])
+    sources = inriktning_sources(corpus)
     checks = []
-    for name, (own, sentences, vectors) in inriktning_descriptions(corpus).items():
-        if not sentences:
-            checks.append(InriktningCheck(name=name, addressed=False, score=0.0, sentences=[], source=None))
-            continue
-        per_sentence = (app.sentences @ np.array(vectors).T).max(axis=1) - sentence_baseline(corpus, app)
-        order = [int(i) for i in np.argsort(-per_sentence)]
-        supporting = [
-            app.sentence(i, per_sentence[i]) for i in order[:SUPPORTING_SENTENCES] if per_sentence[i] >= threshold
-        ]
-        source = None
-        if own:
-            spans = [(s, e) for p, s, e in sentences if p == own[0]]
-            source = Citation.of(corpus.chunks[own[0]], spans)
+    for name in INRIKTNINGAR:
+        said = found[name][:SUPPORTING_SENTENCES]
+        terms = list(dict.fromkeys(term for statement in said for term in statement.terms))
         checks.append(
             InriktningCheck(
                 name=name,
-                addressed=bool(supporting),
-                score=round(float(per_sentence.max()), 6),
-                sentences=supporting,
-                source=source,
+                addressed=bool(said),
+                score=float(len(found[name])),
+                sentences=[app.sentence(statement.sentence, 1.0) for statement in said],
+                terms=terms,
+                judgement=judge_inriktning(terms, app.language),
+                source=sources[name],
             )
         )
     return checks
@@ -328,20 +320,17 @@ def align(corpus: Corpus, text: str, k: int | None = None, settings: Settings | 
     settings = settings or get_settings()
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
-    english = app.language == "en"
-    item_threshold = settings.align_threshold_en if english else settings.align_threshold_sv
-    direction_threshold = settings.inriktning_threshold_en if english else settings.inriktning_threshold_sv
     alignments = []
     for (doc_id, section_id), score in score_subpriorities(corpus, app)[:k]:
         alignments.append(
             SubpriorityAlignment(
                 subpriority=subpriority_ref(corpus, doc_id, section_id),
                 score=round(score, 6),
-                needs=link_items(corpus, app, doc_id, section_id, "need", item_threshold),
-                challenges=link_items(corpus, app, doc_id, section_id, "challenge", item_threshold),
+                needs=link_items(corpus, app, doc_id, section_id, "need", settings),
+                challenges=link_items(corpus, app, doc_id, section_id, "challenge", settings),
             )
         )
-    checks = check_inriktningar(corpus, app, direction_threshold)
+    checks = check_inriktningar(corpus, app)
     report = AlignResponse(
         language=app.language, n_sentences=len(app.spans), subpriorities=alignments, inriktningar=checks, markdown=""
     )
@@ -356,7 +345,8 @@ def _md_quote(text: str) -> str:
 
 
 def alignment_markdown(report: AlignResponse) -> str:
-    """The whole alignment report as Markdown for an assessment memo (labels in the application's language)."""
+    """The whole alignment report as Markdown for an assessment memo (labels in the application's language):
+    every claim with its supporting sentence and one plain sentence on how it was judged, no raw scores."""
     lang = report.language
 
     def label(key: str) -> str:
@@ -365,31 +355,33 @@ def alignment_markdown(report: AlignResponse) -> str:
     lines = [f"# {label('title')}", "", f"*{label('note')}*", "", f"## {label('matched')}", ""]
     for rank, alignment in enumerate(report.subpriorities, start=1):
         ref = alignment.subpriority
-        lines += [
-            f"### {rank}. {ref.title}",
-            "",
-            f"{format_pages(ref.page_start, ref.page_end, lang)} · {label('score')} {alignment.score:.3f}",
-            "",
-        ]
+        lines += [f"### {rank}. {ref.title}", "", format_pages(ref.page_start, ref.page_end, lang), ""]
         for key, links in (("needs", alignment.needs), ("challenges", alignment.challenges)):
-            addressed = [link for link in links if link.addressed]
+            addressed = [link for link in links if link.status == "addressed"]
+            possible = [link for link in links if link.status == "possible"]
             lines += [f"**{label(key)}** — {label('addressed').lower()}: {len(addressed)}/{len(links)}", ""]
             for link in addressed:
                 pages = format_pages(link.page_start, link.page_end, lang)
                 lines.append(f"- **{link.item}** ({pages}): “{_md_quote(link.text)}”")
+                sureness = confidence_label(link.confidence or 0.0, lang)
+                lines.append(f"  - {label('judgement')}: {link.judgement} ({sureness})")
                 for sentence in link.sentences:
-                    margin = f"{label('margin')} {sentence.score:+.3f}"
-                    lines.append(f"  - {label('support')}: “{_md_quote(sentence.text)}” ({margin})")
-            rest = ", ".join(link.item for link in links if not link.addressed) or label("nothing")
+                    lines.append(f"  - {label('support')}: “{_md_quote(sentence.text)}”")
+            if possible:
+                lines.append(f"- {label('possible')}:")
+                for link in possible:
+                    quote = f" “{_md_quote(link.sentences[0].text)}”" if link.sentences else ""
+                    lines.append(f"  - **{link.item}**:{quote} — {link.judgement}")
+            rest = ", ".join(link.item for link in links if link.status == "not_addressed") or label("nothing")
             lines += [f"- {label('not_addressed')}: {rest}", ""]
     lines += [
         f"## {label('directions')}",
         "",
-        f"| {label('direction')} | {label('addressed')} | {label('where')} |",
+        f"| {label('direction')} | {label('judgement')} | {label('where')} |",
         "|---|---|---|",
     ]
     for check in report.inriktningar:
         where = " / ".join(f"“{_md_quote(s.text)}”" for s in check.sentences) or label("none")
-        lines.append(f"| {check.name} | {label('yes') if check.addressed else label('no')} | {where} |")
+        lines.append(f"| {check.name} | {_md_quote(check.judgement)} | {where} |")
     lines.append("")
     return "\n".join(lines)

@@ -216,8 +216,20 @@ class ApplicationSentence(BaseModel):
     score: float
 
 
+LinkStatus = Literal["addressed", "possible", "not_addressed"]
+
+
 class ItemLink(ItemQuote):
-    addressed: bool
+    addressed: bool = Field(description='true only when status is "addressed"')
+    status: LinkStatus = Field(
+        "not_addressed",
+        description='"addressed": a sentence of the application supports the item by the calibrated margin; '
+        '"possible": a weaker link for the officer to check, not support; "not_addressed": no such sentence',
+    )
+    confidence: float | None = Field(
+        None, description="0–1: how clearly the best sentence singles out this item (calibrated, not a cosine)"
+    )
+    judgement: str = Field("", description="how the link was judged, in one plain sentence in the text's language")
     sentences: list[ApplicationSentence] = Field(description="the application's sentences that support the link")
 
 
@@ -230,9 +242,11 @@ class SubpriorityAlignment(BaseModel):
 
 class InriktningCheck(BaseModel):
     name: str
-    addressed: bool
+    addressed: bool = Field(description="true when the application states what it will do for the inriktning")
     score: float
-    sentences: list[ApplicationSentence]
+    sentences: list[ApplicationSentence] = Field(description="the application's statements about the inriktning")
+    terms: list[str] = Field(default_factory=list, description="the explicit wordings found in those sentences")
+    judgement: str = Field("", description="how it was judged, in one plain sentence in the text's language")
     source: Citation | None = Field(None, description="the strategy's own description of the inriktning")
 
 

@@ -37,13 +37,11 @@ class Settings(BaseSettings):
     abstain_fact_sv: float = 0.854
     abstain_subpriority_en: float = 0.82
     abstain_subpriority_sv: float = 0.846
-    # /v1/align: an application sentence supports a need/challenge, or addresses an inriktning, when its
-    # similarity to it exceeds the sentence's typical similarity to the strategy by these margins
-    # (calibrated with `python -m eval.calibrate --align`)
-    align_threshold_en: float = -0.011
-    align_threshold_sv: float = -0.011
-    inriktning_threshold_en: float = -0.016
-    inriktning_threshold_sv: float = -0.012
+    # /v1/align: a need/challenge is "addressed" when a supporting sentence gives it at least this confidence
+    # (service/claims.py) and "possible" from the lower one; chosen on eval/align_gold_tune.jsonl with
+    # `rus eval align` (docs/retrieval.md "Alignment")
+    align_confidence_addressed: float = 0.38
+    align_confidence_possible: float = 0.2
     embedding_cache_size: int = 4096
     # --- reliability and access (issue 7); service/limits.py turns these into the checks API, CLI and ingest share
     max_file_bytes: int = INGEST_DEFAULTS.max_file_bytes

@@ -148,15 +148,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "needs": {"sv": "Identifierade behov", "en": "Identified needs"},
     "challenges": {"sv": "Utmaningar", "en": "Challenges"},
     "addressed_count": {"sv": "adresseras: {a} av {n}", "en": "addressed: {a} of {n}"},
-    "addressed": {"sv": "Adresseras", "en": "Addressed"},
     "not_addressed": {"sv": "Adresseras inte", "en": "Not addressed"},
     "support": {"sv": "Stöd i ansökan", "en": "Support in the application"},
-    "margin": {"sv": "marginal", "en": "margin"},
+    "possible": {"sv": "Möjlig koppling – inte stöd", "en": "Possible link – not support"},
+    "judgement": {"sv": "Bedömning", "en": "Judgement"},
     "inriktningar": {"sv": "Inriktningar", "en": "Inriktningar (cross-cutting directions)"},
     "inriktning": {"sv": "Inriktning", "en": "Inriktning"},
     "where": {"sv": "Var i ansökan", "en": "Where in the application"},
-    "yes": {"sv": "Ja", "en": "Yes"},
-    "no": {"sv": "Nej", "en": "No"},
     "none": {"sv": "inga", "en": "none"},
     # --- browse --------------------------------------------------------------------------------
     "browse_intro": {
@@ -320,21 +318,59 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The strategy does not appear to cover this question. The closest passages are listed for reference.",
     },
     # --- the alignment report's Markdown (service/matching.py) ------------------------------------
+    # --- how each alignment claim was judged (service/claims.py, service/inriktningar.py) ----------
+    "judge_clear": {
+        "sv": "Tydligt stöd: en mening i ansökan handlar om just det här behovet, klart mer än om "
+        "delprioriteringens övriga, och texten som helhet pekar åt samma håll.",
+        "en": "Clear support: a sentence of the application is about this item, clearly more than about the "
+        "sub-priority's others, and the text as a whole points the same way.",
+    },
+    "judge_support": {
+        "sv": "Stöd: en mening i ansökan ligger närmare det här än delprioriteringens övriga, men med liten "
+        "marginal – läs meningen.",
+        "en": "Support: a sentence of the application is closer to this item than to the sub-priority's others, "
+        "but by a small margin – read the sentence.",
+    },
+    "judge_possible": {
+        "sv": "Möjlig koppling, inte stöd: meningen liknar det här men lika mycket något annat i "
+        "delprioriteringen – bedöm själv.",
+        "en": "Possible link, not support: the sentence resembles this item but as much something else in the "
+        "sub-priority – judge for yourself.",
+    },
+    "judge_none": {
+        "sv": "Ingen mening i ansökan pekar ut det här.",
+        "en": "No sentence of the application singles this out.",
+    },
+    "judge_shown": {
+        "sv": "Framgår av ansökan: meningen säger uttryckligen {terms}.",
+        "en": "Shown in the application: the sentence explicitly says {terms}.",
+    },
+    "judge_not_shown": {
+        "sv": "Framgår inte av ansökan: ingen mening säger vad projektet gör för inriktningen.",
+        "en": "Not shown in the application: no sentence says what the project will do for this inriktning.",
+    },
+    "status_shown": {"sv": "Framgår av ansökan", "en": "Shown in the application"},
+    "status_not_shown": {"sv": "Framgår inte av ansökan", "en": "Not shown in the application"},
+    "confidence_high": {"sv": "hög säkerhet", "en": "high confidence"},
+    "confidence_medium": {"sv": "måttlig säkerhet", "en": "moderate confidence"},
+    "confidence_low": {"sv": "låg säkerhet", "en": "low confidence"},
     "report_title": {
         "sv": "Avstämning mot den regionala utvecklingsstrategin",
         "en": "Alignment with the regional development strategy",
     },
     "report_note": {
-        "sv": "Underlag framtaget med RUS Search. Citat ur strategin återges ordagrant; kopplingarna bygger på "
-        "textlikhet (marginal = hur mycket närmare en mening ligger behovet än strategin i allmänhet) och "
-        "ska bedömas av handläggaren.",
-        "en": "Prepared with RUS Search. Quotations from the strategy are verbatim; the links are based on text "
-        "similarity (margin = how much closer a sentence is to the item than to the strategy in general) "
-        "and are for the officer to judge.",
+        "sv": "Underlag framtaget med RUS Search. Citat ur strategin och ansökan återges ordagrant. Ett behov "
+        "räknas som adresserat bara när en mening i ansökan pekar ut just det; svagare kopplingar anges som "
+        "möjliga och är inte stöd. En inriktning framgår av ansökan bara när en mening uttryckligen säger vad "
+        "projektet gör för den. Handläggaren gör den slutliga bedömningen.",
+        "en": "Prepared with RUS Search. Quotations from the strategy and the application are verbatim. A need "
+        "counts as addressed only when a sentence of the application singles it out; weaker links are listed "
+        "as possible and are not support. An inriktning is shown in the application only when a sentence "
+        "explicitly says what the project will do for it. The officer makes the final assessment.",
     },
     "report_matched": {"sv": "Matchade delprioriteringar", "en": "Matched sub-priorities"},
-    "report_score": {"sv": "likhet", "en": "similarity"},
-    "report_margin": {"sv": "marginal", "en": "margin"},
+    "report_possible": {"sv": "Möjliga kopplingar (inte stöd)", "en": "Possible links (not support)"},
+    "report_judgement": {"sv": "Bedömning", "en": "Judgement"},
     "report_needs": {"sv": "Identifierade behov", "en": "Identified needs"},
     "report_challenges": {"sv": "Utmaningar", "en": "Challenges"},
     "report_addressed": {"sv": "Adresseras", "en": "Addressed"},
@@ -342,8 +378,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "report_support": {"sv": "Stöd i ansökan", "en": "Support in the application"},
     "report_directions": {"sv": "Inriktningar", "en": "Inriktningar (cross-cutting directions)"},
     "report_direction": {"sv": "Inriktning", "en": "Inriktning"},
-    "report_yes": {"sv": "Ja", "en": "Yes"},
-    "report_no": {"sv": "Nej", "en": "No"},
     "report_where": {"sv": "Var i ansökan", "en": "Where in the application"},
     "report_none": {"sv": "–", "en": "–"},
     "report_nothing": {"sv": "inga", "en": "none"},

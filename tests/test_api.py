@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -173,15 +174,39 @@ def test_align_links_needs_to_the_applications_sentences(client):
     by_id = {a["subpriority"]["section_id"]: a for a in report["subpriorities"]}
     assert "1.1" in by_id
     need_3 = next(n for n in by_id["1.1"]["needs"] if n["item"] == "Behov 3")
-    assert need_3["addressed"] and need_3["sentences"]
+    assert need_3["status"] == "addressed" and need_3["addressed"] and need_3["sentences"]
+    assert need_3["confidence"] >= 0.38 and need_3["judgement"].startswith(("Clear support", "Support"))
     for sentence in need_3["sentences"]:
         assert APPLICANT_1_1[sentence["start"] : sentence["end"]] == sentence["text"]
+    for alignment in report["subpriorities"]:
+        for link in alignment["needs"] + alignment["challenges"]:
+            assert link["addressed"] == (link["status"] == "addressed")
+            assert link["status"] != "not_addressed" or not link["sentences"]
+            assert link["status"] != "possible" or len(link["sentences"]) == 1
     assert all(c["item"].startswith("Utmaning ") for c in by_id["1.1"]["challenges"])
     names = [c["name"] for c in report["inriktningar"]]
     assert names == ["Sammanhållen utveckling", "Jämlik och jämställd inkludering", "Föregångare i omställning"]
+    # the text says nothing about any inriktning: none is reported as shown
+    assert not any(c["addressed"] or c["sentences"] for c in report["inriktningar"])
+    assert all(c["judgement"].startswith("Not shown in the application") for c in report["inriktningar"])
     markdown = report["markdown"]
     assert markdown.startswith("# ") and "1.1 Stärka strukturer" in markdown
-    assert "| Sammanhållen utveckling |" in markdown
+    assert "| Sammanhållen utveckling | Not shown in the application" in markdown
+    assert not re.search(r"\d\.\d{2}", markdown)  # no raw scores: every judgement is said in words
+
+
+def test_align_quotes_the_sentence_that_states_an_inriktning(client):
+    text = APPLICANT_3_4 + (
+        " Vi vill att nätet ska binda ihop byarna över kommungränsen och att kvinnor och män ska ha samma "
+        "möjligheter att driva företag från landsbygden."
+    )
+    report = client.post("/v1/align", json={"text": text}).json()
+    checks = {c["name"]: c for c in report["inriktningar"]}
+    for name in ("Sammanhållen utveckling", "Jämlik och jämställd inkludering"):
+        assert checks[name]["addressed"] and checks[name]["judgement"].startswith("Framgår av ansökan")
+        assert text[checks[name]["sentences"][0]["start"]:].startswith("Vi vill att nätet")
+    assert not checks["Föregångare i omställning"]["addressed"]
+    assert "Framgår inte av ansökan" in report["markdown"]
 
 
 # --- strategy structure --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 
 from service import sections
+from service.claims import confidence_label
 from service.errors import NotFound
 from service.library import file_url
 from service.models import (
@@ -343,8 +344,11 @@ def match_html(
 
 
 def _links(links: Sequence[ItemLink], key: str, lang: str) -> str:
-    addressed = [link for link in links if link.addressed]
-    rest = [link for link in links if not link.addressed]
+    """One kind of items (needs or challenges): the claims with their judgement and supporting sentences, the
+    possible links (marked as not support), then the rest folded away."""
+    addressed = [link for link in links if link.status == "addressed"]
+    possible = [link for link in links if link.status == "possible"]
+    rest = [link for link in links if link.status == "not_addressed"]
     share = len(addressed) / len(links) if links else 0.0
     head = (
         f'<div class="rus-links-head"><h4>{esc(t(key, lang))}</h4>'
@@ -354,15 +358,23 @@ def _links(links: Sequence[ItemLink], key: str, lang: str) -> str:
     items = []
     for link in addressed:
         where = format_pages(link.page_start, link.page_end, lang)
-        support = "".join(
-            f'<li>“{esc(s.text)}” <span class="rus-score">{esc(t("margin", lang))} {s.score:+.3f}</span></li>'
-            for s in link.sentences
-        )
+        support = "".join(f"<li>“{esc(s.text)}”</li>" for s in link.sentences)
         items.append(
             f'<li class="rus-item rus-yes"><div class="rus-item-head"><span class="rus-badge rus-badge-yes">✓</span>'
-            f'<b>{esc(link.item)}</b><span class="rus-pages">{esc(where)}</span></div>'
+            f'<b>{esc(link.item)}</b><span class="rus-pages">{esc(where)}</span>'
+            f'<span class="rus-score">{esc(confidence_label(link.confidence or 0.0, lang))}</span></div>'
             f'<div class="rus-item-text">{esc(link.text)}</div>'
+            f'<div class="rus-judgement">{esc(link.judgement)}</div>'
             f'<div class="rus-support-head">{esc(t("support", lang))}</div><ul class="rus-support">{support}</ul></li>'
+        )
+    for link in possible:
+        quote = "".join(f"<li>“{esc(s.text)}”</li>" for s in link.sentences)
+        items.append(
+            f'<li class="rus-item rus-maybe"><details><summary><span class="rus-badge rus-badge-maybe">?</span>'
+            f'<b>{esc(link.item)}</b> {esc(t("possible", lang))}</summary>'
+            f'<div class="rus-item-text">{esc(link.text)}</div>'
+            f'<div class="rus-judgement">{esc(link.judgement)}</div><ul class="rus-support">{quote}</ul>'
+            f"</details></li>"
         )
     if rest:
         names = ", ".join(esc(link.item) for link in rest)
@@ -375,7 +387,8 @@ def _links(links: Sequence[ItemLink], key: str, lang: str) -> str:
 
 
 def align_html(response: AlignResponse, lang: str, notes: Sequence[str] = ()) -> str:
-    """The alignment report: per matched sub-priority its needs and challenges, then the inriktningar."""
+    """The alignment report: per matched sub-priority its needs and challenges, then the inriktningar, each
+    judgement said in one plain sentence (no raw scores)."""
     out = [notice(note, "info") for note in notes]
     out.append(
         f'<p class="rus-summary">'
@@ -391,23 +404,25 @@ def align_html(response: AlignResponse, lang: str, notes: Sequence[str] = ()) ->
             f'<div class="rus-card-title"><h2>{esc(sub.title)}</h2>'
             f'<div class="rus-meta">{esc(sub.priority_title or "")}{" · " if sub.priority_title else ""}'
             f"{esc(where)}</div></div>"
-            f'<span class="rus-score rus-score-big">{esc(t("similarity", lang))} {esc(score(alignment.score))}</span>'
             f"</div>{_links(alignment.needs, 'needs', lang)}{_links(alignment.challenges, 'challenges', lang)}"
             f"</section>"
         )
     rows = []
     for check in response.inriktningar:
         badge = (
-            f'<span class="rus-badge rus-badge-yes">✓ {esc(t("yes", lang))}</span>'
+            f'<span class="rus-badge rus-badge-yes">✓ {esc(t("status_shown", lang))}</span>'
             if check.addressed
-            else f'<span class="rus-badge rus-badge-no">– {esc(t("no", lang))}</span>'
+            else f'<span class="rus-badge rus-badge-no">– {esc(t("status_not_shown", lang))}</span>'
         )
         where = "<br>".join(f"“{esc(s.text)}”" for s in check.sentences) or "–"
-        rows.append(f"<tr><th scope='row'>{esc(check.name)}</th><td>{badge}</td><td>{where}</td></tr>")
+        rows.append(
+            f"<tr><th scope='row'>{esc(check.name)}</th><td>{badge}"
+            f'<div class="rus-judgement">{esc(check.judgement)}</div></td><td>{where}</td></tr>'
+        )
     out.append(
         f'<section class="rus-card"><h2 class="rus-card-plain">{esc(t("inriktningar", lang))}</h2>'
         f'<table class="rus-table"><thead><tr><th>{esc(t("inriktning", lang))}</th>'
-        f"<th>{esc(t('addressed', lang))}</th><th>{esc(t('where', lang))}</th></tr></thead>"
+        f"<th>{esc(t('judgement', lang))}</th><th>{esc(t('where', lang))}</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></section>"
     )
     return "".join(out)

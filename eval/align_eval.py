@@ -1,0 +1,131 @@
+"""`rus eval align`: run the officer's alignment check (service.matching.align) over a labelled alignment set.
+
+For every application of the gold file (eval/align_gold.py format) the report the service would give is
+compared with the labels; the metrics are in eval/align_metrics.py, the Markdown and plot in eval/align_report.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from tqdm import tqdm
+
+from eval.align_gold import AlignItem, load_align_gold
+from eval.align_metrics import ItemOutcome, precision_recall_curve, summarise
+from eval.runner import file_sha256
+from service.matching import align
+from service.models import AlignResponse
+from service.settings import Settings
+from service.state import Corpus
+
+CHECKED = 3  # sub-priorities checked per application, as /v1/align does by default (settings.match_k)
+
+
+def outcome_of(item: AlignItem, report: AlignResponse) -> tuple[ItemOutcome, dict]:
+    """The application's outcome for the metrics, and its JSON record (every need of the main sub-priority with
+    its state, confidence and supporting sentence; every inriktning judgement with its quoted sentence)."""
+    ranked = tuple(a.subpriority.section_id for a in report.subpriorities)
+    main = next((a for a in report.subpriorities if a.subpriority.section_id == item.section), None)
+    links = main.needs if main else []
+    gold, not_needs = set(item.need_numbers), set(item.not_needs)
+    claimed = {link.number for link in links if link.status == "addressed"}
+    possible = {link.number for link in links if link.status == "possible"}
+    others = sum(link.status == "addressed" for a in report.subpriorities if a is not main for link in a.needs)
+    judged = {check.name: check.addressed for check in report.inriktningar}
+    outcome = ItemOutcome(
+        id=item.id, lang=item.lang, section=item.section, ranked=ranked,
+        accepted=frozenset({item.section, *item.also_ok}), gold_needs=frozenset(gold),
+        not_needs=frozenset(not_needs), claimed=frozenset(claimed), possible=frozenset(possible),
+        other_claims=others,
+        inriktningar={name: (flag, judged.get(name, False)) for name, flag in item.inriktningar.items()},
+    )
+    record = {
+        "id": item.id,
+        "lang": item.lang,
+        "organisation": item.organisation,
+        "section": item.section,
+        "ranked": list(ranked),
+        "rank": outcome.rank,
+        "gold_needs": sorted(gold),
+        "not_needs": sorted(not_needs),
+        "claimed": sorted(claimed),
+        "possible": sorted(possible),
+        "other_claims": others,
+        "needs": [
+            {
+                "number": link.number,
+                "label": "addressed" if link.number in gold else "not addressed" if link.number in not_needs else None,
+                "status": link.status,
+                "confidence": link.confidence,
+                "sentence": link.sentences[0].text if link.sentences else None,
+            }
+            for link in links
+        ],
+        "inriktningar": [
+            {
+                "name": check.name,
+                "gold": item.inriktningar[check.name],
+                "shown": check.addressed,
+                "sentence": check.sentences[0].text if check.sentences else None,
+                "gold_evidence": item.inriktning_evidence.get(check.name),
+            }
+            for check in report.inriktningar
+        ],
+    }
+    return outcome, record
+
+
+def curve(records: list[dict], outcomes: list[ItemOutcome]) -> list[dict]:
+    """Precision/recall of the needs of the main sub-priorities if every need at or above a confidence were claimed."""
+    scored = [(n["confidence"], n["label"] == "addressed") for r in records for n in r["needs"]
+              if n["confidence"] is not None]
+    values = sorted({round(v, 2) for v, _ in scored})
+    return precision_recall_curve(scored, sum(len(o.gold_needs) for o in outcomes), values)
+
+
+def run_align(gold: Path, index_dir: Path, progress: bool = True, corpus: Corpus | None = None) -> dict:
+    """Validate the gold file, open the index, check every application; return the results document."""
+    items = load_align_gold(gold)
+    corpus = corpus or Corpus.open(Path(index_dir))
+    settings = Settings(index_dir=Path(index_dir))
+    outcomes, records = [], []
+    started = time.perf_counter()
+    for item in tqdm(items, desc="eval align", unit="application", disable=not progress):
+        outcome, record = outcome_of(item, align(corpus, item.text, CHECKED, settings))
+        outcomes.append(outcome)
+        records.append(record)
+    manifest = corpus.index.manifest
+    by_lang = {lang: summarise([o for o in outcomes if o.lang == lang]) for lang in sorted({o.lang for o in outcomes})}
+    return {
+        "meta": {
+            "gold": str(gold),
+            "gold_sha256": file_sha256(gold),
+            "n_items": len(items),
+            "index_dir": str(index_dir),
+            "embedder": manifest.get("embedder", {}).get("id"),
+            "index_built_at": manifest.get("built_at"),
+            "checked": CHECKED,
+            "seconds": round(time.perf_counter() - started, 1),
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        },
+        "overall": summarise(outcomes),
+        "by_lang": by_lang,
+        "curve": curve(records, outcomes),
+        "items": records,
+    }
+
+
+def write_align_results(results: dict, out: Path) -> list[Path]:
+    """results.json, report.md and the plot in `out`; returns the files written."""
+    from eval.align_report import render_align_report, write_align_plot
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "results.json"
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+    plot = write_align_plot(results, out)
+    report = out / "report.md"
+    report.write_text(render_align_report(results, [plot.name]), encoding="utf-8")
+    return [path, report, plot]

@@ -1,0 +1,96 @@
+"""When an application sentence supports a numbered need or challenge, and how sure that is (/v1/align's claims).
+
+For every (application sentence, item) pair of one sub-priority the support is
+    gap     the sentence's similarity to the item minus its similarity to the closest other item of the sub-priority
+  + 0.25 ·  margin: its similarity to the item minus its typical similarity to the strategy (sentence baseline)
+  + 0.07 ·  lexical share: the sentence's BM25 score for the item as a share of its best BM25 score in the strategy,
+and a sentence supports at most the NEEDS_PER_SENTENCE items it scores highest. An item's evidence is its best
+supported sentence plus 1.0 · the whole text's similarity gap (the whole text against the item minus against the
+closest other item), turned into a 0–1 confidence by a logistic fit. The weights, the two-per-sentence cap and the
+fit were chosen on eval/align_gold_tune.jsonl only (`rus eval align`, docs/retrieval.md "Alignment"): the
+embedder's margins alone separate addressed from other needs with AUC 0.87; the gap, the lexical share and the
+whole-text agreement together reach 0.94 there. The thresholds that turn a confidence into "addressed" and
+"possible" are settings (align_confidence_addressed / align_confidence_possible).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.texts import t
+
+MARGIN_WEIGHT = 0.25
+LEXICAL_WEIGHT = 0.07
+WHOLE_WEIGHT = 1.0
+NEEDS_PER_SENTENCE = 2
+# confidence = 1 / (1 + exp(-(INTERCEPT + SLOPE · evidence))), fitted on the tune half's needs (29 addressed, 61 not)
+CONFIDENCE_INTERCEPT = -1.473
+CONFIDENCE_SLOPE = 48.0
+HIGH_CONFIDENCE = 0.7  # at or above: "clear support" in the wording (about 0.9 precision on the tune half)
+MODERATE_CONFIDENCE = 0.35  # at or above: "moderate confidence" (the default addressed threshold)
+
+
+@dataclass(frozen=True)
+class Support:
+    """One item's evidence in the application: its confidence, and its sentences (index, confidence) best first,
+    those that support it (positive evidence) before the rest; `supported` when there is at least one."""
+
+    confidence: float
+    sentences: list[tuple[int, float]]
+    supported: bool
+
+
+def _gap_to_others(similarity: np.ndarray) -> np.ndarray:
+    """(items × columns): each item's similarity minus the best similarity among the other items."""
+    if len(similarity) < 2:
+        return np.zeros_like(similarity)
+    order = np.sort(similarity, axis=0)
+    best, second = order[-1], order[-2]
+    return similarity - np.where(similarity >= best[None, :], second[None, :], best[None, :])
+
+
+def confidence_of(evidence: float) -> float:
+    """The calibrated 0–1 confidence for an evidence value."""
+    return float(1.0 / (1.0 + np.exp(-(CONFIDENCE_INTERCEPT + CONFIDENCE_SLOPE * evidence))))
+
+
+def item_support(whole: np.ndarray, sentences: np.ndarray, baseline: np.ndarray, lexical: np.ndarray) -> list[Support]:
+    """Per item of one sub-priority: its confidence and supporting sentences.
+
+    `whole` (items,) and `sentences` (items × sentences) are dense similarities to the items, `baseline`
+    (sentences,) each sentence's typical similarity to the strategy, `lexical` (items × sentences) the lexical
+    shares. A sentence is listed for an item only when the item is among the NEEDS_PER_SENTENCE it supports most."""
+    if not len(whole):
+        return []
+    per_sentence = (
+        _gap_to_others(sentences) + MARGIN_WEIGHT * (sentences - baseline[None, :]) + LEXICAL_WEIGHT * lexical
+    )
+    if per_sentence.shape[1]:
+        cap = min(NEEDS_PER_SENTENCE, len(per_sentence))
+        kth = np.sort(per_sentence, axis=0)[-cap]
+        per_sentence = np.where(per_sentence >= kth[None, :], per_sentence, -np.inf)
+    whole_gap = _gap_to_others(whole[:, None])[:, 0]
+    result = []
+    for row, gap in zip(per_sentence, whole_gap, strict=True):
+        best = float(row.max()) if len(row) and np.isfinite(row.max()) else None
+        evidence = (best if best is not None else 0.0) + WHOLE_WEIGHT * float(gap)
+        order = [int(i) for i in np.argsort(-row) if np.isfinite(row[i])]
+        sentences = [(i, confidence_of(float(row[i]) + WHOLE_WEIGHT * float(gap))) for i in order]
+        confidence = confidence_of(evidence) if best is not None else 0.0
+        result.append(Support(confidence, sentences, best is not None and best > 0))
+    return result
+
+
+def confidence_label(confidence: float, lang: str) -> str:
+    """"high / moderate / low confidence" in the application's language (no raw numbers in reports)."""
+    key = "high" if confidence >= HIGH_CONFIDENCE else "medium" if confidence >= MODERATE_CONFIDENCE else "low"
+    return t(f"confidence_{key}", lang)
+
+
+def judge_link(status: str, confidence: float, lang: str) -> str:
+    """How a need/challenge link was judged, in one plain sentence in the application's language."""
+    if status == "addressed":
+        return t("judge_clear" if confidence >= HIGH_CONFIDENCE else "judge_support", lang)
+    return t("judge_possible" if status == "possible" else "judge_none", lang)

@@ -1,0 +1,69 @@
+"""The alignment check's rules without an index: when a sentence supports a need, and when an inriktning is shown."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ingest.vocabulary import INRIKTNINGAR
+from service.claims import confidence_label, item_support, judge_link
+from service.inriktningar import judge_inriktning, statements
+from service.matching import link_status
+from service.settings import Settings
+
+COHESION, INCLUSION, TRANSITION = INRIKTNINGAR
+
+
+def test_a_sentence_that_singles_out_one_need_supports_it_and_no_other():
+    # three needs × two sentences: sentence 0 is far closer to need 0 than to the others; sentence 1 is
+    # equally close to needs 1 and 2
+    sentences = np.array([[0.90, 0.84], [0.85, 0.86], [0.84, 0.86]])
+    whole = np.array([0.88, 0.85, 0.85])
+    support = item_support(whole, sentences, baseline=np.array([0.85, 0.85]), lexical=np.array(
+        [[1.0, 0.2], [0.3, 0.5], [0.2, 0.5]]))
+    assert support[0].supported and support[0].sentences[0][0] == 0
+    assert support[0].confidence > 0.9
+    assert support[1].confidence < 0.3 and support[2].confidence < 0.3
+    settings = Settings()
+    states = [link_status(s.confidence, s.supported, settings) for s in support]
+    assert states == ["addressed", "possible", "possible"]  # a tie between two needs is never support
+
+
+def test_a_sentence_supports_at_most_two_needs():
+    sentences = np.array([[0.90], [0.89], [0.88], [0.87]])
+    support = item_support(np.full(4, 0.85), sentences, baseline=np.array([0.80]), lexical=np.zeros((4, 1)))
+    listed = [bool(s.sentences) for s in support]
+    assert listed == [True, True, False, False]
+    assert support[3].confidence == 0.0
+
+
+def test_judgements_are_plain_sentences_in_the_applications_language():
+    assert judge_link("addressed", 0.9, "sv").startswith("Tydligt stöd")
+    assert judge_link("addressed", 0.5, "en").startswith("Support:")
+    assert "not support" in judge_link("possible", 0.3, "en")
+    assert confidence_label(0.9, "sv") == "hög säkerhet" and confidence_label(0.5, "en") == "moderate confidence"
+    assert judge_inriktning([], "sv").startswith("Framgår inte av ansökan")
+    assert judge_inriktning(["fossilfria"], "sv") == "Framgår av ansökan: meningen säger uttryckligen “fossilfria”."
+
+
+def test_explicit_statements_show_an_inriktning_and_say_which_words():
+    found = statements([
+        "Projektet ska minska skillnaderna mellan kvinnor och män och redovisa allt uppdelat på kön.",
+        "Vi bygger en fossilfri bussdepå och återbrukar material från den gamla.",
+        "Resor över kommungränsen mot Storuman ska fungera lika enkelt som resor inom kommunen.",
+        "Vi anställer en projektledare på halvtid.",
+    ])
+    assert [s.sentence for s in found[INCLUSION]] == [0]
+    assert found[INCLUSION][0].terms == ["kvinnor och män", "uppdelat på kön"]
+    assert [s.sentence for s in found[TRANSITION]] == [1]
+    assert [s.sentence for s in found[COHESION]] == [2]
+
+
+def test_english_statements_and_texts_that_state_nothing():
+    found = statements([
+        "We will give girls and boys equal opportunities to take part.",
+        "The pilot will cut emissions from freight by a third and run on renewable fuel.",
+        "The network links rural and urban schools in a cross-border partnership with Norway.",
+    ])
+    assert all(found[name] for name in (COHESION, INCLUSION, TRANSITION))
+    silent = statements(["We will build a new booking app for the bus company.", "Vi utbildar tio lärare i AI."])
+    assert not any(silent.values())
