@@ -76,7 +76,7 @@ def test_key_is_required_and_compared_in_constant_time(
     corpus = tmp_path / "corpus"
     assert (corpus / stored).read_bytes() == TEXT
     assert sorted(p.name for p in corpus.iterdir()) == sorted([stored, ".incoming"])
-    assert ok.json()["title"] == "Skog & bioekonomi"
+    assert ok.json()["title"] == "Skogsnäringen och bioekonomin"  # the document's first line, not its file name
 
 
 def test_upload_then_rebuild_serves_the_new_document(index_dir: Path, embedder, tmp_path: Path) -> None:
