@@ -23,6 +23,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from index.embedders import Embedder
 from index.search import SearchIndex
+from ingest.chunking import section_chunk
 from ingest.load import load_document
 from ingest.models import Chunk, Document
 from service.answers import answer_filters
@@ -116,18 +117,9 @@ def naive_chunks(document: Document, size: int = NAIVE_SIZE, overlap: int = NAIV
         start = int(piece.metadata["start_index"])
         position = max(bisect.bisect_right(starts, start) - 1, 0)
         section = document.sections[owners[position]]
-        digest = hashlib.sha256(f"{document.doc_id}\x1f{start}\x1f{piece.page_content}".encode()).hexdigest()
-        chunks.append(Chunk(
-            chunk_id=digest[:16],
-            doc_id=document.doc_id,
-            doc_title=document.title,
-            section_id=section.section_id,
-            heading_path=tuple(section.heading_path),
-            kind=section.kind,
-            priority=section.priority,
-            page_start=section.page_start,
-            page_end=section.page_end,
-            text=piece.page_content,
+        identity = f"{document.doc_id}\x1f{start}\x1f{piece.page_content}"
+        chunks.append(section_chunk(
+            document, section, piece.page_content, section.page_start, section.page_end, identity=identity
         ))
     return chunks
 

@@ -116,11 +116,47 @@ def write_build(
     index_dir = Path(index_dir)
     builds = index_dir / BUILDS
     builds.mkdir(parents=True, exist_ok=True)
-    with build_lock(index_dir):
-        return _write_build_locked(
-            index_dir, builds, manifest, chunks, vectors, lexical, sentence_vectors, sentence_spans, extra_json,
-            extra_files,
-        )
+    with build_lock(index_dir):  # concurrent builds cannot delete each other's files
+        build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+        partial = builds / f"{build_id}.partial"
+        partial.mkdir()
+        with (partial / "chunks.jsonl").open("w", encoding="utf-8") as handle:
+            for chunk in chunks:
+                handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
+        np.save(partial / "vectors.npy", vectors.astype(np.float32))
+        chunk_index, chunk_info = build_vector_index(vectors)
+        faiss.write_index(chunk_index, str(partial / "faiss.index"))
+        sentence_index, sentence_info = build_vector_index(sentence_vectors)
+        if sentence_info["type"] != "flat":
+            faiss.write_index(sentence_index, str(partial / SENTENCE_INDEX))
+        del chunk_index, sentence_index
+        np.save(partial / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
+        np.save(partial / "sentence_spans.npy", sentence_spans.astype(np.int32))
+        lexical.save(partial / "bm25")
+        for name, payload in (extra_json or {}).items():
+            (partial / name).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+        for name, source in (extra_files or {}).items():
+            (partial / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, partial / name)
+        manifest = {
+            **manifest,
+            "format_version": FORMAT_VERSION,
+            "n_chunks": len(chunks),
+            "vector_index": {"chunks": chunk_info, "sentences": sentence_info},  # exact or IVF, with measured recall
+            # every file the build wrote (bm25/ and side files too), not just DATA_FILES
+            "checksums": {
+                path.relative_to(partial).as_posix(): _sha256(path)
+                for path in sorted(partial.rglob("*"))
+                if path.is_file()
+            },
+        }
+        (partial / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+        _fsync_tree(partial)
+        final = builds / build_id
+        partial.rename(final)
+        _switch_current(index_dir, final)
+        _remove_stale_builds(builds, keep=final)
+        return final
 
 
 @contextlib.contextmanager
@@ -132,58 +168,6 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _write_build_locked(
-    index_dir: Path,
-    builds: Path,
-    manifest: dict,
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    lexical: LexicalIndex,
-    sentence_vectors: np.ndarray,
-    sentence_spans: np.ndarray,
-    extra_json: dict[str, object] | None,
-    extra_files: dict[str, Path] | None = None,
-) -> Path:
-    build_id = time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
-    partial = builds / f"{build_id}.partial"
-    partial.mkdir()
-    with (partial / "chunks.jsonl").open("w", encoding="utf-8") as handle:
-        for chunk in chunks:
-            handle.write(json.dumps(chunk_to_json(chunk), ensure_ascii=False) + "\n")
-    np.save(partial / "vectors.npy", vectors.astype(np.float32))
-    chunk_index, chunk_info = build_vector_index(vectors)
-    faiss.write_index(chunk_index, str(partial / "faiss.index"))
-    sentence_index, sentence_info = build_vector_index(sentence_vectors)
-    if sentence_info["type"] != "flat":
-        faiss.write_index(sentence_index, str(partial / SENTENCE_INDEX))
-    del chunk_index, sentence_index
-    np.save(partial / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
-    np.save(partial / "sentence_spans.npy", sentence_spans.astype(np.int32))
-    lexical.save(partial / "bm25")
-    for name, payload in (extra_json or {}).items():
-        (partial / name).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
-    for name, source in (extra_files or {}).items():
-        (partial / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, partial / name)
-    manifest = {
-        **manifest,
-        "format_version": FORMAT_VERSION,
-        "n_chunks": len(chunks),
-        "vector_index": {"chunks": chunk_info, "sentences": sentence_info},  # exact or IVF, with measured recall
-        # every file the build wrote (bm25/ and side files too), not just DATA_FILES
-        "checksums": {
-            path.relative_to(partial).as_posix(): _sha256(path) for path in sorted(partial.rglob("*")) if path.is_file()
-        },
-    }
-    (partial / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-    _fsync_tree(partial)
-    final = builds / build_id
-    partial.rename(final)
-    _switch_current(index_dir, final)
-    _remove_stale_builds(builds, keep=final)
-    return final
 
 
 def build_faiss(vectors: np.ndarray) -> faiss.Index:

@@ -58,7 +58,7 @@ def split_document(document: Document, config: ChunkingConfig | None = None) -> 
                 continue
             passages.add(passage)
             label = item_label(item.kind, item.number) if item is not None else None
-            chunk = _make_chunk(document, section, text, first, last, label)
+            chunk = section_chunk(document, section, text, first, last, label)
             chunks.append(chunk)
             if item is not None:
                 item.chunk_ids.append(chunk.chunk_id)
@@ -122,14 +122,20 @@ def _page_of(piece: str, paragraphs: list[Paragraph], default: int | None, end: 
     return default
 
 
-def _make_chunk(
-    document: Document, section: Section, text: str, first: int | None, last: int | None, item: str | None
+def section_chunk(
+    document: Document,
+    section: Section,
+    text: str,
+    first: int | None,
+    last: int | None,
+    item: str | None = None,
+    identity: str | None = None,
 ) -> Chunk:
-    digest = hashlib.sha256(
-        "\x1f".join([document.doc_id, section.section_id, *section.heading_path, text]).encode()
-    ).hexdigest()[:16]
+    """A chunk of `text` from `section`, on pages first–last; its id is a hash of `identity` (by default the
+    document, the section, its heading path and the text, so an unchanged passage keeps its id)."""
+    identity = identity or "\x1f".join([document.doc_id, section.section_id, *section.heading_path, text])
     return Chunk(
-        chunk_id=digest,
+        chunk_id=hashlib.sha256(identity.encode()).hexdigest()[:16],
         doc_id=document.doc_id,
         doc_title=document.title,
         section_id=section.section_id,

@@ -40,7 +40,7 @@ QUESTION_START = re.compile(
 FACT_CHUNKS = 3  # candidate sentences come from this many top passages
 MAX_FACT_SENTENCES = 2
 SENTENCE_MARGIN = 0.02  # a second sentence is quoted when it scores within this of the best
-ASK_POOL = 50  # passages ranked for an answer: the needs of the chosen sub-priority are looked for among them
+ASK_POOL = 50  # passages ranked for an answer: the confidence reads the query's score distribution over them
 STRATEGY = "strategi"  # the library kind of the strategy, which answers (sub-)priority questions
 RELATED_PASSAGES = 3  # passages of other documents listed beside an answer from the strategy
 _DEFAULTS: Settings | None = None
@@ -110,10 +110,11 @@ def best_need(hits: Sequence[Hit], items: list[Item]) -> tuple[ItemQuote, Hit] |
 
 
 def _subpriority_answer(
-    corpus: Corpus, question: str, pool: Sequence[Hit], section: SectionScore, language: str
+    corpus: Corpus, question: str, hits: Sequence[Hit], section: SectionScore, language: str
 ) -> AskResponse:
+    """The sub-priority with its best-matching need among the answer's passages (none when no need is among them)."""
     ref = subpriority_ref(corpus, section.doc_id, section.section_id)
-    need = best_need(pool, stored_items(corpus, section.doc_id, section.section_id, "need"))
+    need = best_need(hits, stored_items(corpus, section.doc_id, section.section_id, "need"))
     citations = []
     lines = [f"{ref.title} ({format_pages(ref.page_start, ref.page_end, language)})"]
     if need is not None:
@@ -125,16 +126,8 @@ def _subpriority_answer(
     best_hit = section.hits[0]
     if best_hit.chunk.chunk_id not in {c.chunk_id for c in citations}:
         citations.append(hit_citation(best_hit))
-    return AskResponse(
-        question=question,
-        language=language,
-        answer_type="subpriority",
-        covered=True,
-        answer="\n".join(lines),
-        subpriority=ref,
-        needs=[need[0]] if need else [],
-        citations=citations,
-    )
+    needs = [need[0]] if need else []
+    return _answer(question, language, "subpriority", lines, citations, subpriority=ref, needs=needs)
 
 
 def _fact_sentences(hits: Sequence[Hit]) -> list[tuple[Hit, SentenceScore]]:
@@ -169,13 +162,16 @@ def _fact_answer(question: str, hits: Sequence[Hit], language: str) -> AskRespon
     for cite in citations:
         quoted = " … ".join(span.text for span in cite.spans)
         lines.append(f"“{quoted}” ({cite.section_id}, {format_pages(cite.page_start, cite.page_end, language)})")
+    return _answer(question, language, "fact", lines, citations)
+
+
+def _answer(
+    question: str, language: str, answer_type: str, lines: list[str], citations: list[Citation], **fields: object
+) -> AskResponse:
+    """An answer composed of quoted lines with their citations."""
     return AskResponse(
-        question=question,
-        language=language,
-        answer_type="fact",
-        covered=True,
-        answer="\n".join(lines),
-        citations=citations,
+        question=question, language=language, answer_type=answer_type, covered=True, answer="\n".join(lines),
+        citations=citations, **fields,
     )
 
 

@@ -7,46 +7,19 @@ tests/test_ui_browser.py these tests skip, loudly, without Chromium or Playwrigh
 
 from __future__ import annotations
 
-import sys
-import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from test_ui_browser import playwright_browser  # noqa: F401 (the shared Chromium fixture; skips loudly without it)
 
 from bench.server import running
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 KEY = "ui-library-key"
 REINDEER = "Which sub-priority covers safe reindeer passages along the E12?"
 WAIT = 120_000  # ms (library changes embed text on a shared machine)
-
-
-def _skip_loudly(reason: str) -> None:
-    message = f"BROWSER TESTS SKIPPED: {reason}. Run `make test` (it installs Debian's chromium and playwright)."
-    warnings.warn(message, stacklevel=2)
-    print(f"\n{'!' * 100}\n{message}\n{'!' * 100}", file=sys.stderr)
-    pytest.skip(message)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        _skip_loudly(f"{CHROMIUM} is missing (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_loudly("the playwright package is not installed (pip install playwright)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture(scope="module")
@@ -64,8 +37,8 @@ def server(plan_library: Path, tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+def page(playwright_browser, server):  # noqa: F811 (the imported fixture)
+    context = playwright_browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
     page = context.new_page()
     page.set_default_timeout(WAIT)
     page.goto(server.base + "/ui/", wait_until="networkidle")
