@@ -17,9 +17,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from live_server import live_server
 from test_ui_browser import ARTIFACTS, CITED, WAIT, playwright_browser  # noqa: F401 (a fixture)
 
+from bench.server import running
 from eval.gold import load_gold
 from service.feedback import FeedbackStore
 
@@ -44,8 +44,8 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def server(corpus_index: Path, server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory):
-    with live_server(corpus_index, tmp_path_factory.mktemp("feedback-server"), server_env) as running:
-        yield running
+    with running(corpus_index, tmp_path_factory.mktemp("feedback-server") / "server.log", server_env) as live:
+        yield live
 
 
 def _store(corpus_index: Path) -> FeedbackStore:
@@ -88,7 +88,8 @@ def test_feedback_given_in_the_ui_survives_a_restart_and_feeds_rus_eval(
 ):
     store = _store(corpus_index)
     before = len(store.entries())
-    with live_server(corpus_index, tmp_path, server_env) as first, browse(playwright_browser, first.base) as page:
+    first_server = running(corpus_index, tmp_path / "first.log", server_env)
+    with first_server as first, browse(playwright_browser, first.base) as page:
         _ui_ready(page)
         page.locator("#ask-question textarea").fill(REINDEER)
         page.locator("#ask-button").click()
@@ -114,7 +115,8 @@ def test_feedback_given_in_the_ui_survives_a_restart_and_feeds_rus_eval(
     assert [(e.kind, e.verdict, e.chosen_section) for e in added] == [("ask", "up", None), ("match", "down", "3.2")]
     assert added[0].top_sections[0] == "3.1" and added[0].build_id and added[1].question == CHARGING
 
-    with live_server(corpus_index, tmp_path, server_env) as second, browse(playwright_browser, second.base) as page:
+    second_server = running(corpus_index, tmp_path / "second.log", server_env)
+    with second_server as second, browse(playwright_browser, second.base) as page:
         _ui_ready(page)  # after the restart the Evaluation tab counts the feedback
         page.get_by_role("tab", name="Utvärdering").click()
         summary = page.locator("#eval-feedback")
