@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -239,6 +240,27 @@ def test_section_detail(client):
     assert encoded.status_code == 200 and encoded.json()["section_id"] == "Hur är strategin uppbyggd?"
     assert client.get("/v1/sections/P 3").json()["title"].startswith("Prioritering 3")
     _error(client.get("/v1/sections/9.9"), 404, "not_found", "section_id")
+
+
+def test_section_items_are_the_numbered_challenges_and_needs_of_every_subpriority(client):
+    subpriorities = [s["section_id"] for p in client.get("/v1/sections").json()["documents"][0]["priorities"]
+                     for s in p["subpriorities"]]
+    assert len(subpriorities) == 20
+    for section_id in subpriorities:
+        items = client.get(f"/v1/sections/{section_id}").json()["items"]
+        for kind in ("challenge", "need"):
+            numbers = [i["number"] for i in items if i["kind"] == kind]
+            assert numbers[:3] == [1, 2, 3], (section_id, kind, numbers)
+            assert all(b in (a, a + 1) for a, b in itertools.pairwise(numbers)), (section_id, numbers)
+        for item in items:
+            assert item["text"].strip() and item["page_start"] and item["page_end"] >= item["page_start"]
+    road = client.get("/v1/sections/3.2").json()["items"]
+    assert [i["number"] for i in road if i["kind"] == "challenge"] == [1, 2, 3, 4, 5]
+    assert next(i for i in road if i["kind"] == "challenge" and i["number"] == 2)["text"].startswith(
+        "Utmaning 2. Brister i trafik"
+    )
+    reindeer = client.get("/v1/sections/3.1").json()["items"]
+    assert "trygga passager för renar" in next(i for i in reindeer if i["kind"] == "need" and i["number"] == 4)["text"]
 
 
 def test_documents(client):
