@@ -18,10 +18,11 @@ import numpy as np
 from index import vectors as vector_search
 from index.embedders import Embedder, embedder_id, get_embedder
 from index.language import detect_language
-from index.lexical import tokenize
+from index.lexical import TOKENIZER, tokenize
 from index.query import retrieval_text
 from index.sentences import sentence_spans
-from index.store import EmbedderMismatch, StoredIndex, load_build, read_manifest
+from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
+from index.terms import QueryTerms
 from index.translate import swedish_concepts
 from ingest.models import Chunk
 
@@ -90,6 +91,7 @@ class PreparedQuery:
     language: str
     dense_text: str  # frame-stripped; English queries carry their Swedish glossary terms
     lexical_text: str  # Swedish words for BM25 (glossary terms for English queries)
+    lexical_tokens: tuple[str, ...]  # the stems BM25 scores (Swedish: with compounds and typos resolved)
     concepts: tuple[frozenset[frozenset[str]], ...]  # each concept: alternative stem sets
 
 
@@ -116,8 +118,9 @@ def mix_scores(chunk_sim: np.ndarray, best_sentence_sim: np.ndarray) -> np.ndarr
     )
 
 
-def prepare_query(query: str, language: str | None = None) -> PreparedQuery:
-    """Strip the question frame, detect the language and translate English domain words to Swedish."""
+def prepare_query(query: str, language: str | None = None, terms: QueryTerms | None = None) -> PreparedQuery:
+    """Strip the question frame, detect the language and translate English domain words to Swedish; with an
+    index's `terms`, Swedish words it lacks are matched to its vocabulary (compounds, typos)."""
     language = language or detect_language(query)
     text = retrieval_text(query)
     if language == "en":
@@ -126,10 +129,15 @@ def prepare_query(query: str, language: str | None = None) -> PreparedQuery:
         dense_text = f"{text} ({', '.join(terms)})" if terms else text
         lexical_text = " ".join(terms)
         stems = tuple(frozenset(frozenset(tokenize([t])[0]) for t in concept) for concept in concepts)
+        tokens = tuple(tokenize([lexical_text])[0])
+    elif terms is not None:
+        dense_text = lexical_text = text
+        stems, tokens = terms.concepts(text), tuple(terms.tokens(text))
     else:
         dense_text = lexical_text = text
         stems = tuple(frozenset([frozenset([stem])]) for stem in dict.fromkeys(tokenize([text])[0]))
-    return PreparedQuery(language, dense_text, lexical_text, tuple(c for c in stems if any(c)))
+        tokens = tuple(tokenize([text])[0])
+    return PreparedQuery(language, dense_text, lexical_text, tokens, tuple(c for c in stems if any(c)))
 
 
 class SearchIndex:
@@ -144,6 +152,14 @@ class SearchIndex:
         self._fields: dict[str, dict[object, np.ndarray]] | None = None  # filter field → value → positions
         self._sentence_table: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._position: dict[str, int] | None = None  # chunk id → position
+        self._terms: QueryTerms | None = None
+
+    @property
+    def terms(self) -> QueryTerms:
+        """Query words matched to this index's BM25 vocabulary (built at the first search)."""
+        if self._terms is None:
+            self._terms = QueryTerms(self.stored.lexical)
+        return self._terms
 
     @classmethod
     def open(cls, index_dir: Path, embedder: Embedder | str | None = None) -> SearchIndex:
@@ -156,7 +172,12 @@ class SearchIndex:
             embedder = get_embedder(built_with if built_with.startswith("st:") else "e5")
         if embedder.id != built_with:
             raise EmbedderMismatch(Path(index_dir), built_with, embedder.id)
-        return cls(load_build(index_dir), embedder)
+        stored = load_build(index_dir)
+        if stored.lexical.tokenizer != TOKENIZER:
+            built_by = stored.lexical.tokenizer or "an older, unversioned tokenizer"
+            problem = f"its BM25 side was built by {built_by}, this version needs {TOKENIZER}"
+            raise IndexDamaged(Path(index_dir), problem)
+        return cls(stored, embedder)
 
     @property
     def build_path(self) -> Path:
@@ -176,10 +197,10 @@ class SearchIndex:
         allowed = None if filters is None or filters == Filters() else self._allowed(filters)
         if k <= 0 or (allowed is not None and not len(allowed)):
             return []
-        prepared = prepare_query(query, language)
+        prepared = prepare_query(query, language, self.terms)
         lexical = None
         if retriever != "dense":
-            lexical = self.stored.lexical.scores(prepared.lexical_text)
+            lexical = self.stored.lexical.token_scores(list(prepared.lexical_tokens))
         if retriever == "bm25":
             matching = np.flatnonzero(lexical > 0)  # a chunk sharing no term with the query is no match
             if allowed is not None:
