@@ -8,7 +8,7 @@ query's concepts — plain fusion with BM25 loses to dense alone here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -19,6 +19,7 @@ from index import vectors as vector_search
 from index.embedders import Embedder, embedder_id, get_embedder
 from index.language import detect_language
 from index.lexical import TOKENIZER, tokenize
+from index.lexicon import Lexicon
 from index.query import retrieval_text
 from index.sentences import sentence_spans
 from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
@@ -198,6 +199,9 @@ class SearchIndex:
         if k <= 0 or (allowed is not None and not len(allowed)):
             return []
         prepared = prepare_query(query, language, self.terms)
+        vector = self.query_vector(prepared.dense_text) if retriever != "bm25" else None
+        if retriever == "hybrid" and prepared.language == "en" and Lexicon.applies_to(query):
+            prepared = self._with_lexicon(prepared, vector)
         lexical = None
         if retriever != "dense":
             lexical = self.stored.lexical.token_scores(list(prepared.lexical_tokens))
@@ -214,7 +218,6 @@ class SearchIndex:
             if allowed is not None:
                 keep &= np.isin(boosted, allowed)
             boosted, boost = boosted[keep], LEXICAL_WEIGHT[prepared.language] * evidence[keep]
-        vector = self.query_vector(prepared.dense_text)
         scale = 1
         while True:
             dense, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale)
@@ -287,6 +290,18 @@ class SearchIndex:
         return np.sort(sims, axis=1)[:, -top:].mean(axis=1)
 
     # --- lexical side ---------------------------------------------------------------------------------------------
+
+    def _with_lexicon(self, prepared: PreparedQuery, vector: np.ndarray) -> PreparedQuery:
+        """A short English query with the index's Swedish words nearest to its vector (index/lexicon.py) added to
+        the BM25 terms, as one more concept that any of them covers."""
+        lexicon = self.stored.lexical.lexicon
+        related = tuple(s for s in lexicon.nearest(vector) if s not in prepared.lexical_tokens) if lexicon else ()
+        if not related:
+            return prepared
+        concept = frozenset(frozenset([stem]) for stem in related)
+        return replace(
+            prepared, lexical_tokens=prepared.lexical_tokens + related, concepts=(*prepared.concepts, concept)
+        )
 
     def _lexical_evidence(
         self, lexical: np.ndarray, concepts: tuple[frozenset[frozenset[str]], ...]
