@@ -24,6 +24,7 @@ MIN_WORD = 4  # letters; shorter words are mostly function words and abbreviatio
 # Measured on eval/realistic_tune.jsonl (docs/retrieval.md, "Real wording: lexical side").
 # Short queries only: the vector of a long text is near the document's generic words ("delprioritering").
 SIMILARITY = 0.86
+MARGIN = 0.02  # and at most this far below the best word: past it come loosely related words ("vatten")
 NEAREST = 3
 MAX_QUERY_WORDS = 8
 
@@ -52,14 +53,15 @@ class Lexicon:
         """Whether a query is short enough for its vector to stand for its words (at most MAX_QUERY_WORDS)."""
         return len(query.split()) <= MAX_QUERY_WORDS
 
-    def nearest(self, vector: np.ndarray, threshold: float = SIMILARITY, limit: int = NEAREST) -> list[str]:
-        """Stems of the (at most `limit`) words whose similarity to the query vector is at least `threshold`,
-        most similar first."""
+    def nearest(self, vector: np.ndarray) -> list[str]:
+        """Stems of the (at most NEAREST) words most similar to the query vector, each at least SIMILARITY and
+        within MARGIN of the best, most similar first."""
         if not len(self.stems):
             return []
         sims = self.vectors @ np.asarray(vector, dtype=np.float32)
-        top = np.argsort(-sims)[:limit]
-        return [self.stems[i] for i in top if sims[i] >= threshold]
+        top = np.argsort(-sims)[:NEAREST]
+        floor = max(SIMILARITY, float(sims[top[0]]) - MARGIN)
+        return [self.stems[i] for i in top if sims[i] >= floor]
 
     def save(self, directory: Path) -> None:
         (directory / WORDS_FILE).write_text(

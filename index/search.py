@@ -32,7 +32,9 @@ RETRIEVERS: tuple[str, ...] = ("hybrid", "dense", "bm25")
 SENTENCE_WEIGHT = 0.6  # dense score = 0.4 · chunk similarity + 0.6 · best sentence similarity
 # hybrid = dense + weight[language] · (max-normalised BM25 × concept coverage²). Dense similarities of
 # candidate chunks lie within ~0.02 of each other, so these small weights already decide close calls.
-LEXICAL_WEIGHT = {"sv": 0.02, "en": 0.02}
+# Swedish 0.04: once typed words reach the vocabulary (index/terms.py), a larger nudge pays on real wording
+# (eval/realistic_tune.jsonl hit@1 0.707 → 0.744, dev unchanged; 0.06 drops dev — docs/retrieval.md).
+LEXICAL_WEIGHT = {"sv": 0.04, "en": 0.02}
 LEXICAL_CANDIDATES = 100  # coverage is computed for the top BM25 chunks only
 # One search path: the dense side scores candidate chunks exactly from the stored vectors. Below CANDIDATES_FROM
 # chunks (and for filters leaving at most EXACT_SUBSET) every allowed chunk is a candidate. From CANDIDATES_FROM on
@@ -200,7 +202,7 @@ class SearchIndex:
             return []
         prepared = prepare_query(query, language, self.terms)
         vector = self.query_vector(prepared.dense_text) if retriever != "bm25" else None
-        if retriever == "hybrid" and prepared.language == "en" and Lexicon.applies_to(query):
+        if retriever == "hybrid" and prepared.language == "en" and not prepared.concepts and Lexicon.applies_to(query):
             prepared = self._with_lexicon(prepared, vector)
         lexical = None
         if retriever != "dense":
@@ -292,8 +294,8 @@ class SearchIndex:
     # --- lexical side ---------------------------------------------------------------------------------------------
 
     def _with_lexicon(self, prepared: PreparedQuery, vector: np.ndarray) -> PreparedQuery:
-        """A short English query with the index's Swedish words nearest to its vector (index/lexicon.py) added to
-        the BM25 terms, as one more concept that any of them covers."""
+        """A short English query the glossary does not cover, with the index's Swedish words nearest to its vector
+        (index/lexicon.py) as its BM25 terms: one concept that any of them covers."""
         lexicon = self.stored.lexical.lexicon
         related = tuple(s for s in lexicon.nearest(vector) if s not in prepared.lexical_tokens) if lexicon else ()
         if not related:
