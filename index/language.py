@@ -2,8 +2,9 @@
 
 Stopwords decide most queries. A keyword query has none ("broadband", "drinking water", "vätgas"), so a tie is
 decided by how common its words are in general English versus general Swedish text (the `wordfreq` package's
-small word lists, ~30k words per language); words neither list knows count for neither, and a query with no signal
-at all counts as Swedish, the document's language.
+small word lists, ~30k words per language). A word neither list knows counts as English when it is an English
+glossary entry (index/translate.py: "ergonomics"), else for neither; a query with no signal at all counts as
+Swedish, the document's language.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import re
 from functools import lru_cache
 
 import wordfreq
+
+from index.translate import load_glossary
 
 SWEDISH = frozenset(
     """och att det som en på är för med till av inte den har de om ett vi men så kan sig jag var från vid
@@ -25,6 +28,7 @@ ENGLISH = frozenset(
 )
 SWEDISH_LETTERS = re.compile(r"[åäö]", re.IGNORECASE)
 WORDLIST = "small"
+GLOSSARY_ZIPF = 3.0  # an unlisted glossary word weighs as an English word seen about once per million words
 
 
 @lru_cache(maxsize=2)
@@ -33,10 +37,16 @@ def _frequencies(language: str) -> dict[str, float]:
 
 
 def english_lean(words: list[str]) -> float:
-    """Σ over words of zipf(English) − zipf(Swedish), a word missing from a list scoring 0 there: > 0 leans
-    English, < 0 Swedish."""
-    english, swedish = _frequencies("en"), _frequencies("sv")
-    return sum(_zipf(english.get(w, 0.0)) - _zipf(swedish.get(w, 0.0)) for w in words)
+    """Σ over words of zipf(English) − zipf(Swedish), a word missing from a list scoring 0 there (GLOSSARY_ZIPF for
+    a glossary word missing from both): > 0 leans English, < 0 Swedish."""
+    english, swedish, glossary = _frequencies("en"), _frequencies("sv"), load_glossary()
+    lean = 0.0
+    for word in words:
+        if word in english or word in swedish:
+            lean += _zipf(english.get(word, 0.0)) - _zipf(swedish.get(word, 0.0))
+        elif word in glossary:
+            lean += GLOSSARY_ZIPF
+    return lean
 
 
 def _zipf(frequency: float) -> float:

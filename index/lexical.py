@@ -1,8 +1,9 @@
 """BM25 over chunks with Swedish stemming, stopwords and diacritic folding (bm25s + PyStemmer).
 
 Stems are folded (å/ä → a, ö → o, é → e) after stemming, on the indexed text and on queries alike, so a user who
-drops the diacritics ("bostader", "forskola") meets the text's "bostäder"/"förskola"; folding after stemming also
-joins umlaut plurals with their singular (bostäder → bostäd → bostad = bostad).
+drops the diacritics ("bostader", "forskola") meets the text's "bostäder"/"förskola". Folding after stemming keeps
+the stemmer's suffix rules, which depend on the letters; a word typed without diacritics may still stem differently
+("samrad" → samr), which index/terms.py catches by looking the folded word itself up.
 """
 
 from __future__ import annotations
