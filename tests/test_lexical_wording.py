@@ -24,6 +24,7 @@ TEXTS = [
     "Klimatanpassning av samhället minskar riskerna vid översvämningar och skred.",
     "Fler platser i förskolan och bostäder för unga i hela länet.",
     "Passager för fotgängare och cyklister i tätorter.",
+    "Bygg ut ladd- och tankinfrastruktur längs vägarna.",
 ]
 
 
@@ -45,6 +46,11 @@ def test_words_typed_without_diacritics_share_the_texts_stems() -> None:
 def test_a_compound_the_text_does_not_use_is_split_into_its_parts(small_terms: QueryTerms) -> None:
     assert alternatives(small_terms, "renpassager") == [["passag"], ["passag", "ren"]]
     assert small_terms.alternatives("passager") == frozenset([frozenset(["passag"])])  # known words stay whole
+
+
+def test_a_compound_meets_the_texts_hyphenated_prefix(small_terms: QueryTerms) -> None:
+    # "ladd- och tankinfrastruktur" indexes "ladd" on its own
+    assert ["infrastruktur", "ladd"] in alternatives(small_terms, "laddinfrastruktur")
 
 
 def test_misspelt_words_reach_the_vocabulary(small_terms: QueryTerms) -> None:
