@@ -1,16 +1,18 @@
 """Reach the index's vocabulary from the words users type: split compounds the text does not use and correct typos.
 
-A Swedish query word whose stem is not in the BM25 vocabulary (nor, folded, the word itself) is matched, in this
-order, to
-0. a vocabulary stem it starts with, followed by at most INFLECTION letters ("forskolan" → forskol);
-   a vocabulary stem one edit away (step 2 at distance 1);
-1. a split into 2–3 parts whose stems all are in the vocabulary ("renpassager" → ren + passag, the text's
-   "passager för renar"; "mobiltäckning" → mobil + täckning), preferring fewer parts, then the split whose rarest
-   part is in the most chunks;
-2. the closest vocabulary stems by optimal-string-alignment distance (a swap of two letters counts once) for words
-   of at least TYPO_MIN_LENGTH letters ("bredbnad" → bredband, "klimatanpasning" → klimatanpassning), preferring
-   the smallest distance, then the most frequent stem.
+A Swedish query word whose stem is not in the BM25 vocabulary is matched, first match wins, to
+1. the folded word itself (typed without diacritics, the stemmer may cut it differently: "samrad");
+2. a vocabulary stem it starts with, followed by at most INFLECTION letters ("forskolan" → forskol);
+3. the vocabulary stems one edit away by optimal-string-alignment distance (a swap of two letters counts once),
+   for words of at least TYPO_MIN_LENGTH letters ("bredbnad" → bredband, "klimatanpasning" → klimatanpassning),
+   the most frequent first;
+4. a split into 2–3 parts whose stems all are in the vocabulary ("renpassager" → ren + passag, the text's
+   "passager för renar"; "laddinfrastruktur" → ladd + infrastruktur, the text's "ladd- och tankinfrastruktur"),
+   preferring fewer parts, then the split whose rarest part is in the most chunks; the head (last part) alone is
+   a second alternative ("mobiltäckning": the text has "områden utan täckning" but no "mobil" beside it);
+5. the stems two edits away, from 10 letters on.
 Every alternative is a set of stems a chunk must all contain to match the word (coverage in index/search.py).
+Measured in docs/retrieval.md ("Real wording: lexical side").
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ TYPO_MIN_LENGTH = 5  # shorter words have too many neighbours at distance 1
 TYPO_MAX_ALTERNATIVES = 2
 INFLECTION = 3  # letters an unstripped ending may leave after a vocabulary stem
 INFLECTION_MIN_STEM = 5
+MAX_WORD = 40  # letters; longer "words" (pasted junk) are not resolved — splitting costs grow with the square
 Alternative = frozenset[str]
 
 
@@ -62,7 +65,7 @@ class QueryTerms:
 
     def _alternatives(self, word: str) -> frozenset[Alternative]:
         stem, folded = stem_words([word])[0], fold(word)
-        if stem in self._frequency or not word.isalpha():
+        if stem in self._frequency or not word.isalpha() or len(word) > MAX_WORD:
             return frozenset([frozenset([stem])])
         if folded in self._frequency:  # typed without diacritics, stemmed differently ("samrad" → samr ≠ samråd)
             return frozenset([frozenset([folded])])
@@ -73,7 +76,7 @@ class QueryTerms:
         corrections = self._corrections(stem, folded, 1) if typo else []
         if not corrections:
             split = self._best_split(folded)
-            if split:  # all parts, or the head alone (the last part carries a Swedish compound's meaning)
+            if split:
                 return frozenset([frozenset(split), frozenset(split[-1:])])
             corrections = self._corrections(stem, folded, typo_distance(len(folded))) if typo else []
         return frozenset(frozenset([c]) for c in corrections) or frozenset([frozenset([stem])])
