@@ -13,6 +13,7 @@ import numpy as np
 
 from index.embedders import Embedder, get_embedder
 from index.lexical import LexicalIndex
+from index.lexicon import Lexicon
 from index.sentences import embeddable_sentences
 from index.store import IndexProblem, current_build, load_build, read_extra, write_build
 from ingest.chunking import ChunkedDocument, ChunkingConfig, split_document
@@ -41,7 +42,7 @@ class BuildReport:
     n_documents: int
     n_chunks: int
     n_sentences: int
-    embedded: int  # texts (chunks + sentences) embedded now; the rest came from the previous build
+    embedded: int  # texts (chunks, sentences, lexicon words) embedded now; the rest came from the previous build
     reused: int
     errors: list[IngestError] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
@@ -181,6 +182,9 @@ def _cached_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
     cache = {text_key(embedding_text(c)): v for c, v in zip(stored.chunks, stored.vectors, strict=True)}
     for (position, start, end), vector in zip(stored.sentence_spans, stored.sentence_vectors, strict=True):
         cache[text_key(stored.chunks[position].text[start:end])] = vector
+    lexicon = stored.lexical.lexicon
+    if lexicon is not None:
+        cache.update((text_key(word), vector) for word, vector in zip(lexicon.words, lexicon.vectors, strict=True))
     return cache
 
 
@@ -263,12 +267,15 @@ def index_documents(
     embedder = embedder or get_embedder()
     texts = [embedding_text(c) for c in chunks]
     sentences, spans = sentence_units(chunks)
+    lexicon_words, lexicon_stems = Lexicon.vocabulary(texts)
     cache = _cached_vectors(Path(index_dir), embedder.id)
-    vectors, embedded = _embed_with_cache(embedder, texts + sentences, cache, progress)
-    chunk_vectors, sentence_vectors = vectors[: len(texts)], vectors[len(texts) :]
+    vectors, embedded = _embed_with_cache(embedder, texts + sentences + lexicon_words, cache, progress)
+    n_passages = len(texts) + len(sentences)
+    chunk_vectors, sentence_vectors = vectors[: len(texts)], vectors[len(texts) : n_passages]
     seconds["embed"] = time.perf_counter() - mark
     mark = time.perf_counter()
     lexical = LexicalIndex.build(texts)
+    lexical.lexicon = Lexicon(lexicon_words, lexicon_stems, vectors[n_passages:])
     files = {
         d.doc_id: (f"{FILES_DIR}/{d.doc_id}{path.suffix.lower()}", path)
         for d in documents
@@ -310,6 +317,6 @@ def index_documents(
         extra_files=dict(files.values()),
     )
     seconds["index"] = time.perf_counter() - mark
-    total = len(texts) + len(sentences)
+    total = n_passages + len(lexicon_words)
     return BuildReport(build_dir, len(documents), len(chunks), len(sentences), embedded, total - embedded,
                        seconds=seconds)

@@ -1,8 +1,20 @@
-"""Tell Swedish from English (the two languages users write in) with stopword counts."""
+"""Tell Swedish from English (the two languages users write in): stopword counts, then general word frequencies.
+
+Stopwords decide most queries. A keyword query has none ("broadband", "drinking water", "vätgas"), so a tie is
+decided by how common its words are in general English versus general Swedish text (the `wordfreq` package's
+small word lists, ~30k words per language). A word neither list knows counts as English when it is an English
+glossary entry (index/translate.py: "ergonomics"), else for neither; a query with no signal at all counts as
+Swedish, the document's language.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+import wordfreq
+
+from index.translate import load_glossary
 
 SWEDISH = frozenset(
     """och att det som en på är för med till av inte den har de om ett vi men så kan sig jag var från vid
@@ -15,11 +27,37 @@ ENGLISH = frozenset(
     was were not but if so than then also such these those""".split()
 )
 SWEDISH_LETTERS = re.compile(r"[åäö]", re.IGNORECASE)
+WORDLIST = "small"
+GLOSSARY_ZIPF = 3.0  # an unlisted glossary word weighs as an English word seen about once per million words
+
+
+@lru_cache(maxsize=2)
+def _frequencies(language: str) -> dict[str, float]:
+    return wordfreq.get_frequency_dict(language, WORDLIST)
+
+
+def english_lean(words: list[str]) -> float:
+    """Σ over words of zipf(English) − zipf(Swedish), a word missing from a list scoring 0 there (GLOSSARY_ZIPF for
+    a glossary word missing from both): > 0 leans English, < 0 Swedish."""
+    english, swedish, glossary = _frequencies("en"), _frequencies("sv"), load_glossary()
+    lean = 0.0
+    for word in words:
+        if word in english or word in swedish:
+            lean += _zipf(english.get(word, 0.0)) - _zipf(swedish.get(word, 0.0))
+        elif word in glossary:
+            lean += GLOSSARY_ZIPF
+    return lean
+
+
+def _zipf(frequency: float) -> float:
+    return wordfreq.freq_to_zipf(frequency) if frequency > 0 else 0.0
 
 
 def detect_language(text: str) -> str:
-    """'sv' or 'en'; ties and unknown text count as Swedish, the document's language."""
+    """'sv' or 'en'."""
     words = re.findall(r"[^\W\d_]+", text.casefold())
     swedish = sum(w in SWEDISH for w in words) + 0.5 * len(SWEDISH_LETTERS.findall(text)) / max(len(words), 1)
     english = sum(w in ENGLISH for w in words)
-    return "en" if english > swedish else "sv"
+    if english != swedish:
+        return "en" if english > swedish else "sv"
+    return "en" if english_lean(words) > 0 else "sv"

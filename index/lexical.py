@@ -1,15 +1,37 @@
-"""BM25 over chunks with Swedish stemming and stopwords (bm25s + PyStemmer)."""
+"""BM25 over chunks with Swedish stemming, stopwords and diacritic folding (bm25s + PyStemmer).
+
+Stems are folded (å/ä → a, ö → o, é → e) after stemming, on the indexed text and on queries alike, so a user who
+drops the diacritics ("bostader", "forskola") meets the text's "bostäder"/"förskola". Folding after stemming keeps
+the stemmer's suffix rules, which depend on the letters; a word typed without diacritics may still stem differently
+("samrad" → samr), which index/terms.py catches by looking the folded word itself up.
+"""
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_SWEDISH
+
+if TYPE_CHECKING:
+    from index.lexicon import Lexicon
 
 LANGUAGE = "swedish"
+TOKENIZER = "sv-snowball-folded-1"  # stored with the BM25 files; a build by another tokenizer must be rebuilt
+TOKENIZER_FILE = "tokenizer.json"
+FOLD = str.maketrans("åäöéü", "aaoeu")
+# Stopwords as users also type them, without diacritics ("for", "pa", "nar").
+STOPWORDS = sorted(set(STOPWORDS_SWEDISH) | {word.translate(FOLD) for word in STOPWORDS_SWEDISH})
+
+
+def fold(text: str) -> str:
+    """Swedish (and common accented) letters folded to their base letter."""
+    return text.translate(FOLD)
 
 
 @lru_cache(maxsize=1)
@@ -17,17 +39,30 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer(LANGUAGE)
 
 
+def stem_words(words: list[str]) -> list[str]:
+    """Lower-cased words → folded Swedish stems."""
+    return [fold(stem) for stem in _stemmer().stemWords(words)]
+
+
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, Swedish-stemmed tokens with Swedish stopwords removed."""
-    return bm25s.tokenize(texts, stopwords="sv", stemmer=_stemmer(), return_ids=False, show_progress=False)
+    """Lower-cased, Swedish-stemmed, folded tokens with Swedish stopwords removed."""
+    return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stem_words, return_ids=False, show_progress=False)
+
+
+def words(text: str) -> list[str]:
+    """The lower-cased words of a text as tokenize splits them (stopwords removed), before stemming."""
+    return bm25s.tokenize([text], stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
 
 
 class LexicalIndex:
     """A BM25 index whose scores line up with chunk positions."""
 
-    def __init__(self, retriever: bm25s.BM25, size: int) -> None:
+    def __init__(self, retriever: bm25s.BM25, size: int, tokenizer: str | None = TOKENIZER) -> None:
         self._retriever = retriever
         self.size = size
+        self.tokenizer = tokenizer  # the tokenizer the vocabulary was built with (None: before versioning)
+        self.lexicon: Lexicon | None = None  # the vocabulary's words with vectors (index/lexicon.py), if built
+        self._document_frequency: dict[str, int] | None = None
 
     @classmethod
     def build(cls, texts: list[str]) -> LexicalIndex:
@@ -37,10 +72,35 @@ class LexicalIndex:
 
     def save(self, directory: Path) -> None:
         self._retriever.save(str(directory), show_progress=False)
+        (Path(directory) / TOKENIZER_FILE).write_text(json.dumps({"tokenizer": TOKENIZER}), encoding="utf-8")
+        if self.lexicon is not None:
+            self.lexicon.save(Path(directory))
 
     @classmethod
     def load(cls, directory: Path, size: int) -> LexicalIndex:
-        return cls(bm25s.BM25.load(str(directory), show_progress=False), size)
+        """Load the BM25 files with the name of the tokenizer that wrote them (searching needs TOKENIZER's)."""
+        marker = Path(directory) / TOKENIZER_FILE
+        built_by = json.loads(marker.read_text(encoding="utf-8")).get("tokenizer") if marker.is_file() else None
+        from index.lexicon import Lexicon
+
+        loaded = cls(bm25s.BM25.load(str(directory), show_progress=False), size, built_by)
+        loaded.lexicon = Lexicon.load(Path(directory))
+        return loaded
+
+    @property
+    def vocabulary(self) -> dict[str, int]:
+        """Indexed stem → token id (bm25s adds an entry for the empty string)."""
+        return self._retriever.vocab_dict
+
+    def document_frequency(self) -> dict[str, int]:
+        """Indexed stem → number of chunks containing it (computed once)."""
+        if self._document_frequency is None:
+            indptr = np.asarray(self._retriever.scores["indptr"])
+            counts = np.diff(indptr)
+            self._document_frequency = {  # bm25s's empty-string entry has no column
+                stem: int(counts[i]) for stem, i in self.vocabulary.items() if stem and i < len(counts)
+            }
+        return self._document_frequency
 
     def knows(self, stem: str) -> bool:
         """Whether a stem occurs in any indexed chunk."""
@@ -48,9 +108,11 @@ class LexicalIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (zeros when no query term is in the vocabulary)."""
-        tokens = tokenize([query])[0]
-        vocab = self._retriever.vocab_dict
-        known = [t for t in tokens if t in vocab]
+        return self.token_scores(tokenize([query])[0])
+
+    def token_scores(self, tokens: list[str]) -> np.ndarray:
+        """BM25 score of every chunk for already tokenized query terms (unknown terms are ignored)."""
+        known = [t for t in tokens if t in self.vocabulary]
         if not known:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._retriever.get_scores(known), dtype=np.float32)

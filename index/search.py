@@ -8,7 +8,7 @@ query's concepts — plain fusion with BM25 loses to dense alone here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -18,10 +18,12 @@ import numpy as np
 from index import vectors as vector_search
 from index.embedders import Embedder, embedder_id, get_embedder
 from index.language import detect_language
-from index.lexical import tokenize
+from index.lexical import TOKENIZER, tokenize
+from index.lexicon import Lexicon
 from index.query import retrieval_text
 from index.sentences import sentence_spans
-from index.store import EmbedderMismatch, StoredIndex, load_build, read_manifest
+from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
+from index.terms import QueryTerms
 from index.translate import swedish_concepts
 from ingest.models import Chunk
 
@@ -30,7 +32,9 @@ RETRIEVERS: tuple[str, ...] = ("hybrid", "dense", "bm25")
 SENTENCE_WEIGHT = 0.6  # dense score = 0.4 · chunk similarity + 0.6 · best sentence similarity
 # hybrid = dense + weight[language] · (max-normalised BM25 × concept coverage²). Dense similarities of
 # candidate chunks lie within ~0.02 of each other, so these small weights already decide close calls.
-LEXICAL_WEIGHT = {"sv": 0.02, "en": 0.02}
+# Swedish 0.04: once typed words reach the vocabulary (index/terms.py), a larger nudge pays on real wording
+# (eval/realistic_tune.jsonl hit@1 0.707 → 0.744, dev unchanged; 0.06 drops dev — docs/retrieval.md).
+LEXICAL_WEIGHT = {"sv": 0.04, "en": 0.02}
 LEXICAL_CANDIDATES = 100  # coverage is computed for the top BM25 chunks only
 # One search path: the dense side scores candidate chunks exactly from the stored vectors. Below CANDIDATES_FROM
 # chunks (and for filters leaving at most EXACT_SUBSET) every allowed chunk is a candidate. From CANDIDATES_FROM on
@@ -94,6 +98,7 @@ class PreparedQuery:
     language: str
     dense_text: str  # frame-stripped; English queries carry their Swedish glossary terms
     lexical_text: str  # Swedish words for BM25 (glossary terms for English queries)
+    lexical_tokens: tuple[str, ...]  # the stems BM25 scores (Swedish: with compounds and typos resolved)
     concepts: tuple[frozenset[frozenset[str]], ...]  # each concept: alternative stem sets
 
 
@@ -120,8 +125,9 @@ def mix_scores(chunk_sim: np.ndarray, best_sentence_sim: np.ndarray) -> np.ndarr
     )
 
 
-def prepare_query(query: str, language: str | None = None) -> PreparedQuery:
-    """Strip the question frame, detect the language and translate English domain words to Swedish."""
+def prepare_query(query: str, language: str | None = None, terms: QueryTerms | None = None) -> PreparedQuery:
+    """Strip the question frame, detect the language and translate English domain words to Swedish; with an
+    index's `terms`, Swedish words it lacks are matched to its vocabulary (compounds, typos)."""
     language = language or detect_language(query)
     text = retrieval_text(query)
     if language == "en":
@@ -130,10 +136,15 @@ def prepare_query(query: str, language: str | None = None) -> PreparedQuery:
         dense_text = f"{text} ({', '.join(terms)})" if terms else text
         lexical_text = " ".join(terms)
         stems = tuple(frozenset(frozenset(tokenize([t])[0]) for t in concept) for concept in concepts)
+        tokens = tuple(tokenize([lexical_text])[0])
+    elif terms is not None:
+        dense_text = lexical_text = text
+        stems, tokens = terms.concepts(text), tuple(terms.tokens(text))
     else:
         dense_text = lexical_text = text
         stems = tuple(frozenset([frozenset([stem])]) for stem in dict.fromkeys(tokenize([text])[0]))
-    return PreparedQuery(language, dense_text, lexical_text, tuple(c for c in stems if any(c)))
+        tokens = tuple(tokenize([text])[0])
+    return PreparedQuery(language, dense_text, lexical_text, tokens, tuple(c for c in stems if any(c)))
 
 
 class SearchIndex:
@@ -148,6 +159,14 @@ class SearchIndex:
         self._fields: dict[str, dict[object, np.ndarray]] | None = None  # filter field → value → positions
         self._sentence_table: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._position: dict[str, int] | None = None  # chunk id → position
+        self._terms: QueryTerms | None = None
+
+    @property
+    def terms(self) -> QueryTerms:
+        """Query words matched to this index's BM25 vocabulary (built at the first search)."""
+        if self._terms is None:
+            self._terms = QueryTerms(self.stored.lexical)
+        return self._terms
 
     @classmethod
     def open(cls, index_dir: Path, embedder: Embedder | str | None = None) -> SearchIndex:
@@ -160,7 +179,12 @@ class SearchIndex:
             embedder = get_embedder(built_with if built_with.startswith("st:") else "e5")
         if embedder.id != built_with:
             raise EmbedderMismatch(Path(index_dir), built_with, embedder.id)
-        return cls(load_build(index_dir), embedder)
+        stored = load_build(index_dir)
+        if stored.lexical.tokenizer != TOKENIZER:
+            built_by = stored.lexical.tokenizer or "an older, unversioned tokenizer"
+            problem = f"its BM25 side was built by {built_by}, this version needs {TOKENIZER}"
+            raise IndexDamaged(Path(index_dir), problem)
+        return cls(stored, embedder)
 
     @property
     def build_path(self) -> Path:
@@ -185,10 +209,13 @@ class SearchIndex:
         allowed = None if filters is None or filters == Filters() else self._allowed(filters)
         if k <= 0 or (allowed is not None and not len(allowed)):
             return []
-        prepared = prepare_query(query, language)
+        prepared = prepare_query(query, language, self.terms)
+        vector = self.query_vector(prepared.dense_text) if retriever != "bm25" else None
+        if retriever == "hybrid" and prepared.language == "en" and not prepared.concepts and Lexicon.applies_to(query):
+            prepared = self._with_lexicon(prepared, vector)
         lexical = None
         if retriever != "dense":
-            lexical = self.stored.lexical.scores(prepared.lexical_text)
+            lexical = self.stored.lexical.token_scores(list(prepared.lexical_tokens))
         if retriever == "bm25":
             matching = np.flatnonzero(lexical > 0)  # a chunk sharing no term with the query is no match
             if allowed is not None:
@@ -203,7 +230,6 @@ class SearchIndex:
             if allowed is not None:
                 keep &= np.isin(boosted, allowed)
             boosted, boost = boosted[keep], LEXICAL_WEIGHT[prepared.language] * evidence[keep]
-        vector = self.query_vector(prepared.dense_text)
         scale = 1
         while True:
             dense, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale)
@@ -307,6 +333,18 @@ class SearchIndex:
         return np.sort(sims, axis=1)[:, -top:].mean(axis=1)
 
     # --- lexical side ---------------------------------------------------------------------------------------------
+
+    def _with_lexicon(self, prepared: PreparedQuery, vector: np.ndarray) -> PreparedQuery:
+        """A short English query the glossary does not cover, with the index's Swedish words nearest to its vector
+        (index/lexicon.py) as its BM25 terms: one concept that any of them covers."""
+        lexicon = self.stored.lexical.lexicon
+        related = tuple(s for s in lexicon.nearest(vector) if s not in prepared.lexical_tokens) if lexicon else ()
+        if not related:
+            return prepared
+        concept = frozenset(frozenset([stem]) for stem in related)
+        return replace(
+            prepared, lexical_tokens=prepared.lexical_tokens + related, concepts=(*prepared.concepts, concept)
+        )
 
     def _lexical_evidence(
         self, lexical: np.ndarray, concepts: tuple[frozenset[frozenset[str]], ...]

@@ -1,0 +1,128 @@
+"""Reach the index's vocabulary from the words users type: split compounds the text does not use and correct typos.
+
+A Swedish query word whose stem is not in the BM25 vocabulary is matched, first match wins, to
+1. the folded word itself (typed without diacritics, the stemmer may cut it differently: "samrad");
+2. a vocabulary stem it starts with, followed by at most INFLECTION letters ("forskolan" → forskol);
+3. the vocabulary stems one edit away by optimal-string-alignment distance (a swap of two letters counts once),
+   for words of at least TYPO_MIN_LENGTH letters ("bredbnad" → bredband, "klimatanpasning" → klimatanpassning),
+   the most frequent first;
+4. a split into 2–3 parts whose stems all are in the vocabulary ("renpassager" → ren + passag, the text's
+   "passager för renar"; "laddinfrastruktur" → ladd + infrastruktur, the text's "ladd- och tankinfrastruktur"),
+   preferring fewer parts, then the split whose rarest part is in the most chunks; the head (last part) alone is
+   a second alternative ("mobiltäckning": the text has "områden utan täckning" but no "mobil" beside it);
+5. the stems two edits away, from 10 letters on.
+Every alternative is a set of stems a chunk must all contain to match the word (coverage in index/search.py).
+Measured in docs/retrieval.md ("Real wording: lexical side").
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from index.lexical import LexicalIndex, fold, stem_words, words
+
+MIN_PART = 3  # letters of a compound part ("ren", "väg"); shorter parts split too many words wrongly
+MAX_PARTS = 3
+TYPO_MIN_LENGTH = 5  # shorter words have too many neighbours at distance 1
+TYPO_MAX_ALTERNATIVES = 2
+INFLECTION = 3  # letters an unstripped ending may leave after a vocabulary stem
+INFLECTION_MIN_STEM = 5
+MAX_WORD = 40  # letters; longer "words" (pasted junk) are not resolved — splitting costs grow with the square
+Alternative = frozenset[str]
+
+
+def typo_distance(length: int) -> int:
+    """Edits allowed for a word of `length` letters: 1 below 10 letters, else 2 (at 8–9 letters two edits
+    already turn unrelated words into each other: "parkering" → "vardering")."""
+    return 1 if length < 10 else 2
+
+
+class QueryTerms:
+    """Resolve query words against one index's BM25 vocabulary (results cached per word)."""
+
+    def __init__(self, lexical: LexicalIndex) -> None:
+        self._frequency = lexical.document_frequency()
+        self._stems = list(self._frequency)
+        self.alternatives = lru_cache(maxsize=20_000)(self._alternatives)
+
+    def concepts(self, text: str) -> tuple[frozenset[Alternative], ...]:
+        """Per distinct query word: the stem sets that match it (its own stem when unknown and unresolvable)."""
+        concepts: dict[frozenset[Alternative], None] = {}
+        for word in words(text):
+            concepts.setdefault(self.alternatives(word), None)
+        return tuple(concepts)
+
+    def tokens(self, text: str) -> list[str]:
+        """The stems BM25 should score for the text: known stems, and the stems of every resolved alternative."""
+        stems: dict[str, None] = {}
+        for concept in self.concepts(text):
+            for alternative in concept:
+                stems.update(dict.fromkeys(sorted(alternative)))
+        return list(stems)
+
+    def _alternatives(self, word: str) -> frozenset[Alternative]:
+        stem, folded = stem_words([word])[0], fold(word)
+        if stem in self._frequency or not word.isalpha() or len(word) > MAX_WORD:
+            return frozenset([frozenset([stem])])
+        if folded in self._frequency:  # typed without diacritics, stemmed differently ("samrad" → samr ≠ samråd)
+            return frozenset([frozenset([folded])])
+        inflected = self._inflection_of(folded)
+        if inflected:
+            return frozenset([frozenset([inflected])])
+        typo = len(folded) >= TYPO_MIN_LENGTH
+        corrections = self._corrections(stem, folded, 1) if typo else []
+        if not corrections:
+            split = self._best_split(folded)
+            if split:
+                return frozenset([frozenset(split), frozenset(split[-1:])])
+            corrections = self._corrections(stem, folded, typo_distance(len(folded))) if typo else []
+        return frozenset(frozenset([c]) for c in corrections) or frozenset([frozenset([stem])])
+
+    def _inflection_of(self, word: str) -> str | None:
+        """The longest vocabulary stem the word starts with, when at most INFLECTION letters are left over (an
+        ending the stemmer did not strip: "forskolan" → forskol)."""
+        for cut in range(len(word) - 1, max(len(word) - INFLECTION, INFLECTION_MIN_STEM) - 1, -1):
+            if word[:cut] in self._frequency:
+                return word[:cut]
+        return None
+
+    def _part(self, part: str) -> str | None:
+        """The vocabulary stem of a compound part ("ladd" as in "ladd- och tankinfrastruktur"), if any."""
+        if len(part) < MIN_PART:
+            return None
+        if part in self._frequency:
+            return part
+        stem = stem_words([part])[0]
+        return stem if stem in self._frequency else None
+
+    def _splits(self, word: str, parts_left: int) -> list[list[str]]:
+        """Every way to cut `word` into at most `parts_left` parts that are all in the vocabulary."""
+        whole = self._part(word)
+        found = [[whole]] if whole else []
+        if parts_left > 1:
+            for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+                head = self._part(word[:cut])
+                if head:
+                    found.extend([head, *tail] for tail in self._splits(word[cut:], parts_left - 1))
+        return found
+
+    def _best_split(self, word: str) -> list[str] | None:
+        splits = [s for s in self._splits(word, MAX_PARTS) if len(s) > 1]
+        if not splits:
+            return None
+        return min(splits, key=lambda s: (len(s), -min(self._frequency[p] for p in s)))
+
+    def _corrections(self, stem: str, word: str, limit: int) -> list[str]:
+        """The vocabulary stems nearest to the word or its stem (the stemmer may cut a misspelt word oddly:
+        "bredbnad" → bredbn), at most `limit` edits away."""
+        distance: dict[str, int] = {}
+        for query in (stem, word):
+            for match, edits, _ in process.extract(
+                query, self._stems, scorer=OSA.distance, score_cutoff=limit, limit=None
+            ):
+                distance[match] = min(edits, distance.get(match, edits))
+        ranked = sorted(distance, key=lambda s: (distance[s], -self._frequency[s]))
+        return [s for s in ranked if distance[s] == distance[ranked[0]]][:TYPO_MAX_ALTERNATIVES]

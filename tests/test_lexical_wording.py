@@ -1,0 +1,159 @@
+"""Real wording on the lexical side: diacritics, compounds, typos, keyword-query language, the derived lexicon.
+
+The first tests use a small BM25 index of a few Swedish sentences (no embedder); the slow ones use the session
+index of the shared strategy (conftest.py).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.language import detect_language
+from index.lexical import TOKENIZER_FILE, LexicalIndex, tokenize
+from index.lexicon import Lexicon
+from index.terms import QueryTerms
+
+TEXTS = [
+    "Budget för lokal anpassning, exempelvis trygga passager för renar vid investeringar i infrastruktur.",
+    "Utbyggnad av bredband till områden utan täckning och kartläggning av mobila nät.",
+    "Klimatanpassning av samhället minskar riskerna vid översvämningar och skred.",
+    "Fler platser i förskolan och bostäder för unga i hela länet.",
+    "Passager för fotgängare och cyklister i tätorter.",
+    "Bygg ut ladd- och tankinfrastruktur längs vägarna.",
+]
+
+
+@pytest.fixture(scope="module")
+def small_terms() -> QueryTerms:
+    return QueryTerms(LexicalIndex.build(TEXTS))
+
+
+def alternatives(terms: QueryTerms, word: str) -> list[list[str]]:
+    return sorted(sorted(a) for a in terms.alternatives(word))
+
+
+def test_words_typed_without_diacritics_share_the_texts_stems() -> None:
+    typed, written = tokenize(["bostader forskolan oversvamningar"])[0], tokenize([TEXTS[2] + " " + TEXTS[3]])[0]
+    assert typed and set(typed) <= set(written)
+    assert tokenize(["för på när"])[0] == tokenize(["for pa nar"])[0] == []  # stopwords with and without
+
+
+def test_a_compound_the_text_does_not_use_is_split_into_its_parts(small_terms: QueryTerms) -> None:
+    assert alternatives(small_terms, "renpassager") == [["passag"], ["passag", "ren"]]
+    assert small_terms.alternatives("passager") == frozenset([frozenset(["passag"])])  # known words stay whole
+
+
+def test_a_compound_meets_the_texts_hyphenated_prefix(small_terms: QueryTerms) -> None:
+    # "ladd- och tankinfrastruktur" indexes "ladd" on its own
+    assert ["infrastruktur", "ladd"] in alternatives(small_terms, "laddinfrastruktur")
+
+
+def test_misspelt_words_reach_the_vocabulary(small_terms: QueryTerms) -> None:
+    assert alternatives(small_terms, "bredbnad") == [["bredband"]]  # two letters swapped
+    assert alternatives(small_terms, "klimatanpasning") == [["klimatanpassning"]]  # one letter missing
+    assert alternatives(small_terms, "parkering") == [["parkering"]]  # no near word: left as it is
+
+
+def test_bm25_finds_the_reindeer_crossing_from_the_compound(small_terms: QueryTerms) -> None:
+    lexical = LexicalIndex.build(TEXTS)
+    terms = QueryTerms(lexical)
+    scores = lexical.token_scores(terms.tokens("renpassager"))
+    assert int(np.argmax(scores)) == 0 and scores[0] > scores[4] > 0
+    assert not lexical.scores("renpassager").any()  # without resolving, BM25 knows no such word
+
+
+@pytest.mark.parametrize(
+    "query", ["broadband", "reindeer", "drinking water", "dental care", "tourism", "ergonomics", "wind power"]
+)
+def test_english_keyword_queries_are_detected_as_english(query: str) -> None:
+    assert detect_language(query) == "en"
+
+
+@pytest.mark.parametrize(
+    "query", ["vätgas", "bredband", "kluster", "mammografi", "laddstationer för elbilar", "renpassager"]
+)
+def test_swedish_keyword_queries_stay_swedish(query: str) -> None:
+    assert detect_language(query) == "sv"
+
+
+def test_stopwords_still_decide_sentences() -> None:
+    assert detect_language("Which sub-priority covers reindeer crossings?") == "en"
+    assert detect_language("Vilken delprioritering handlar om bredband?") == "sv"
+
+
+def test_the_bm25_files_record_their_tokenizer(tmp_path: Path) -> None:
+    lexical = LexicalIndex.build(TEXTS)
+    lexical.save(tmp_path)
+    assert LexicalIndex.load(tmp_path, len(TEXTS)).tokenizer == json.loads(
+        (tmp_path / TOKENIZER_FILE).read_text(encoding="utf-8")
+    )["tokenizer"]
+    (tmp_path / TOKENIZER_FILE).unlink()
+    assert LexicalIndex.load(tmp_path, len(TEXTS)).tokenizer is None
+
+
+# --- the shared strategy -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_renpassager_finds_the_reindeer_crossing_need_through_bm25(corpus_search) -> None:
+    hits = corpus_search.search("renpassager", k=3, retriever="bm25")
+    assert hits and hits[0].chunk.section_id == "3.1", [(h.chunk.section_id, h.chunk.item) for h in hits]
+    assert "trygga passager för renar" in hits[0].chunk.text
+
+
+@pytest.mark.slow
+def test_misspelt_broadband_reaches_broadband_text(corpus_search) -> None:
+    hits = corpus_search.search("bredbnad", k=5, retriever="bm25")
+    assert hits and all("bredband" in (h.chunk.text + " ".join(h.chunk.heading_path)).lower() for h in hits)
+    assert "3.4" in [h.chunk.section_id for h in hits]
+
+
+@pytest.mark.slow
+def test_the_lexicon_maps_english_words_to_the_strategys_swedish(corpus_search) -> None:
+    lexicon = corpus_search.stored.lexical.lexicon
+    broadband = lexicon.nearest(corpus_search.query_vector("broadband"))
+    assert broadband and all(stem.startswith("bredband") for stem in broadband), broadband
+    assert lexicon.nearest(corpus_search.query_vector("mammography")) == ["mammografi"]
+    assert lexicon.nearest(corpus_search.query_vector("wind power"))[:1] == ["vindkraft"]
+
+
+@pytest.mark.slow
+def test_an_english_query_outside_the_glossary_reaches_the_swedish_text_through_bm25(corpus_search) -> None:
+    top = corpus_search.search("mammography screening", k=3)[0]  # no glossary entry for either word
+    assert top.chunk.section_id == "3.3" and "mammografi" in top.chunk.text
+    assert top.bm25_score > 0 and top.score > top.dense_score
+
+
+@pytest.mark.slow
+def test_a_rebuild_reuses_the_lexicon_vectors(corpus_index: Path, corpus_pdf: Path, tmp_path: Path) -> None:
+    from index.build import build_index
+
+    copy = tmp_path / "index"
+    shutil.copytree(corpus_index, copy, symlinks=True)
+    report = build_index([corpus_pdf], copy, progress=False)
+    assert report.embedded == 0
+    rebuilt = LexicalIndex.load(report.build_dir / "bm25", report.n_chunks).lexicon
+    assert isinstance(rebuilt, Lexicon) and len(rebuilt.words) > 1000
+
+
+@pytest.mark.slow
+def test_an_index_built_by_an_older_tokenizer_is_refused_with_a_rebuild_hint(
+    corpus_index: Path, corpus_search, tmp_path: Path
+) -> None:
+    from index.search import SearchIndex
+    from index.store import IndexDamaged
+
+    copy = tmp_path / "index"
+    shutil.copytree(corpus_index, copy, symlinks=True)
+    build = (copy / "current").resolve()
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["checksums"][f"bm25/{TOKENIZER_FILE}"]  # as written before the tokenizer was versioned
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (build / "bm25" / TOKENIZER_FILE).unlink()
+    with pytest.raises(IndexDamaged, match=r"older, unversioned tokenizer.*rebuild it with `rus index build`"):
+        SearchIndex.open(copy, embedder=corpus_search.embedder)
