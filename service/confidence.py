@@ -4,12 +4,14 @@ wording, language and query length.
 Absolute similarity scores move with query length, language and wording (a one-word query, an English question
 and a 120-word project description score on different scales), so one threshold on them fails on real input.
 The decision uses:
-- what kind of information the question asks for — a figure (amount, price, rate, count), a time or timetable,
-  a map — and whether the best-matching sentences hold it at all (the strategy states goals and needs; it has
-  almost no figures, dates or schedules), and names the question leans on that the strategy never mentions;
-- the top dense score relative to the query's own score distribution over the ranked passages, and the top
-  score itself;
-- how many of the query's concepts the best passages contain (the lexical side's agreement with the dense side).
+- what kind of information the question asks for — an amount of money, another figure (rate, count), a time or
+  timetable, a map — and whether the best-matching sentences hold it at all (the strategy states goals and needs;
+  it has almost no prices, figures, dates or schedules);
+- the top dense score, and its gap to the query's own score distribution over the ranked passages;
+- how many of the query's concepts the best passages contain (the lexical side's agreement with the dense side),
+  and the share of a Swedish query's words that the corpus never uses;
+- whether the question asks which (sub-)priority covers a topic (or is a project description): a topical match
+  answers that.
 A logistic model over these signals gives the probability that the strategy covers the question; its
 coefficients and the two cut-offs are fitted on the realistic tuning half and gold_extra.jsonl by
 `python -m eval.calibrate` (reliability plot and per-state figures: `rus eval`, docs/retrieval.md).
