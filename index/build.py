@@ -42,10 +42,11 @@ class BuildReport:
     n_documents: int
     n_chunks: int
     n_sentences: int
-    embedded: int  # texts (chunks, sentences, lexicon words) embedded now; the rest came from the previous build
+    embedded: int  # passages (chunks + sentences) embedded now; the rest came from the previous build
     reused: int
     errors: list[IngestError] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
+    words_embedded: int = 0  # vocabulary words embedded now for the derived lexicon (index/lexicon.py)
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -269,7 +270,9 @@ def index_documents(
     sentences, spans = sentence_units(chunks)
     lexicon_words, lexicon_stems = Lexicon.vocabulary(texts)
     cache = _cached_vectors(Path(index_dir), embedder.id)
+    words_embedded = len({text_key(w) for w in lexicon_words} - cache.keys())
     vectors, embedded = _embed_with_cache(embedder, texts + sentences + lexicon_words, cache, progress)
+    embedded -= words_embedded
     n_passages = len(texts) + len(sentences)
     chunk_vectors, sentence_vectors = vectors[: len(texts)], vectors[len(texts) : n_passages]
     seconds["embed"] = time.perf_counter() - mark
@@ -317,6 +320,5 @@ def index_documents(
         extra_files=dict(files.values()),
     )
     seconds["index"] = time.perf_counter() - mark
-    total = n_passages + len(lexicon_words)
-    return BuildReport(build_dir, len(documents), len(chunks), len(sentences), embedded, total - embedded,
-                       seconds=seconds)
+    return BuildReport(build_dir, len(documents), len(chunks), len(sentences), embedded, n_passages - embedded,
+                       seconds=seconds, words_embedded=words_embedded)
