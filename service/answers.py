@@ -43,31 +43,6 @@ SENTENCE_MARGIN = 0.02  # a second sentence is quoted when it scores within this
 ASK_POOL = 50  # passages ranked for an answer: the confidence reads the query's score distribution over them
 STRATEGY = "strategi"  # the library kind of the strategy, which answers (sub-)priority questions
 RELATED_PASSAGES = 3  # passages of other documents listed beside an answer from the strategy
-_DEFAULTS: Settings | None = None
-
-
-def _settings(settings: Settings | None) -> Settings:
-    global _DEFAULTS
-    if settings is not None:
-        return settings
-    if _DEFAULTS is None:
-        _DEFAULTS = get_settings()
-    return _DEFAULTS
-
-
-def top_dense_score(hits: Sequence[Hit]) -> float | None:
-    scores = [h.dense_score for h in hits if h.dense_score is not None]
-    return max(scores) if scores else None
-
-
-def question_type(question: str, hits: Sequence[Hit]) -> str:
-    """ "subpriority" for "which sub-priority …" questions and for descriptions/topic phrases that are not
-    questions (when a sub-priority was retrieved); "fact" for other questions."""
-    if SUBPRIORITY_QUESTION.search(question):
-        return "subpriority"
-    if QUESTION_START.match(question) or question.rstrip().endswith("?"):
-        return "fact"
-    return "subpriority" if any(is_subpriority(h.chunk.section_id) for h in hits) else "fact"
 
 
 def asks_for_subpriority(question: str) -> bool:
@@ -76,6 +51,16 @@ def asks_for_subpriority(question: str) -> bool:
     if SUBPRIORITY_QUESTION.search(question):
         return True
     return not (QUESTION_START.match(question) or question.rstrip().endswith("?"))
+
+
+def question_type(question: str, hits: Sequence[Hit]) -> str:
+    """ "subpriority" for "which sub-priority …" questions and for descriptions/topic phrases that are not
+    questions (when a sub-priority was retrieved); "fact" for other questions."""
+    if SUBPRIORITY_QUESTION.search(question):
+        return "subpriority"
+    if not asks_for_subpriority(question):
+        return "fact"
+    return "subpriority" if any(is_subpriority(h.chunk.section_id) for h in hits) else "fact"
 
 
 def answer_filters(
@@ -197,7 +182,7 @@ def ask(
 ) -> AskResponse:
     """Answer a question from the strategy's own text (or the documents `doc`/`kind` select), with citations,
     or say it is not covered."""
-    settings = _settings(settings)
+    settings = settings or get_settings()
     question = require_text(question, "question", settings.max_query_chars)
     k = require_k(k if k is not None else settings.ask_k, settings.max_k)
     filters, strategy_first = answer_filters(corpus.index, question, doc, require_kind(kind))

@@ -31,12 +31,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 65_536  # requests with a larger body are refused with 413 before parsing
     ask_k: int = 10  # passages retrieved for /v1/ask
     match_k: int = 3  # sub-priorities returned by /v1/match and checked by /v1/align
-    # /v1/ask answers "not covered" when the best dense score is below these, by question type and language
-    # (calibrated with `python -m eval.calibrate`; see its trade-off table before changing them)
-    abstain_fact_en: float = 0.844
-    abstain_fact_sv: float = 0.854
-    abstain_subpriority_en: float = 0.82
-    abstain_subpriority_sv: float = 0.846
+    # /v1/ask's answer states: the model and cut-offs in service/confidence.py (fitted by `python -m eval.calibrate`)
     # /v1/align: a need/challenge is "addressed" when a supporting sentence gives it at least this confidence
     # (service/claims.py) and "possible" from the lower one; chosen on eval/align_gold_tune.jsonl with
     # `rus eval align` (docs/retrieval.md "Alignment")
