@@ -4,10 +4,12 @@ concurrent clients on loopback, plus the server's resident memory.
     python -m bench.http [--index-dir DIR] [--requests 20] [--concurrency 1 8] [--json FILE]
 
 Starts `rus serve` on 127.0.0.1 at a free port (or use --url http://127.0.0.1:PORT --pid PID for a running
-server), waits for /readyz, then sends a bounded number of requests per (endpoint, concurrency). The questions
-are the gold questions (../shared/eval/dev.jsonl and eval/calibration_extra.jsonl) without the long
-applicant texts; each run takes its own slice so that query vectors are not already cached (when the pool is
-too small, queries repeat and the report says so). RSS is read from /proc/<pid>/status (VmRSS, VmHWM).
+server), waits for /readyz, then sends a bounded number of requests per (endpoint, concurrency). The queries
+are a realistic mix first — eval/realistic.jsonl in a fixed shuffled order: keywords, casual Swedish, everyday
+English, 60–150-word project descriptions and off-topic questions, as users type them — then the gold
+questions (../shared/eval/dev.jsonl, eval/calibration_extra.jsonl); each run takes its own slice so that query
+vectors are not already cached (when the pool is too small, queries repeat and the report says so). RSS is
+read from /proc/<pid>/status (VmRSS, VmHWM).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import threading
 import time
@@ -28,21 +31,24 @@ import numpy as np
 from bench.server import ServerFailed, running, wait_ready
 from service.settings import REPO_ROOT, get_settings
 
+REALISTIC = REPO_ROOT / "eval" / "realistic.jsonl"
 GOLD = [REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl", REPO_ROOT / "eval" / "calibration_extra.jsonl"]
+MIX_SEED = 15  # the realistic set is shuffled once with this seed, so every run sends the same mix in the same order
 MAX_REQUESTS = 500
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
+def _queries(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    return [json.loads(line)["query"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
 def questions() -> list[str]:
-    pool: list[str] = []
-    for path in GOLD:
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    row = json.loads(line)
-                    if row["kind"] != "applicant" and row["query"] not in pool:
-                        pool.append(row["query"])
-    return pool
+    """Distinct benchmark queries: the realistic mix (shuffled with MIX_SEED), then the gold questions."""
+    realistic = _queries(REALISTIC)
+    random.Random(MIX_SEED).shuffle(realistic)
+    return list(dict.fromkeys([*realistic, *(query for path in GOLD for query in _queries(path))]))
 
 
 def memory(pid: int | None) -> dict[str, float]:

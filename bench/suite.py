@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import httpx
+import numpy as np
 
 from bench import http, report
 from bench.server import running
@@ -33,6 +34,7 @@ DOC = REPO_ROOT / "docs" / "benchmarks.md"
 JSON = REPO_ROOT / "docs" / "benchmarks.json"
 PLOT = REPO_ROOT / "docs" / "benchmarks-scale.png"
 CONCURRENCY = (1, 4, 8, 16)
+DESCRIPTION_WORDS = 40  # a query longer than this is a project description (eval/realistic.jsonl: 60–150 words)
 
 
 def log(message: str) -> None:
@@ -95,8 +97,9 @@ def read_json(path: Path) -> dict:
 
 
 def query_pool(index_dir: Path) -> list[str]:
-    """Distinct queries: the gold questions, then word windows of the strategy's own sentences (shuffled with a
-    fixed seed) — enough that no benchmark request repeats a query (and so hits the query-vector cache)."""
+    """Distinct queries: the realistic mix and the gold questions (bench.http.questions), then word windows of the
+    strategy's own sentences (shuffled with a fixed seed) — enough that no benchmark request repeats a query (and
+    so hits the query-vector cache)."""
     from index.sentences import sentence_spans
     from index.store import load_build
 
@@ -118,6 +121,13 @@ def query_pool(index_dir: Path) -> list[str]:
             seen.add(fragment)
             pool.append(fragment)
     return pool
+
+
+def query_mix(queries: list[str]) -> dict[str, float | int]:
+    """What a run sent: median words per query and how many were project descriptions (over 40 words)."""
+    sizes = [len(q.split()) for q in queries]
+    return {"median_words": float(np.median(sizes)) if sizes else 0.0,
+            "descriptions": sum(size > DESCRIPTION_WORDS for size in sizes)}
 
 
 class Pool:
@@ -211,9 +221,11 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
         for endpoint in ("search", "ask"):
             for concurrency in CONCURRENCY:
                 log(f"HTTP /v1/{endpoint}, {concurrency} client(s), {sizes[concurrency]} new queries…")
-                run = http.run(base, endpoint, concurrency, pool.take(sizes[concurrency]))
+                queries = pool.take(sizes[concurrency])
+                run = http.run(base, endpoint, concurrency, queries)
                 run.update(http.memory(server.pid))
                 run["queries"] = "new"
+                run["mix"] = query_mix(queries)
                 result["runs"].append(run)
         repeated = pool.queries[:20]  # asked before in the in-process part? no: the server has its own cache
         with httpx.Client(base_url=base, timeout=120) as client:
@@ -290,9 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         log("in-process latency…")
         results["in_process"] = bench_in_process(index_dir, pool, 30 if args.quick else 60)
         results["omp_wait_policy"] = os.environ.get("OMP_WAIT_POLICY") or "default"  # see docs/benchmarks.md
+        http_pool = Pool(pool.queries)  # the server has its own vector cache: it starts on the realistic mix too
         if not args.no_http:
-            results["http"] = bench_http_part(index_dir, pool, args.quick, work)
-        results["query_pool"] = {"distinct": len(pool.queries), "repeated": pool.wrapped}
+            results["http"] = bench_http_part(index_dir, http_pool, args.quick, work)
+        results["query_pool"] = {"distinct": len(pool.queries), "repeated": pool.wrapped or http_pool.wrapped}
         if not args.no_scale:
             results["scale"] = bench_scale(index_dir, work, args.quick)
     results["load_average_end"] = load_average()

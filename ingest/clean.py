@@ -11,6 +11,10 @@ from ingest.vocabulary import LIST_ITEM_START
 PAGE_NUMBER = re.compile(r"^(sida|page|s\.)?\s*\d{1,4}(\s*(av|of|/)\s*\d{1,4})?$", re.IGNORECASE)
 PLACEHOLDER = re.compile(r"^<[^>]*>$")
 CAPTION = re.compile(r"^(foto|photo|bild|illustration)\s*:", re.IGNORECASE)
+LINK_ONLY = re.compile(  # a URL, an e-mail address or a Markdown link and nothing else: a reference, not content
+    r"^(?:(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|\[[^\]]*\]\([^)]*\)|<https?://[^>]+>)[.,;]?$",
+    re.IGNORECASE,
+)
 HAS_WORD = re.compile(r"[^\W\d_]{2,}")
 SENTENCE_END = re.compile(r"[.!?:;]$")
 KEEP_HYPHEN_BEFORE = {"och", "eller", "samt", "respektive", "som", "till", "men", "utan", "and", "or"}
@@ -37,7 +41,7 @@ def running_lines(lines: list[Line], n_pages: int) -> set[str]:
 
 
 def drop_artifacts(lines: list[Line], n_pages: int) -> list[Line]:
-    """Drop running headers/footers, page numbers, photo captions, placeholders and figure debris."""
+    """Drop running headers/footers, page numbers, link-only lines, photo captions, placeholders and figure debris."""
     repeated = running_lines(lines, n_pages)
     kept: list[Line] = []
     skip_caption_tail = False
@@ -52,12 +56,17 @@ def drop_artifacts(lines: list[Line], n_pages: int) -> list[Line]:
         if CAPTION.match(text):
             skip_caption_tail = True
             continue
-        if text in repeated or PAGE_NUMBER.match(text) or PLACEHOLDER.match(text):
+        if text in repeated or PAGE_NUMBER.match(text) or PLACEHOLDER.match(text) or is_link_only(text):
             continue
         if not HAS_WORD.search(text) and not _continues_with_number(line, text):
             continue
         kept.append(line)
     return kept
+
+
+def is_link_only(text: str) -> bool:
+    """A line that is nothing but a URL, an e-mail address or a Markdown link."""
+    return bool(LINK_ONLY.match(text.strip()))
 
 
 def _continues_with_number(line: Line, text: str) -> bool:

@@ -18,7 +18,7 @@ from ingest.models import Document, Heading, Line, OutlineEntry
 from ingest.outline import locate_outline
 from ingest.pdf import open_pdf, pdf_title, read_lines, read_outline
 from ingest.plan_headings import detect_plan_headings
-from ingest.plan_sections import build_plan_sections, is_link_only, section_id
+from ingest.plan_sections import build_plan_sections, section_id
 from ingest.sections import build_sections
 from ingest.text import read_text, text_lines
 from ingest.vocabulary import PRIORITY_HEADING, SUBPRIORITY_HEADING
@@ -99,7 +99,6 @@ def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | N
         sections = build_sections(lines, headings) if lines else []
         title = title or (lines[0].text if lines else None)
     else:
-        lines = [line for line in lines if not is_link_only(line.text)]
         if lines and title is None:
             title = lines[0].text
             if lines[0].level is None and len(lines) > 1:  # the title line is not body text

@@ -6,8 +6,6 @@ Section ids are qualified by the document id — "lanstransportplan#3.1", "kultu
 
 from __future__ import annotations
 
-import re
-
 from ingest.clean import paragraphs_from_lines
 from ingest.models import Heading, Line, Section
 from ingest.plan_headings import heading_number
@@ -15,20 +13,11 @@ from ingest.plan_headings import heading_number
 PLAN_KIND = "text"
 PREAMBLE = "Inledning"
 DOC_SEPARATOR = "#"  # between the document id and the local id in a plan's section id: "lanstransportplan#3.1"
-LINK_ONLY = re.compile(
-    r"^(?:(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|\[[^\]]*\]\([^)]*\)|<https?://[^>]+>)[.,;]?$",
-    re.IGNORECASE,
-)
 
 
 def section_id(doc_id: str, local: str) -> str:
     """The id of a plan section: the document id, "#", and the heading's number or title."""
     return f"{doc_id}{DOC_SEPARATOR}{local}"
-
-
-def is_link_only(text: str) -> bool:
-    """A line that is nothing but a URL, an e-mail address or a Markdown link."""
-    return bool(LINK_ONLY.match(text.strip()))
 
 
 def build_plan_sections(lines: list[Line], headings: list[Heading], doc_id: str) -> list[Section]:

@@ -154,6 +154,14 @@ def test_every_challenge_is_one_chunk_with_its_item_label(
     assert ("3.2", "Utmaning 2") in labels
 
 
+def test_no_chunk_of_the_strategy_is_a_bare_link(corpus_chunks: list[Chunk]) -> None:
+    # the PDF prints reference URLs on lines of their own (pages 15, 16, 93); as chunks they won one-word
+    # questions ("loneliness" → https://globalamalen.se/…) because an almost empty text is close to everything
+    for chunk in corpus_chunks:
+        assert not re.search(r"(?m)^\s*(https?://|www\.)\S+\s*$", chunk.text), chunk.text[:120]
+    assert any("Agenda 2030" in c.text for c in corpus_chunks)  # the sentences around the links stay
+
+
 def test_chunk_ids_are_unique(corpus_chunks: list[Chunk]) -> None:
     ids = [c.chunk_id for c in corpus_chunks]
     assert len(set(ids)) == len(ids)
