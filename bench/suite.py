@@ -23,7 +23,6 @@ import time
 from pathlib import Path
 
 import httpx
-import numpy as np
 
 from bench import http, report
 from bench.server import running
@@ -34,7 +33,6 @@ DOC = REPO_ROOT / "docs" / "benchmarks.md"
 JSON = REPO_ROOT / "docs" / "benchmarks.json"
 PLOT = REPO_ROOT / "docs" / "benchmarks-scale.png"
 CONCURRENCY = (1, 4, 8, 16)
-DESCRIPTION_WORDS = 40  # a query longer than this is a project description (eval/realistic.jsonl: 60–150 words)
 
 
 def log(message: str) -> None:
@@ -121,13 +119,6 @@ def query_pool(index_dir: Path) -> list[str]:
             seen.add(fragment)
             pool.append(fragment)
     return pool
-
-
-def query_mix(queries: list[str]) -> dict[str, float | int]:
-    """What a run sent: median words per query and how many were project descriptions (over 40 words)."""
-    sizes = [len(q.split()) for q in queries]
-    return {"median_words": float(np.median(sizes)) if sizes else 0.0,
-            "descriptions": sum(size > DESCRIPTION_WORDS for size in sizes)}
 
 
 class Pool:
@@ -221,11 +212,9 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
         for endpoint in ("search", "ask"):
             for concurrency in CONCURRENCY:
                 log(f"HTTP /v1/{endpoint}, {concurrency} client(s), {sizes[concurrency]} new queries…")
-                queries = pool.take(sizes[concurrency])
-                run = http.run(base, endpoint, concurrency, queries)
+                run = http.run(base, endpoint, concurrency, pool.take(sizes[concurrency]))
                 run.update(http.memory(server.pid))
                 run["queries"] = "new"
-                run["mix"] = query_mix(queries)
                 result["runs"].append(run)
         repeated = pool.queries[:20]  # asked before in the in-process part? no: the server has its own cache
         with httpx.Client(base_url=base, timeout=120) as client:
