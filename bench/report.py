@@ -329,7 +329,7 @@ def limits(results: dict) -> str:
             "ones also carry their Swedish glossary terms), the longest texts the encoder gets: p50/p95 "
             f"{_fmt(mix.get('descriptions_p50_ms'))}/{_fmt(mix.get('descriptions_p95_ms'))} ms; the questions have "
             f"p50/p95 {_fmt(mix.get('questions_p50_ms'))}/{_fmt(mix.get('questions_p95_ms'))} ms. The encoder takes "
-            "about 90 % of a description's request (cProfile), at ≈ 0.12 ms per token on one core; splitting one "
+            "about 90 % of a description's search in-process (cProfile); splitting one "
             "description over both threads gains about 11 % on an idle machine (24.8 vs 28.0 ms p50, 2026-11-29) "
             "and costs far more when the cores are shared (bench/profile.md, Threading). What would take it under "
             "50 ms: a smaller encoder for long texts, or more cores with the description split across them."
