@@ -46,7 +46,7 @@ def confidence_signals(index: SearchIndex, items: list[GoldItem]) -> tuple[np.nd
     rows, answerable, right = [], [], []
     for item in items:
         hits = index.search(item.query, ASK_POOL, "hybrid")
-        rows.append(confidence.signals(item.query, hits, index.unknown_share(item.query)).vector())
+        rows.append(confidence.measure(index, item.query, hits).vector())
         answerable.append(item.answerable)
         top = hits[0].chunk if hits else None
         right.append(bool(top and item.answerable and label_matches(top.section_id, top.priority, item.labels)))

@@ -44,6 +44,10 @@ LEXICAL_CANDIDATES = 100  # coverage is computed for the top BM25 chunks only
 CANDIDATES_FROM = 5_000
 CHUNK_CANDIDATES = 200
 SENTENCE_CANDIDATES = 500
+# A query concept is specific when at most this share of the chunks contain it (or none do): "renar", "förskola", a
+# village — not "Västerbotten" or "län", which most of the strategy names. service/confidence.py asks a figure to
+# stand beside the question's rarest specific concept.
+SPECIFIC_SHARE = 0.05
 STEM_CACHE = 200_000  # chunks whose stems the hybrid side keeps (large indexes)
 EXACT_SUBSET = 2_000  # a filter leaving at most this many chunks is scored exactly over that subset
 
@@ -257,6 +261,22 @@ class SearchIndex:
         lexical = self.stored.lexical
         known = sum(any(all(lexical.knows(s) for s in alt) for alt in concept) for concept in prepared.concepts)
         return 1.0 - known / len(prepared.concepts)
+
+    def subject_concepts(self, query: str, language: str | None = None) -> tuple[frozenset[frozenset[str]], ...]:
+        """The query's rarest concepts (as search resolves them) when they name something specific — in at most
+        SPECIFIC_SHARE of the chunks, or in none: usually what the question is about ("renar" in "hur många renar
+        finns det i Västerbotten", "Skellefteå" rather than "bor" in "hur många bor i Skellefteå"). Empty when
+        every concept is common."""
+        frequency = self.stored.lexical.document_frequency()
+
+        def chunks_with(concept: frozenset[frozenset[str]]) -> int:  # its most common wording; all stems needed
+            return max(min(frequency.get(stem, 0) for stem in alternative) for alternative in concept if alternative)
+
+        counts = {concept: chunks_with(concept) for concept in prepare_query(query, language, self.terms).concepts}
+        if not counts or min(counts.values()) > max(1.0, SPECIFIC_SHARE * len(self.chunks)):
+            return ()
+        rarest = min(counts.values())
+        return tuple(concept for concept, count in counts.items() if count == rarest)
 
     def kinds(self) -> set[str | None]:
         """The document kinds of the indexed chunks (what Filters.kind can select)."""

@@ -143,6 +143,16 @@ def test_not_covered_answer_lists_related_passages(client):
     assert "inte" in answer["answer"]
 
 
+def test_a_figure_answers_only_a_question_about_what_it_counts(client):
+    # the strategy names reindeer (3.1, need 4) and gives population figures, but never a count of reindeer
+    reindeer = client.post("/v1/ask", json={"question": "Hur många renar finns det i Västerbotten?"}).json()
+    assert reindeer["state"] == "not_covered", reindeer["answer"]
+    people = client.post("/v1/ask", json={"question": "Hur många invånare har Västerbotten?"}).json()
+    assert people["state"] == "answer" and "280 000" in people["answer"]
+    hospitals = client.post("/v1/ask", json={"question": "Hur många sjukstugor finns det i länet?"}).json()
+    assert hospitals["state"] != "not_covered" and "sju sjukstugor" in hospitals["answer"]
+
+
 def test_decide_takes_the_index_query_and_hits(corpus_search):
     from service.confidence import decide
 
