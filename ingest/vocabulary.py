@@ -43,6 +43,16 @@ INRIKTNINGAR: tuple[str, ...] = (
 )
 
 
+INRIKTNINGAR_HEADING = "Inriktningar"
+FRAMING_KINDS = ("intro", "plans")  # section kinds (ingest/sections.py) outside the priorities
+
+
+def is_framing(section_kind: str, section_id: str) -> bool:
+    """The strategy's framing text — introduction, context, vision, goals, the lists of other plans — as opposed to
+    the priorities, sub-priorities and inriktningar that a topical question is about."""
+    return section_kind in FRAMING_KINDS and section_id not in (INRIKTNINGAR_HEADING, *INRIKTNINGAR)
+
+
 def is_subpriority(section_id: str) -> bool:
     """True for a sub-priority id such as "3.1"."""
     return bool(SUBPRIORITY_ID.match(section_id))

@@ -60,3 +60,19 @@ def test_dense_retrieval_alone_keeps_the_reindeer_need_near_the_top(corpus_searc
     # The small embedding model ranks other transport passages close by; keywords settle it in hybrid.
     hits = corpus_search.search("trygga passager för renar", k=5, retriever="dense")
     assert ("3.1", "Behov 4") in [(h.chunk.section_id, h.chunk.item) for h in hits]
+
+
+def test_topical_questions_find_a_priority_before_the_strategys_framing_text(corpus_search: SearchIndex) -> None:
+    # typed the way applicants type: the context paragraphs ("En mångfald av länkade platser", the list of other
+    # plans) mention everything and used to win these close calls
+    for query, section in [("lanthandel", "2.2"), ("klimatanpasning översvämning i byn", "4.2"),
+                           ("samrad med samebyn innan vindkraftsbygge", "4.2")]:
+        top = corpus_search.search(query, k=5)[0].chunk
+        assert top.section_id == section, (query, top.section_id, top.heading_path)
+
+
+def test_framing_text_still_answers_questions_about_itself(corpus_search: SearchIndex) -> None:
+    top = corpus_search.search("Vilka sex prioriteringar och tre inriktningar har strategin?", k=1)[0].chunk
+    assert top.section_id == "Hur är strategin uppbyggd?", top.section_id
+    funds = corpus_search.search("Which EU funds and programmes does the strategy list?", k=1)[0].chunk
+    assert funds.section_id == "Finansiering, uppföljning och påverkansarbete"
