@@ -55,6 +55,7 @@ SENTENCE_CANDIDATES = 500
 # stand beside the question's rarest specific concept.
 SPECIFIC_SHARE = 0.05
 STEM_CACHE = 200_000  # chunks whose stems the hybrid side keeps (large indexes)
+PREPARED_CACHE = 256  # prepared queries kept per index (SearchIndex.prepared)
 EXACT_SUBSET = 2_000  # a filter leaving at most this many chunks is scored exactly over that subset
 
 
@@ -171,6 +172,7 @@ class SearchIndex:
         self._position: dict[str, int] | None = None  # chunk id → position
         self._terms: QueryTerms | None = None
         self._framing_mask: np.ndarray | None = None
+        self._prepared: dict[tuple[str, str | None], PreparedQuery] = {}
 
     @property
     def terms(self) -> QueryTerms:
@@ -220,7 +222,7 @@ class SearchIndex:
         allowed = None if filters is None or filters == Filters() else self._allowed(filters)
         if k <= 0 or (allowed is not None and not len(allowed)):
             return []
-        prepared = prepare_query(query, language, self.terms)
+        prepared = self.prepared(query, language)
         vector = self.query_vector(prepared.dense_text) if retriever != "bm25" else None
         if retriever == "hybrid" and prepared.language == "en" and not prepared.concepts and Lexicon.applies_to(query):
             prepared = self._with_lexicon(prepared, vector)
@@ -260,6 +262,18 @@ class SearchIndex:
         ]
         return self._with_coverage(hits, prepared.concepts)
 
+    def prepared(self, query: str, language: str | None = None) -> PreparedQuery:
+        """The query as search prepares it against this index; the latest PREPARED_CACHE are kept, so the answer
+        path's later looks at the same question (its subject, for the answer state) cost nothing."""
+        key = (query, language)
+        prepared = self._prepared.get(key)  # read once: another request may clear the cache meanwhile
+        if prepared is None:
+            prepared = prepare_query(query, language, self.terms)
+            if len(self._prepared) >= PREPARED_CACHE:
+                self._prepared.clear()
+            self._prepared[key] = prepared
+        return prepared
+
     def unknown_share(self, query: str, language: str | None = None) -> float:
         """The share of a Swedish query's content words that occur nowhere in the index (0 for English queries,
         whose words reach the index only through translation): a question about something the corpus never
@@ -281,7 +295,7 @@ class SearchIndex:
         def chunks_with(concept: frozenset[frozenset[str]]) -> int:  # its most common wording; all stems needed
             return max(min(frequency.get(stem, 0) for stem in alternative) for alternative in concept if alternative)
 
-        counts = {concept: chunks_with(concept) for concept in prepare_query(query, language, self.terms).concepts}
+        counts = {concept: chunks_with(concept) for concept in self.prepared(query, language).concepts}
         if not counts or min(counts.values()) > max(1.0, SPECIFIC_SHARE * len(self.chunks)):
             return ()
         rarest = min(counts.values())
