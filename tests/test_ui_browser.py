@@ -98,7 +98,7 @@ def page(playwright_browser, ui_server):
     page.on("request", lambda request: requests.append(request.url))
     page.on("websocket", lambda socket: requests.append(socket.url))
     page.set_default_timeout(WAIT)
-    page.goto(ui_server["base"] + "/", wait_until="networkidle")
+    page.goto(ui_server["base"] + "/", wait_until="load")
     assert urlsplit(page.url).path == "/ui/"  # / redirects to the UI
     page.locator("#rus-banner .rus-ready").wait_for(state="attached")  # the load event found the index
     yield page
@@ -239,7 +239,7 @@ def test_alignment_check_error_states(page, tmp_path: Path):
     page.locator("#align-button").click()
     report.locator(".rus-notice-error", has_text="lösenordsskyddad").wait_for()
 
-    page.reload(wait_until="networkidle")
+    page.reload(wait_until="load")
     page.locator("#rus-banner .rus-ready").wait_for(state="attached")
     _tab(page, "Kontrollera förenlighet")
     big = tmp_path / "stor.txt"

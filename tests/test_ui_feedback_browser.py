@@ -62,7 +62,7 @@ def browse(browser, base: str, path: str = "/ui/", locale: str = "sv-SE") -> Ite
     page.on("request", lambda request: requests.append(request.url))
     page.on("websocket", lambda socket: requests.append(socket.url))
     page.set_default_timeout(WAIT)
-    page.goto(base + path, wait_until="networkidle")
+    page.goto(base + path, wait_until="load")
     try:
         yield page
     finally:

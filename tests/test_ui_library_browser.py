@@ -41,7 +41,7 @@ def page(playwright_browser, server):  # noqa: F811 (the imported fixture)
     context = playwright_browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
     page = context.new_page()
     page.set_default_timeout(WAIT)
-    page.goto(server.base + "/ui/", wait_until="networkidle")
+    page.goto(server.base + "/ui/", wait_until="load")
     page.locator("#rus-banner .rus-ready").wait_for(state="attached")
     yield page
     assert "Traceback" not in page.locator("body").inner_text()
