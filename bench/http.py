@@ -29,11 +29,11 @@ import httpx
 import numpy as np
 
 from bench.server import ServerFailed, running, wait_ready
+from index.query import DESCRIPTION_WORDS
 from service.settings import REPO_ROOT, get_settings
 
 REALISTIC = REPO_ROOT / "eval" / "realistic.jsonl"
 GOLD = [REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl", REPO_ROOT / "eval" / "calibration_extra.jsonl"]
-DESCRIPTION_WORDS = 40  # a query longer than this is a project description (eval/realistic.jsonl: 60–150 words)
 MIX_SEED = 15  # the realistic set is shuffled once with this seed, so every run sends the same mix in the same order
 MAX_REQUESTS = 500
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -95,7 +95,7 @@ def run(base: str, endpoint: str, concurrency: int, queries: list[str]) -> dict:
     latencies = np.array([r[0] for r in results]) * 1000
     errors = sum(status != 200 for _, status in results)
     words = np.array([len(query.split()) for query in queries])
-    long = words > DESCRIPTION_WORDS
+    long = words > DESCRIPTION_WORDS  # project descriptions, as the search and the answer states tell them
     mix: dict[str, float | int] = {"median_words": float(np.median(words)), "descriptions": int(long.sum())}
     for group, rows in (("questions", latencies[~long]), ("descriptions", latencies[long])):
         if len(rows):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from index.query import DESCRIPTION_WORDS
 from index.sentences import MIN_SENTENCE_CHARS
 from service.settings import REPO_ROOT
 
@@ -165,7 +166,7 @@ def table(results: dict) -> str:
             add(f"  new queries: the realistic mix first — the {first['endpoint']} 1-client run sent "
                 f"{first['requests']} queries, median {mix['median_words']:g} words: questions p50/p95 "
                 f"{_fmt(mix.get('questions_p50_ms'))}/{_fmt(mix.get('questions_p95_ms'))} ms, "
-                f"{mix['descriptions']} project descriptions (> 40 words) p50/p95 "
+                f"{mix['descriptions']} project descriptions (> {DESCRIPTION_WORDS} words) p50/p95 "
                 f"{_fmt(mix.get('descriptions_p50_ms'))}/{_fmt(mix.get('descriptions_p95_ms'))} ms")
         add(f"  server RSS idle {_get(http, 'idle', 'rss_mib')} MiB, after the runs {_get(http, 'final', 'rss_mib')} "
             f"MiB, peak {_get(http, 'final', 'peak_rss_mib')} MiB; ready {http.get('startup_s')} s after start")

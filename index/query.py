@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+# A longer text is a project description (eval/realistic.jsonl's are 60–150 words), not a question.
+DESCRIPTION_WORDS = 25
+
 QUESTION_FRAME = re.compile(
     r"^\s*(?:"
     r"(?:which|what)\s+(?:sub-?\s?priorit(?:y|ies)|priorit(?:y|ies)|part\s+of\s+the\s+strategy|section)"
@@ -26,3 +29,8 @@ def retrieval_text(query: str) -> str:
     """The query without a leading "which sub-priority covers…"/"vilken delprioritering…" frame."""
     stripped = QUESTION_FRAME.sub("", query, count=1).strip()
     return stripped if len(stripped) >= 3 else query.strip()
+
+
+def is_description(query: str) -> bool:
+    """Whether a query is a project description rather than a question (more than DESCRIPTION_WORDS words)."""
+    return len(query.split()) > DESCRIPTION_WORDS

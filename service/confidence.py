@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 
 from index.lexical import tokenize
+from index.query import is_description
 from index.search import Hit, SearchIndex
 
 State = Literal["answer", "low_confidence", "not_covered"]
@@ -76,7 +77,6 @@ NUMBER = re.compile(
     re.IGNORECASE,
 )
 EVIDENCE_HITS = 3  # the asked-for information must be in the best sentences of this many top passages
-DESCRIPTION_WORDS = 25  # longer texts are project descriptions: they ask for a sub-priority, not a fact
 TAIL_FROM = 10  # the query's own score distribution: the ranked passages from this rank on
 
 
@@ -128,7 +128,7 @@ def asks_for_missing_information(
     that also names the question's `subject` (SearchIndex.subject_concepts; any of them when several are equally
     rare): the strategy's population figures do not answer "how many reindeer". Project descriptions never
     count."""
-    if len(question.split()) > DESCRIPTION_WORDS or SUBPRIORITY_QUESTION.search(question):
+    if is_description(question) or SUBPRIORITY_QUESTION.search(question):
         return False
     if MAP_REQUEST.search(question):
         return True
@@ -176,7 +176,7 @@ def signals(
     tail = np.sort(dense)[::-1][TAIL_FROM:]
     gap = top - float(tail.mean()) if len(tail) else 0.0
     coverage = max((h.coverage or 0.0 for h in hits[:3]), default=0.0)
-    topical = bool(SUBPRIORITY_QUESTION.search(question)) or len(question.split()) > DESCRIPTION_WORDS
+    topical = bool(SUBPRIORITY_QUESTION.search(question)) or is_description(question)
     return Signals(top, gap, coverage, asks_for_missing_information(question, hits, subject), unknown, topical)
 
 

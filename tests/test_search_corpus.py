@@ -76,3 +76,17 @@ def test_framing_text_still_answers_questions_about_itself(corpus_search: Search
     assert top.section_id == "Hur är strategin uppbyggd?", top.section_id
     funds = corpus_search.search("Which EU funds and programmes does the strategy list?", k=1)[0].chunk
     assert funds.section_id == "Finansiering, uppföljning och påverkansarbete"
+
+
+def test_an_english_project_description_finds_its_subpriority(corpus_search: SearchIndex) -> None:
+    # a description is embedded as written: the glossary's Swedish terms for its many words used to lengthen it
+    # and rank 6.1 first
+    description = (
+        "Our municipality's home care service loses a third of its new staff within a year. Rather than "
+        "recruiting even more, we want to keep the people we have: career paths inside the organisation, paid "
+        "training to become assistant nurses, recognising skills people already have, and a better first month "
+        "for newcomers. We also want to share some specialist roles with the neighbouring municipality. "
+        "Which sub-priority fits?"
+    )
+    top = corpus_search.search(description, k=5)[0].chunk
+    assert top.section_id == "6.3", (top.section_id, top.heading_path)
