@@ -183,10 +183,8 @@ def bench_in_process(index_dir: Path, pool: Pool, n: int) -> dict:
     for i, retriever in enumerate(("dense", "bm25", "hybrid")):
         batch = queries[i * n : (i + 1) * n]
         result[retriever] = percentiles(latencies(lambda q, r=retriever: index.search(q, k=10, retriever=r), batch))
-    from index.search import prepare_query
-
     result["query_embedding"] = percentiles(
-        latencies(lambda q: raw.embed_queries([prepare_query(q).dense_text]), queries[:n])
+        latencies(lambda q: raw.embed_queries([index.dense_text(q)]), queries[:n])
     )
     index.embedder = ServiceEmbedder(raw)
     for retriever in ("dense", "bm25", "hybrid"):

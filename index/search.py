@@ -223,11 +223,7 @@ class SearchIndex:
         if k <= 0 or (allowed is not None and not len(allowed)):
             return []
         prepared = self.prepared(query, language)
-        # a project description's own words carry its topic: appended glossary terms only lengthen it (realistic tune
-        # hit@1 0.793 → 0.817 without them, held-out unchanged; embedding p95 of descriptions 56 → 32 ms —
-        # docs/retrieval.md). /v1/match and /v1/align embed applications with them (measured there: it helps).
-        dense_text = retrieval_text(query) if is_description(query) else prepared.dense_text
-        vector = self.query_vector(dense_text) if retriever != "bm25" else None
+        vector = self.query_vector(self.dense_text(query, language)) if retriever != "bm25" else None
         if retriever == "hybrid" and prepared.language == "en" and not prepared.concepts and Lexicon.applies_to(query):
             prepared = self._with_lexicon(prepared, vector)
         lexical = None
@@ -277,6 +273,13 @@ class SearchIndex:
                 self._prepared.clear()
             self._prepared[key] = prepared
         return prepared
+
+    def dense_text(self, query: str, language: str | None = None) -> str:
+        """What search embeds for a query: the prepared text, except that a project description is embedded as
+        written — its own words carry its topic, and appended glossary terms only lengthen it (realistic tune
+        hit@1 0.793 → 0.817 without them, held-out unchanged; embedding p95 of descriptions 56 → 32 ms —
+        docs/retrieval.md). /v1/match and /v1/align embed applications with them (measured there: it helps)."""
+        return retrieval_text(query) if is_description(query) else self.prepared(query, language).dense_text
 
     def unknown_share(self, query: str, language: str | None = None) -> float:
         """The share of a Swedish query's content words that occur nowhere in the index (0 for English queries,
