@@ -18,6 +18,9 @@ LINK_ONLY = re.compile(  # a URL, an e-mail address or a Markdown link and nothi
 HAS_WORD = re.compile(r"[^\W\d_]{2,}")
 SENTENCE_END = re.compile(r"[.!?:;]$")
 KEEP_HYPHEN_BEFORE = {"och", "eller", "samt", "respektive", "som", "till", "men", "utan", "and", "or"}
+FOOTNOTE = re.compile(r"^(\d{1,2})\s+[A-ZÅÄÖ]")  # "6 Se även delprioritering 6.2" (a list item has "6. ")
+MAX_FIRST_FOOTNOTE = 3  # the count may start at 1–3 (a first footnote can be unrecognisable, e.g. a bare URL)
+MAX_FOOTNOTE_GAP = 2  # … and skip one number (the strategy's footnote 7 is not in its text layer)
 MAX_CAPTION_TAIL = 90
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be a running header/footer
 
@@ -62,6 +65,36 @@ def drop_artifacts(lines: list[Line], n_pages: int) -> list[Line]:
             continue
         kept.append(line)
     return kept
+
+
+def drop_footnotes(lines: list[Line]) -> list[Line]:
+    """Drop a PDF's numbered footnotes: a plain line at a paragraph start (or after a full sentence), no larger than
+    the body text, that opens with the next number of the document's running footnote count ("2 Länk till …", then
+    "3 …", … "11 …"), with the lines that continue it on its page. Left in, they cut the text they interrupt
+    ("Utmaning 4: Inte tillräckligt många digitala tjänster och" | "6 Se även delprioritering 6.2" | "lösningar är
+    …") and become passages of their own."""
+    sizes = Counter(round(line.size, 1) for line in lines if line.size)
+    if not sizes:
+        return lines
+    body = sizes.most_common(1)[0][0]
+    dropped: set[int] = set()
+    last: int | None = None
+    for index, line in enumerate(lines):
+        match = FOOTNOTE.match(line.text.strip())
+        if index in dropped or not match or line.bold or (line.size or body) > body:
+            continue
+        after_sentence = index > 0 and SENTENCE_END.search(lines[index - 1].text.rstrip())
+        number = int(match.group(1))
+        expected = number <= MAX_FIRST_FOOTNOTE if last is None else last < number <= last + MAX_FOOTNOTE_GAP
+        if not (line.paragraph_start or after_sentence) or not expected:
+            continue
+        last = number
+        dropped.add(index)
+        following = index + 1
+        while following < len(lines) and not lines[following].paragraph_start and lines[following].page == line.page:
+            dropped.add(following)
+            following += 1
+    return [line for index, line in enumerate(lines) if index not in dropped]
 
 
 def is_link_only(text: str) -> bool:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.clean import drop_artifacts
+from ingest.clean import drop_artifacts, drop_footnotes
 from ingest.docx_reader import read_docx
 from ingest.errors import IngestError
 from ingest.formats import DOCUMENT_FORMATS, FORMATS_IN_WORDS, SUPPORTED_SUFFIXES
@@ -95,6 +95,7 @@ def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | N
     lines = drop_artifacts(lines, n_pages or 0)
     doc_id = doc_id_for(path)
     if is_strategy_shaped(lines, outline):
+        lines = drop_footnotes(lines)  # plans keep theirs: a body-size list "1 …", "2 …" could pass for footnotes
         headings: list[Heading] = locate_outline(lines, outline) if outline else detect_headings(lines)
         sections = build_sections(lines, headings) if lines else []
         title = title or (lines[0].text if lines else None)

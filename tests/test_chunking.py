@@ -138,6 +138,24 @@ def test_items_are_the_numbered_challenges_and_needs_with_their_chunks(
             assert numbers[(sid, kind)][:3] == [1, 2, 3], (sid, kind)
 
 
+def test_footnotes_do_not_cut_the_challenges_they_interrupt(corpus_pdf: Path) -> None:
+    # the PDF sets its numbered footnotes ("6 Se även delprioritering 6.2", "8 Kulturliv och kulturarv …") in body
+    # type inside the text flow; left in, 1.2's challenge 4 ended at "…digitala tjänster och"
+    document = load_document(corpus_pdf)
+    chunked = split_document(document)
+    challenges = {
+        (section.section_id, item.number): item.text
+        for section, items in zip(document.sections, chunked.items, strict=True)
+        for item in items
+        if item.kind == "challenge"
+    }
+    assert "digitala tjänster och lösningar är tillgänglighetsanpassade" in challenges[("1.2", 4)]
+    assert "geografiska faktorer och individuella förutsättningar." in challenges[("4.2", 3)]
+    text = " ".join(c.text for c in chunked.chunks)
+    for footnote in ("Se även delprioritering 6.2", "Länk till beskrivning av målen", "Kulturarv är spår från"):
+        assert footnote not in text
+
+
 def test_every_challenge_is_one_chunk_with_its_item_label(
     corpus_doc: Document, corpus_chunks: list[Chunk]
 ) -> None:

@@ -164,7 +164,8 @@ def test_cli_add_list_remove(library: tuple, plans: Path, tmp_path: Path, capsys
 
 def test_the_strategys_chunk_ids_are_unchanged(corpus_pdf: Path) -> None:
     """The shared strategy PDF ingests to the chunks it had before plans were supported (ids recorded then), less
-    the reference URLs printed on lines of their own (dropped as link-only lines since 2026-11-29)."""
+    the reference URLs printed on lines of their own (dropped as link-only lines since 2026-11-29) and its numbered
+    footnotes (dropped since 2026-11-30)."""
     expected = (CORPUS_DIR / "rus_chunk_ids.txt").read_text(encoding="utf-8").split()
     chunks = chunk_document(load_document(corpus_pdf))
     assert [c.chunk_id for c in chunks] == expected
