@@ -81,7 +81,7 @@ def drop_footnotes(lines: list[Line]) -> list[Line]:
     last: int | None = None
     for index, line in enumerate(lines):
         match = FOOTNOTE.match(line.text.strip())
-        if index in dropped or not match or line.bold or (line.size or body) > body:
+        if index in dropped or not match or line.bold or round(line.size or body, 1) > body:
             continue
         after_sentence = index > 0 and SENTENCE_END.search(lines[index - 1].text.rstrip())
         number = int(match.group(1))
