@@ -27,6 +27,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from bench.stats import percentiles
+from eval.gold import load_gold
 from index.build import embedding_text
 from index.e5fast import load_model
 from index.embedders import get_embedder
@@ -50,7 +51,7 @@ def corpus_texts(index_dir: Path) -> tuple[list[str], list[str]]:
 
 
 def dev_questions() -> list[str]:
-    return [json.loads(line)["query"] for line in DEV_GOLD.open(encoding="utf-8") if line.strip()]
+    return [item.query for item in load_gold(DEV_GOLD)]
 
 
 def engines(args: argparse.Namespace) -> None:

@@ -29,7 +29,8 @@ import httpx
 import numpy as np
 
 from bench.server import ServerFailed, running, wait_ready
-from index.query import DESCRIPTION_WORDS
+from eval.gold import load_gold
+from index.query import is_description
 from service.settings import REPO_ROOT, get_settings
 
 REALISTIC = REPO_ROOT / "eval" / "realistic.jsonl"
@@ -40,9 +41,8 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 def _queries(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    return [json.loads(line)["query"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    """A gold file's queries (none when the file is absent, e.g. without ../shared)."""
+    return [item.query for item in load_gold(path)] if path.exists() else []
 
 
 def questions() -> list[str]:
@@ -95,7 +95,7 @@ def run(base: str, endpoint: str, concurrency: int, queries: list[str]) -> dict:
     latencies = np.array([r[0] for r in results]) * 1000
     errors = sum(status != 200 for _, status in results)
     words = np.array([len(query.split()) for query in queries])
-    long = words > DESCRIPTION_WORDS  # project descriptions, as the search and the answer states tell them
+    long = np.array([is_description(query) for query in queries])  # as the search and the answer states tell them
     mix: dict[str, float | int] = {"median_words": float(np.median(words)), "descriptions": int(long.sum())}
     for group, rows in (("questions", latencies[~long]), ("descriptions", latencies[long])):
         if len(rows):
