@@ -6,9 +6,9 @@
 (/v1/align's claims and inriktningar are measured and calibrated with `rus eval align`, eval/align_eval.py.)
 
 Answer states: fits service/confidence.py's logistic model (covered vs negative) on the tuning items — by default
-eval/realistic_tune.jsonl and eval/gold_extra.jsonl, never the held-out half or dev — and prints, per cut-off,
-the share of answerable items and of negatives below it and the share answered right above it. Put the weights
-and the two cut-offs into service/confidence.py.
+eval/realistic_tune.jsonl, eval/gold_extra.jsonl and eval/calibration_extra.jsonl, never the held-out half or
+dev — and prints, per cut-off, the share of answerable items and of negatives below it and the share answered
+right above it. Put the weights and the two cut-offs into service/confidence.py.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from service.state import Corpus
 
 REALISTIC_TUNE = Path(__file__).with_name("realistic_tune.jsonl")
 GOLD_EXTRA = Path(__file__).with_name("gold_extra.jsonl")
+CALIBRATION_EXTRA = Path(__file__).with_name("calibration_extra.jsonl")
 
 
 def load_gold(paths: list[Path]) -> list[dict]:
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = get_settings()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
-    parser.add_argument("--gold", type=Path, nargs="*", default=[REALISTIC_TUNE, GOLD_EXTRA])
+    parser.add_argument("--gold", type=Path, nargs="*", default=[REALISTIC_TUNE, GOLD_EXTRA, CALIBRATION_EXTRA])
     parser.add_argument("--match", action="store_true", help="evaluate /v1/match aggregation instead")
     args = parser.parse_args(argv)
     corpus = Corpus.open(args.index_dir)

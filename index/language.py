@@ -29,6 +29,7 @@ ENGLISH = frozenset(
 SWEDISH_LETTERS = re.compile(r"[åäö]", re.IGNORECASE)
 WORDLIST = "small"
 GLOSSARY_ZIPF = 3.0  # an unlisted glossary word weighs as an English word seen about once per million words
+COMMON_ZIPF = 3.0  # a common word: seen at least once per million words of general English or Swedish text
 
 
 @lru_cache(maxsize=2)
@@ -47,6 +48,11 @@ def english_lean(words: list[str]) -> float:
         elif word in glossary:
             lean += GLOSSARY_ZIPF
     return lean
+
+
+def is_common(word: str) -> bool:
+    """Whether a (case-folded) word is common in general English or Swedish text; names mostly are not."""
+    return max(_zipf(_frequencies("en").get(word, 0.0)), _zipf(_frequencies("sv").get(word, 0.0))) >= COMMON_ZIPF
 
 
 def _zipf(frequency: float) -> float:

@@ -8,6 +8,7 @@ query's concepts — plain fusion with BM25 loses to dense alone here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -17,14 +18,14 @@ import numpy as np
 
 from index import vectors as vector_search
 from index.embedders import Embedder, embedder_id, get_embedder
-from index.language import detect_language
+from index.language import detect_language, is_common
 from index.lexical import TOKENIZER, tokenize
 from index.lexicon import Lexicon
 from index.query import is_description, retrieval_text
 from index.sentences import sentence_spans
 from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
 from index.terms import QueryTerms
-from index.translate import swedish_concepts
+from index.translate import load_glossary, swedish_concepts
 from ingest.models import Chunk
 from ingest.vocabulary import is_framing
 
@@ -54,6 +55,7 @@ SENTENCE_CANDIDATES = 500
 # village — not "Västerbotten" or "län", which most of the strategy names. service/confidence.py asks a figure to
 # stand beside the question's rarest specific concept.
 SPECIFIC_SHARE = 0.05
+NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÅÄÖ][^\W\d_]{2,}")  # a capitalised word, not opening a sentence
 STEM_CACHE = 200_000  # chunks whose stems the hybrid side keeps (large indexes)
 PREPARED_CACHE = 256  # prepared queries kept per index (SearchIndex.prepared)
 EXACT_SUBSET = 2_000  # a filter leaving at most this many chunks is scored exactly over that subset
@@ -282,15 +284,31 @@ class SearchIndex:
         return retrieval_text(query) if is_description(query) else self.prepared(query, language).dense_text
 
     def unknown_share(self, query: str, language: str | None = None) -> float:
-        """The share of a Swedish query's content words that occur nowhere in the index (0 for English queries,
-        whose words reach the index only through translation): a question about something the corpus never
-        names."""
-        prepared = prepare_query(query, language)
+        """The share of a Swedish query's concepts that the index cannot match even after resolving compounds and
+        typos as search does (0 for English queries, whose words reach the index only through translation): a
+        question about something the corpus never names."""
+        prepared = self.prepared(query, language)
         if prepared.language != "sv" or not prepared.concepts:
             return 0.0
         lexical = self.stored.lexical
-        known = sum(any(all(lexical.knows(s) for s in alt) for alt in concept) for concept in prepared.concepts)
+        known = sum(
+            any(alt and all(lexical.knows(s) for s in alt) for alt in concept) for concept in prepared.concepts
+        )
         return 1.0 - known / len(prepared.concepts)
+
+    def unknown_names(self, query: str) -> tuple[str, ...]:
+        """Capitalised words after the first one ("Northvolt", "Tärnaby") that no indexed chunk uses, that are not
+        common words in general English or Swedish and that the glossary does not translate: names of things the
+        corpus never mentions. Users typing Swedish in lower case give none; their unknown words are
+        `unknown_share`'s."""
+        lexical = self.stored.lexical
+
+        def known(word: str) -> bool:
+            stems, folded = tokenize([word])[0], word.casefold()
+            in_corpus = bool(stems) and all(lexical.knows(s) for s in stems)
+            return in_corpus or is_common(folded) or folded in load_glossary()
+
+        return tuple(word for word in NAME.findall(query) if not known(word))
 
     def subject_concepts(self, query: str, language: str | None = None) -> tuple[frozenset[frozenset[str]], ...]:
         """The query's rarest concepts (as search resolves them) when they name something specific — in at most

@@ -189,7 +189,7 @@ def ask(
     language = lang or detect_language(question)
     pool = corpus.index.search(question, k=max(k, ASK_POOL), retriever="hybrid", filters=filters, language=language)
     hits = pool[:k]
-    confidence = decide(corpus.index, question, pool)
+    confidence = decide(corpus.index, question, pool, language)
     if confidence.state == "not_covered":
         response = _not_covered(question, hits, language)
     elif question_type(question, hits) == "subpriority" and (ranked := rank_subpriorities(hits)):

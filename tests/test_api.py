@@ -164,6 +164,25 @@ def test_decide_takes_the_index_query_and_hits(corpus_search):
     assert decide(corpus_search, "anything", []).state == "not_covered"
 
 
+def test_words_the_corpus_never_uses_count_only_when_search_cannot_resolve_them(corpus_search):
+    # "renpassager" is a compound the strategy never writes, but search splits it into words it does use.
+    assert corpus_search.unknown_share("vilken delprioritering handlar om renpassager") == 0.0
+    assert corpus_search.unknown_share("kryptovalutor och blockkedjor") == 1.0
+    assert corpus_search.unknown_names("How many jobs did the Northvolt battery factory create in Skellefteå?") == (
+        "Northvolt",
+    )
+    assert corpus_search.unknown_names("Housing for workers moving to Skellefteå") == ()
+
+
+def test_the_answer_state_reads_the_question_in_the_language_the_user_chose(corpus_search):
+    from service.confidence import decide
+
+    question = "casino resort"  # read as English (no unknown share) unless the user says it is Swedish
+    assert decide(corpus_search, question, corpus_search.search(question, 50)).signals.unknown == 0.0
+    as_swedish = decide(corpus_search, question, corpus_search.search(question, 50, language="sv"), "sv")
+    assert as_swedish.signals.unknown > 0.0  # "casino" is no Swedish word the strategy uses
+
+
 # --- /v1/match and /v1/align ---------------------------------------------------------------------
 
 

@@ -50,3 +50,15 @@ def test_answerable_items_are_rarely_called_not_covered(gate_results: dict, gold
         f"{gold}: {measured:.3f} of the answerable items are called 'not covered' (ceiling {ceiling:.3f} in "
         f"eval/floors.json): {', '.join(wrong)}"
     )
+
+
+@pytest.mark.parametrize("gold", [gold for gold, floors in GATES.items() if "min_not_covered_negative" in floors])
+def test_negatives_are_called_not_covered(gate_results: dict, gold: str):
+    results, floor = gate_results[gold], GATES[gold]["min_not_covered_negative"]
+    measured = results["negatives"]["abstain_on_negative"]
+    negatives = [r for r in results["items"] if not r["answerable"]]
+    answered = [f"{r['id']} ({r['state']})" for r in negatives if r["state"] != "not_covered"]
+    assert measured >= floor, (
+        f"{gold}: only {measured:.3f} of the negatives are called 'not covered' (floor {floor:.3f} in "
+        f"eval/floors.json); the others: {', '.join(answered)}"
+    )
