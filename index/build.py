@@ -15,7 +15,7 @@ from index.embedders import Embedder, get_embedder
 from index.lexical import LexicalIndex
 from index.lexicon import Lexicon
 from index.sentences import embeddable_sentences
-from index.store import IndexProblem, current_build, load_build, read_extra, write_build
+from index.store import IndexProblem, current_build, load_build, read_extra, read_manifest, write_build
 from ingest.chunking import ChunkedDocument, ChunkingConfig, split_document
 from ingest.errors import IngestError
 from ingest.formats import FORMATS_IN_WORDS
@@ -28,6 +28,9 @@ SECTIONS_FILE = "sections.json"
 # and limits are unchanged (extraction is most of a warm rebuild).
 DOCUMENTS_FILE = "documents.json"
 FILES_DIR = "files"  # the original file of every document, kept in the build (files/<doc id><suffix>)
+# How a document came into the index (manifest field "added"): from the paths a build was given, or through the
+# library (index/library.py: `rus docs add`, the API, the UI). A build keeps the library's documents.
+ADDED_BY_BUILD, ADDED_TO_LIBRARY = "build", "library"
 
 
 class BuildError(IndexProblem):
@@ -47,6 +50,7 @@ class BuildReport:
     errors: list[IngestError] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     words_embedded: int = 0  # vocabulary words embedded now for the derived lexicon (index/lexicon.py)
+    kept: list[str] = field(default_factory=list)  # documents added to the library that the build carried over
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -161,13 +165,56 @@ def load_documents_cached(
             except IngestError as error:
                 errors.append(error)
                 continue
-        base, suffix = document.doc_id, 2  # unique doc ids, as ingest.load.load_documents makes them
-        while document.doc_id in seen:
-            assign_doc_id(document, f"{base}-{suffix}")
-            suffix += 1
-        seen.add(document.doc_id)
+        unique_doc_id(document, seen)  # as ingest.load.load_documents makes them
         documents.append(document)
     return documents, errors, fingerprint, reused
+
+
+def library_documents(
+    index_dir: Path, fingerprint: str, limits: IngestLimits | None = None
+) -> tuple[list[Document], dict[str, dict], dict[str, Path], list[IngestError]]:
+    """The current build's documents that were added to the library: the documents (stored, or re-read from
+    their kept files when `fingerprint` differs), their library fields by doc id, their kept files, and the
+    errors of files that could no longer be read."""
+    build = current_build(index_dir)
+    if build is None:
+        return [], {}, {}, []
+    try:
+        listed = read_manifest(index_dir, build).get("documents", [])
+        entries = [entry for entry in listed if entry.get("added") == ADDED_TO_LIBRARY]
+        stored = read_extra(index_dir, DOCUMENTS_FILE, build) if entries else {}
+    except (OSError, ValueError, IndexProblem):
+        return [], {}, {}, []
+    reusable = isinstance(stored, dict) and stored.get("fingerprint") == fingerprint
+    by_id = {d["doc_id"]: d for d in stored.get("documents", [])} if isinstance(stored, dict) else {}
+    documents, metadata, files, errors = [], {}, {}, []
+    for entry in entries:
+        doc_id, file = entry["doc_id"], build / entry["file"] if entry.get("file") else None
+        if file is None or not file.is_file():
+            continue  # the library keeps every document's file; without it there is nothing to carry over
+        if reusable and doc_id in by_id:
+            document = document_from_json(by_id[doc_id])
+        else:
+            try:
+                document = load_document(file, limits=limits or IngestLimits())
+            except IngestError as error:
+                errors.append(error)
+                continue
+            assign_doc_id(document, doc_id)
+            document.title = entry.get("title") or document.title
+        documents.append(document)
+        metadata[doc_id] = {key: entry.get(key) for key in ("kind", "year", "original_name", "added")}
+        files[doc_id] = file
+    return documents, metadata, files, errors
+
+
+def unique_doc_id(document: Document, taken: set[str]) -> None:
+    """Give a document an id no other document in `taken` has (suffix -2, -3, …) and add it to `taken`."""
+    base, suffix = document.doc_id, 2
+    while document.doc_id in taken:
+        assign_doc_id(document, f"{base}-{suffix}")
+        suffix += 1
+    taken.add(document.doc_id)
 
 
 def _cached_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
@@ -211,19 +258,33 @@ def build_index(
     chunking: ChunkingConfig | None = None,
     progress: bool = True,
     limits: IngestLimits | None = None,
+    keep_library: bool = True,
 ) -> BuildReport:
-    """Build (or rebuild) the index in `index_dir` from files and folders, reading each under `limits`."""
+    """Build (or rebuild) the index in `index_dir` from files and folders, reading each under `limits`. The
+    documents added to the library since stay in the new build (unless `keep_library` is False), with their
+    kind, year and title, re-read from their kept files when the ingest code changed."""
     started = time.perf_counter()
     documents, errors, fingerprint, _ = load_documents_cached(paths, Path(index_dir), limits)
-    extract = time.perf_counter() - started
     if not documents:
         reasons = "; ".join(str(e) for e in errors) or f"no {FORMATS_IN_WORDS} files found"
         raise BuildError(f"nothing to index: {reasons}")
     originals = {d.doc_id: Path(d.source) for d in documents}
+    metadata: dict[str, dict] = {}
+    kept: list[Document] = []
+    if keep_library:
+        kept, metadata, kept_files, kept_errors = library_documents(Path(index_dir), fingerprint, limits)
+        kept = [d for d in kept if d.content_hash not in {p.content_hash for p in documents}]
+        taken = {d.doc_id for d in documents}
+        for document in kept:
+            entry, original = metadata.pop(document.doc_id), kept_files[document.doc_id]
+            unique_doc_id(document, taken)
+            metadata[document.doc_id], originals[document.doc_id] = entry, original
+        documents, errors = documents + kept, errors + kept_errors
+    extract = time.perf_counter() - started
     report = index_documents(
-        documents, index_dir, embedder, chunking, progress, fingerprint, originals=originals
+        documents, index_dir, embedder, chunking, progress, fingerprint, metadata=metadata, originals=originals
     )
-    report.errors = errors
+    report.errors, report.kept = errors, [d.doc_id for d in kept]
     report.seconds = {"extract": extract, **report.seconds, "total": time.perf_counter() - started}
     return report
 
@@ -252,7 +313,7 @@ def index_documents(
     chunking = chunking or ChunkingConfig()
     library = {
         d.doc_id: {"kind": default_kind(d), "year": None, "original_name": Path(d.source).name,
-                   **(metadata or {}).get(d.doc_id, {})}
+                   "added": ADDED_BY_BUILD, **(metadata or {}).get(d.doc_id, {})}
         for d in documents
     }
     seconds: dict[str, float] = {}

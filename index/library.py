@@ -15,19 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.build import (
+    ADDED_BY_BUILD,
+    ADDED_TO_LIBRARY,
     DOCUMENTS_FILE,
     BuildReport,
     default_kind,
     document_from_json,
     index_documents,
     ingest_fingerprint,
+    unique_doc_id,
 )
 from index.embedders import Embedder, get_embedder
 from index.store import EmbedderMismatch, IndexProblem, current_build, read_extra, read_manifest
 from ingest.errors import IngestError
 from ingest.formats import FORMATS_IN_WORDS, is_supported
 from ingest.limits import IngestLimits
-from ingest.load import assign_doc_id, load_document
+from ingest.load import load_document
 from ingest.models import Document
 
 KINDS = ("strategi", "plan", "program", "agenda", "annat")
@@ -112,7 +115,7 @@ def add_documents(
                 raise LibraryError(str(error)) from error
             if document.content_hash in known:
                 raise AlreadyInLibrary(f"{path.name} is already in the library as {known[document.content_hash]!r}")
-            _unique_id(document, taken)
+            unique_doc_id(document, taken)
             known[document.content_hash] = document.doc_id
             if title:
                 document.title = " ".join(title.split())
@@ -120,6 +123,7 @@ def add_documents(
                 "kind": kind or default_kind(document),
                 "year": year,
                 "original_name": path.name,
+                "added": ADDED_TO_LIBRARY,
             }
             originals[document.doc_id] = path
             added.append(document)
@@ -177,6 +181,7 @@ def _current_library(
             "kind": entries.get(d.doc_id, {}).get("kind") or default_kind(d),
             "year": entries.get(d.doc_id, {}).get("year"),
             "original_name": entries.get(d.doc_id, {}).get("original_name") or Path(d.source).name,
+            "added": entries.get(d.doc_id, {}).get("added") or ADDED_BY_BUILD,
         }
         for d in documents
     }
@@ -185,14 +190,6 @@ def _current_library(
     }
     current = ingest_fingerprint(limits)
     return documents, metadata, originals, current if stored.get("fingerprint") == current else None
-
-
-def _unique_id(document: Document, taken: set[str]) -> None:
-    base, suffix = document.doc_id, 2
-    while document.doc_id in taken:
-        assign_doc_id(document, f"{base}-{suffix}")
-        suffix += 1
-    taken.add(document.doc_id)
 
 
 @contextlib.contextmanager

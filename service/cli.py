@@ -53,9 +53,12 @@ def cmd_index_build(args: argparse.Namespace) -> int:
         chunking=chunking,
         progress=not args.quiet,
         limits=Limits.from_settings(settings).ingest,  # RUS_MAX_* (a rebuild from the API sets them too)
+        keep_library=not args.drop_library,
     )
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
+    if report.kept:
+        print(f"kept {len(report.kept)} document(s) added to the library: {', '.join(report.kept)}")
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
     print(
         f"indexed {report.n_documents} document(s), {report.n_chunks} chunks "
@@ -117,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="*", help=f"{FORMATS_IN_WORDS} files or folders (default: the shared corpus)")
     build.add_argument("--embedder", default=settings.embedder, help="'e5' (default) or 'st:<model or path>'")
     build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument(
+        "--drop-library",
+        action="store_true",
+        help="leave out the documents added with `rus docs add`, the API or the UI (kept by default)",
+    )
     build.add_argument("--chunk-size", type=int, default=ChunkingConfig.size, help="characters per chunk")
     build.add_argument("--chunk-overlap", type=int, default=ChunkingConfig.overlap, help="overlap of split chunks")
     index_dir_option(build)

@@ -10,7 +10,7 @@ import pytest
 from pdf_factory import strategy_pdf
 from plan_factory import CORPUS_DIR, copy_plan_corpus
 
-from index.build import build_index
+from index.build import build_index, library_documents
 from index.embedders import Embedder, get_embedder
 from index.library import LibraryError, add_documents, list_documents, remove_document
 from index.search import Filters, SearchIndex
@@ -160,6 +160,48 @@ def test_cli_add_list_remove(library: tuple, plans: Path, tmp_path: Path, capsys
     with pytest.raises(SystemExit):
         main(["docs", "add", str(agenda), "--kind", "roman", "--index-dir", str(index_dir)])
     assert "invalid choice: 'roman'" in capsys.readouterr().err
+
+
+def strategy_source(index_dir: Path) -> Path:
+    return Path(next(e["source"] for e in list_documents(index_dir) if e["doc_id"] == "strategi"))
+
+
+def test_a_rebuild_keeps_the_documents_added_to_the_library(
+    library: tuple, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # `make run` rebuilds from the corpus at every start: the plans an officer added must survive it
+    index_dir = copy(library[0], tmp_path)
+    before = {e["doc_id"]: e for e in list_documents(index_dir)}
+    code = main(["index", "build", str(strategy_source(index_dir)), "--quiet", "--index-dir", str(index_dir)])
+    out = capsys.readouterr().out
+    assert code == 0 and "kept 4 document(s) added to the library" in out and "lanstransportplan" in out
+    after = {e["doc_id"]: e for e in list_documents(index_dir)}
+    assert list(after) == list(before)
+    for doc_id in ("lanstransportplan", "livsmedelsstrategi"):
+        fields = ("title", "kind", "year", "n_chunks", "original_name", "added")
+        assert {f: after[doc_id][f] for f in fields} == {f: before[doc_id][f] for f in fields}
+    assert after["strategi"]["added"] == "build" and after["kulturplan"]["added"] == "library"
+    hits = SearchIndex.open(index_dir).search(REINDEER_QUERY, k=3)
+    assert hits[0].chunk.doc_id == "lanstransportplan"
+
+
+def test_a_rebuild_can_leave_the_library_out(library: tuple, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    index_dir = copy(library[0], tmp_path)
+    command = ["index", "build", str(strategy_source(index_dir)), "--drop-library", "--quiet"]
+    assert main([*command, "--index-dir", str(index_dir)]) == 0
+    assert "kept" not in capsys.readouterr().out
+    assert [e["doc_id"] for e in list_documents(index_dir)] == ["strategi"]
+
+
+def test_library_documents_are_read_again_from_their_kept_files_when_ingest_changed(library: tuple) -> None:
+    index_dir = library[0]
+    stored, metadata, files, errors = library_documents(index_dir, "the ingest code changed")
+    assert not errors and [d.doc_id for d in stored] == [
+        "lanstransportplan", "kulturplan", "livsmedelsstrategi", "innovationsstrategi"]
+    again = {d.doc_id: d for d in stored}
+    assert again["livsmedelsstrategi"].title == "Livsmedelsstrategin"  # the title given when it was added
+    assert again["lanstransportplan"].sections[0].section_id.startswith("lanstransportplan#")
+    assert metadata["lanstransportplan"]["year"] == 2022 and files["kulturplan"].parent.name == "files"
 
 
 def test_the_strategys_chunk_ids_are_unchanged(corpus_pdf: Path) -> None:
