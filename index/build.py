@@ -190,8 +190,10 @@ def library_documents(
     documents, metadata, files, errors = [], {}, {}, []
     for entry in entries:
         doc_id, file = entry["doc_id"], build / entry["file"] if entry.get("file") else None
-        if file is None or not file.is_file():
-            continue  # the library keeps every document's file; without it there is nothing to carry over
+        if file is None or not file.is_file():  # the library keeps every document's file: it was deleted
+            errors.append(IngestError(entry.get("original_name") or doc_id, "added to the library, but its kept "
+                                      "file is missing from the index; add it again with `rus docs add`"))
+            continue
         if reusable and doc_id in by_id:
             document = document_from_json(by_id[doc_id])
         else:
@@ -203,7 +205,7 @@ def library_documents(
             assign_doc_id(document, doc_id)
             document.title = entry.get("title") or document.title
         documents.append(document)
-        metadata[doc_id] = {key: entry.get(key) for key in ("kind", "year", "original_name", "added")}
+        metadata[doc_id] = {key: entry[key] for key in ("kind", "year", "original_name", "added") if key in entry}
         files[doc_id] = file
     return documents, metadata, files, errors
 

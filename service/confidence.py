@@ -118,8 +118,8 @@ class Confidence:
 # 76 % of the answerable items and 10 % of the negatives. The top score, missing information and an unknown name
 # carry the model. With 18 negatives (tune + gold_extra only) a refit answered held-out negatives confidently
 # (0.08 → 0.31); with calibration_extra's 60 more — named companies, household grants, practical services,
-# figures — it calls more held-out negatives "not covered" (0.62 → 0.85) at the same share of answerable ones
-# (0.024; docs/retrieval.md).
+# figures — it calls more held-out negatives "not covered" (0.62 → 0.846, 11 of 13) at the same share of
+# answerable ones (0.024; docs/retrieval.md).
 WEIGHTS = (31.358, -0.886, -0.727, -7.003, -3.151, 0.491, -4.617)
 INTERCEPT = -25.198
 NOT_COVERED_BELOW = 0.35
@@ -170,8 +170,9 @@ def measure(index: SearchIndex, question: str, hits: Sequence[Hit], language: st
     asks_figure = FIGURE_REQUEST.search(question) or TIME_REQUEST.search(question)
     subject = index.subject_concepts(question, language) if asks_figure else ()
     unknown = index.unknown_share(question, language)
-    names = not is_description(question) and bool(index.unknown_names(question))  # a project's own places do not
-    return signals(question, hits, unknown, subject, names)  # decide whether its topic is covered
+    # a project description's own places and languages do not decide whether its topic is covered
+    names = not is_description(question) and bool(index.unknown_names(question))
+    return signals(question, hits, unknown, subject, names)
 
 
 def signals(

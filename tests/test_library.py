@@ -193,6 +193,18 @@ def test_a_rebuild_can_leave_the_library_out(library: tuple, tmp_path: Path, cap
     assert [e["doc_id"] for e in list_documents(index_dir)] == ["strategi"]
 
 
+def test_a_library_document_whose_kept_file_is_gone_is_reported(
+    library: tuple, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    index_dir = copy(library[0], tmp_path)
+    next((current_build(index_dir) / "files").glob("kulturplan.*")).unlink()
+    assert main(["index", "build", str(strategy_source(index_dir)), "--quiet", "--index-dir", str(index_dir)]) == 0
+    captured = capsys.readouterr()
+    assert "skipped kulturplan.txt: added to the library, but its kept file is missing" in captured.err
+    assert "kept 3 document(s)" in captured.out
+    assert "kulturplan" not in {e["doc_id"] for e in list_documents(index_dir)}
+
+
 def test_library_documents_are_read_again_from_their_kept_files_when_ingest_changed(library: tuple) -> None:
     index_dir = library[0]
     stored, metadata, files, errors = library_documents(index_dir, "the ingest code changed")
