@@ -2,14 +2,17 @@
 
 A Swedish query word whose stem is not in the BM25 vocabulary is matched, first match wins, to
 1. the folded word itself (typed without diacritics, the stemmer may cut it differently: "samrad");
-2. a vocabulary stem it starts with, followed by at most INFLECTION letters ("forskolan" → forskol);
+2. a vocabulary stem it starts with, followed by at most INFLECTION letters ("forskolan" → forskol) or by the
+   noun ending -ning ("återanvändning" → återanvänd, from "återanvända");
 3. the vocabulary stems one edit away by optimal-string-alignment distance (a swap of two letters counts once),
    for words of at least TYPO_MIN_LENGTH letters ("bredbnad" → bredband, "klimatanpasning" → klimatanpassning),
    the most frequent first;
 4. a split into 2–3 parts whose stems all are in the vocabulary ("renpassager" → ren + passag, the text's
    "passager för renar"; "laddinfrastruktur" → ladd + infrastruktur, the text's "ladd- och tankinfrastruktur"),
    preferring fewer parts, then the split whose rarest part is in the most chunks; the head (last part) alone is
-   a second alternative ("mobiltäckning": the text has "områden utan täckning" but no "mobil" beside it);
+   a second alternative ("mobiltäckning": the text has "områden utan täckning" but no "mobil" beside it). A part
+   ending in -en/-el/-er also matches its inflected stem without the e ("vuxenutbildning" → vuxn + utbildning,
+   the text's "vuxna");
 5. the stems two edits away, from 10 letters on.
 Every alternative is a set of stems a chunk must all contain to match the word (coverage in index/search.py).
 Measured in docs/retrieval.md ("Real wording: lexical side").
@@ -30,6 +33,7 @@ TYPO_MIN_LENGTH = 5  # shorter words have too many neighbours at distance 1
 TYPO_MAX_ALTERNATIVES = 2
 INFLECTION = 3  # letters an unstripped ending may leave after a vocabulary stem
 INFLECTION_MIN_STEM = 5
+NOUN_ENDINGS = ("ningarna", "ningar", "ningen", "ning")  # a verb stem made a noun ("återanvänd" + "ning")
 MAX_WORD = 40  # letters; longer "words" (pasted junk) are not resolved — splitting costs grow with the square
 Alternative = frozenset[str]
 
@@ -87,6 +91,10 @@ class QueryTerms:
         for cut in range(len(word) - 1, max(len(word) - INFLECTION, INFLECTION_MIN_STEM) - 1, -1):
             if word[:cut] in self._frequency:
                 return word[:cut]
+        for ending in NOUN_ENDINGS:
+            stem = word.removesuffix(ending)
+            if stem != word and len(stem) >= INFLECTION_MIN_STEM and stem in self._frequency:
+                return stem
         return None
 
     def _part(self, part: str) -> str | None:
@@ -96,7 +104,12 @@ class QueryTerms:
         if part in self._frequency:
             return part
         stem = stem_words([part])[0]
-        return stem if stem in self._frequency else None
+        if stem in self._frequency:
+            return stem
+        syncopated = part[:-2] + part[-1]  # "vuxen" → vuxn, "enkel" → enkl: the e drops when inflected
+        if len(part) > MIN_PART and part[-2:] in ("en", "el", "er") and syncopated in self._frequency:
+            return syncopated
+        return None
 
     def _splits(self, word: str, parts_left: int) -> list[list[str]]:
         """Every way to cut `word` into at most `parts_left` parts that are all in the vocabulary."""
