@@ -87,7 +87,8 @@ class QueryTerms:
 
     def _inflection_of(self, word: str) -> str | None:
         """The longest vocabulary stem the word starts with, when at most INFLECTION letters are left over (an
-        ending the stemmer did not strip: "forskolan" → forskol)."""
+        ending the stemmer did not strip: "forskolan" → forskol), else a verb stem the word adds a NOUN_ENDINGS
+        ending to ("ateranvandning" → ateranvand)."""
         for cut in range(len(word) - 1, max(len(word) - INFLECTION, INFLECTION_MIN_STEM) - 1, -1):
             if word[:cut] in self._frequency:
                 return word[:cut]
