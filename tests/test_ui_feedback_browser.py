@@ -185,9 +185,16 @@ def test_api_docs_render_their_operations_without_other_hosts(playwright_browser
 # --- accessibility ---------------------------------------------------------------------------------------
 
 
+SETTLED = """() => !document.querySelector('.pending') && document.getAnimations().every(
+    a => a.playState !== 'running' || a.effect.getTiming().iterations === Infinity)"""
+
+
 def _axe(page, label: str, found: dict[str, list[str]]) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
+    # Gradio fades an updated output in from opacity 0.2 over 0.15 s; axe measures contrast through opacity, so
+    # a check in that window reports the new text as faint (seen once in CI on the alignment report)
+    page.wait_for_function(SETTLED)
     violations = Axe().run(page, options=WCAG_21_AA).response["violations"]
     found[label] = [f"{v['id']} ({v['impact']}): {', '.join(str(n['target']) for n in v['nodes'][:5])}"
                     for v in violations]  # fmt: skip
