@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from ingest.headings import body_size
 from ingest.models import Line, Paragraph
 from ingest.vocabulary import LIST_ITEM_START
 
@@ -73,10 +74,9 @@ def drop_footnotes(lines: list[Line]) -> list[Line]:
     "3 …", … "11 …"), with the lines that continue it on its page. Left in, they cut the text they interrupt
     ("Utmaning 4: Inte tillräckligt många digitala tjänster och" | "6 Se även delprioritering 6.2" | "lösningar är
     …") and become passages of their own."""
-    sizes = Counter(round(line.size, 1) for line in lines if line.size)
-    if not sizes:
+    if not any(line.size for line in lines):
         return lines
-    body = sizes.most_common(1)[0][0]
+    body = body_size(lines)
     dropped: set[int] = set()
     last: int | None = None
     for index, line in enumerate(lines):

@@ -43,7 +43,7 @@ def detect_headings(lines: list[Line]) -> list[Heading]:
     """Find headings in a line stream: by font (bold or larger than body text) when the PDF gives it,
     else by the strategy's heading patterns and the shape of a standalone title line."""
     has_fonts = any(line.size for line in lines)
-    body = _body_size(lines) if has_fonts else None
+    body = body_size(lines) if has_fonts else None
     headings: list[Heading] = []
     index = 0
     while index < len(lines):
@@ -63,7 +63,8 @@ def detect_headings(lines: list[Line]) -> list[Heading]:
     return headings
 
 
-def _body_size(lines: list[Line]) -> float:
+def body_size(lines: list[Line]) -> float:
+    """The font size of the body text: the most common size of plain (not bold) lines, 10 when none has one."""
     sizes = Counter(round(line.size or 0, 1) for line in lines if line.size and not line.bold)
     return sizes.most_common(1)[0][0] if sizes else 10.0
 

@@ -9,9 +9,8 @@ level from its font size relative to the numbered ones.
 from __future__ import annotations
 
 import re
-from collections import Counter
 
-from ingest.headings import detect_headings
+from ingest.headings import body_size, detect_headings
 from ingest.models import Heading, Line
 
 NUMBERED = re.compile(r"^(\d{1,2}(?:\.\d{1,2}){0,3})\.?\s+(\S.*)$")
@@ -100,7 +99,7 @@ def _list_number(text: str) -> str | None:
 
 def _font_headings(lines: list[Line]) -> list[Heading]:
     """Lines set larger than the body text, or bold standalone lines, that read like headings."""
-    body = _body_size(lines)
+    body = body_size(lines)
     found: list[tuple[Heading, float]] = []
     index = 0
     while index < len(lines):
@@ -122,11 +121,6 @@ def _font_headings(lines: list[Line]) -> list[Heading]:
             continue
         index += 1
     return _levels_by_size(found)
-
-
-def _body_size(lines: list[Line]) -> float:
-    sizes = Counter(round(line.size or 0, 1) for line in lines if line.size and not line.bold)
-    return sizes.most_common(1)[0][0] if sizes else 10.0
 
 
 def _styled(lines: list[Line], index: int, body: float) -> bool:
