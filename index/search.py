@@ -245,13 +245,14 @@ class SearchIndex:
             order = _top(matching, lexical[matching], k)
             hits = [self._lexical_hit(rank, int(p), float(lexical[p]), query) for rank, p in enumerate(order, 1)]
             return self._with_coverage(hits, prepared.concepts)
-        boosted = boost = None
+        boosted = boost = section_of = context = None
         if retriever == "hybrid":
             boosted, evidence = self._lexical_evidence(lexical, prepared.concepts)
             keep = evidence > 0
             if allowed is not None:
                 keep &= np.isin(boosted, allowed)
             boosted, boost = boosted[keep], LEXICAL_WEIGHT[prepared.language] * evidence[keep]
+            section_of, context = self._section_context(vector)
         scale = 1
         while True:
             dense, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale)
@@ -260,7 +261,7 @@ class SearchIndex:
                 final[np.searchsorted(dense.positions, boosted)] += boost
             if retriever == "hybrid":
                 final -= FRAMING_PENALTY * self._framing()[dense.positions]
-                final += SECTION_WEIGHT * self._section_context(vector, dense.positions)
+                final += SECTION_WEIGHT * context[section_of[dense.positions]]
             kth = np.partition(final, len(final) - k)[len(final) - k] if len(final) >= k else -np.inf
             if exhaustive or kth > bound:
                 break
@@ -408,12 +409,12 @@ class SearchIndex:
         top = min(top, sims.shape[1])
         return np.sort(sims, axis=1)[:, -top:].mean(axis=1)
 
-    def _section_context(self, vector: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        """Per chunk position: the query's similarity to its section's centroid minus the best section's (≤ 0, so
-        the dense side's bound on unseen chunks still holds)."""
+    def _section_context(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each chunk position's section row, and per section the query's similarity to its centroid minus the best
+        section's (≤ 0, so the dense side's bound on unseen chunks still holds); once per search."""
         section_of, centroids = self._section_centroids()
         similarity = vector_search.dot(centroids, np.asarray(vector, dtype=np.float32))
-        return similarity[section_of[positions]] - similarity.max()
+        return section_of, similarity - similarity.max()
 
     def _section_centroids(self) -> tuple[np.ndarray, np.ndarray]:
         """Each chunk's section (document and section id) as a row of unit centroids of the section's sentence
