@@ -8,7 +8,8 @@
 Answer states: fits service/confidence.py's logistic model (covered vs negative) on the tuning items — by default
 eval/realistic_tune.jsonl, eval/gold_extra.jsonl and eval/calibration_extra.jsonl, never the held-out half or
 dev — and prints, per cut-off, the share of answerable items and of negatives below it and the share answered
-right above it. Put the weights and the two cut-offs into service/confidence.py.
+right above it, then the two cut-offs its rule chooses (`choose_cutoffs`). Put the weights and the cut-offs
+into service/confidence.py.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from service.state import Corpus
 REALISTIC_TUNE = Path(__file__).with_name("realistic_tune.jsonl")
 GOLD_EXTRA = Path(__file__).with_name("gold_extra.jsonl")
 CALIBRATION_EXTRA = Path(__file__).with_name("calibration_extra.jsonl")
+MAX_ANSWERABLE_NOT_COVERED = 0.05  # the issue's target for answerable items called "not covered"
+MAX_NEGATIVES_ANSWERED = 0.10  # negatives that may still get a confident answer
 
 
 def load_gold(paths: list[Path]) -> list[dict]:
@@ -72,8 +75,31 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 0.01, steps: int = 10
     return beta[:-1], float(beta[-1])
 
 
-def confidence_report(index: SearchIndex, items: list[GoldItem]) -> None:
-    """Fit the decision's model on the given (tuning) items and print cut-offs with their trade-offs."""
+def choose_cutoffs(p: np.ndarray, y: np.ndarray, files: np.ndarray) -> tuple[float, float]:
+    """The answer states' cut-offs by a fixed rule (0.01 steps): *not covered* below the highest cut-off under
+    which at most MAX_ANSWERABLE_NOT_COVERED of the answerable items of every training file fall (each kind of
+    wording must meet the issue's target, not only the pool); *answer* from the lowest cut-off at or above which at
+    most MAX_NEGATIVES_ANSWERED of the negatives score."""
+    grid = np.round(np.arange(0.01, 1.0, 0.01), 2)
+
+    def turns_away_few(cut: float) -> bool:
+        return all(
+            (p[(files == f) & (y == 1)] < cut).mean() <= MAX_ANSWERABLE_NOT_COVERED
+            for f in np.unique(files[y == 1])
+        )
+
+    not_covered_below = max((c for c in grid if turns_away_few(c)), default=0.0)
+    negatives = p[y == 0]
+    answer_from = min(
+        (c for c in grid if c >= not_covered_below and (negatives >= c).mean() <= MAX_NEGATIVES_ANSWERED),
+        default=1.0,
+    )
+    return float(not_covered_below), float(answer_from)
+
+
+def confidence_report(index: SearchIndex, items: list[GoldItem], files: list[str]) -> None:
+    """Fit the decision's model on the given (tuning) items, print cut-offs with their trade-offs and the cut-offs
+    the rule chooses (`files`: each item's gold file)."""
     x, y, right = confidence_signals(index, items)
     weights, intercept = fit_logistic(x, y)
     p = 1 / (1 + np.exp(-np.clip(x @ weights + intercept, -50, 50)))
@@ -89,6 +115,15 @@ def confidence_report(index: SearchIndex, items: list[GoldItem]) -> None:
         right_above = right[above].mean() if above.any() else 0.0
         rates = f"{answerable_below:17.1%} {negatives_below:16.1%} {negatives_above:16.1%} {right_above:11.1%}"
         print(f"{cut:5.2f} {rates}")
+    not_covered_below, answer_from = choose_cutoffs(p, y, np.array(files))
+    print(f"rule: NOT_COVERED_BELOW = {not_covered_below:.2f}  ANSWER_FROM = {answer_from:.2f}")
+    for name in sorted(set(files)):
+        mine = np.array(files) == name
+        answerable, negatives = p[mine & (y == 1)], p[mine & (y == 0)]
+        shares = f"answerable below {(answerable < not_covered_below).mean():.1%}" if len(answerable) else ""
+        if len(negatives):
+            shares += f"  negatives below {(negatives < not_covered_below).mean():.1%}"
+        print(f"  {name}: {shares}")
 
 
 def _collapse(text: str) -> str:
@@ -158,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.match:
         match_report(corpus, rows)
     else:
-        confidence_report(corpus.index, [item for path in args.gold for item in load_gold_items(path)])
+        per_file = [(item, path.name) for path in args.gold for item in load_gold_items(path)]
+        confidence_report(corpus.index, [item for item, _ in per_file], [name for _, name in per_file])
     return 0
 
 

@@ -55,6 +55,18 @@ def is_common(word: str) -> bool:
     return max(_zipf(_frequencies("en").get(word, 0.0)), _zipf(_frequencies("sv").get(word, 0.0))) >= COMMON_ZIPF
 
 
+def is_general_word(word: str) -> bool:
+    """Whether a (case-folded) word is in general use at all: in wordfreq's large English list (which also has
+    rare words such as "depopulation") or its small Swedish one (the large Swedish list holds many Swedish
+    company and place names, "northvolt" among them)."""
+    return wordfreq.zipf_frequency(word, "en", wordlist="large") > 0 or is_swedish_word(word)
+
+
+def is_swedish_word(word: str) -> bool:
+    """Whether a (lower-case) word is in wordfreq's small Swedish list: in general Swedish use."""
+    return word in _frequencies("sv")
+
+
 def _zipf(frequency: float) -> float:
     return wordfreq.freq_to_zipf(frequency) if frequency > 0 else 0.0
 

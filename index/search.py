@@ -18,7 +18,7 @@ import numpy as np
 
 from index import vectors as vector_search
 from index.embedders import Embedder, embedder_id, get_embedder
-from index.language import detect_language, is_common
+from index.language import detect_language, is_common, is_general_word
 from index.lexical import TOKENIZER, tokenize
 from index.lexicon import Lexicon
 from index.query import is_description, retrieval_text
@@ -62,6 +62,7 @@ SENTENCE_CANDIDATES = 500
 # stand beside the question's rarest specific concept.
 SPECIFIC_SHARE = 0.05
 NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÅÄÖ][^\W\d_]{2,}")  # a capitalised word, not opening a sentence
+OPENING_WORD = re.compile(r"^\W*([A-ZÅÄÖ][^\W\d_]{2,})(?:['’]s)?\b")  # "Northvolt", "Holmen's"
 STEM_CACHE = 200_000  # chunks whose stems the hybrid side keeps (large indexes)
 PREPARED_CACHE = 256  # prepared queries kept per index (SearchIndex.prepared)
 EXACT_SUBSET = 2_000  # a filter leaving at most this many chunks is scored exactly over that subset
@@ -305,19 +306,25 @@ class SearchIndex:
         )
         return 1.0 - known / len(prepared.concepts)
 
-    def unknown_names(self, query: str) -> tuple[str, ...]:
-        """Capitalised words after the first one ("Northvolt", "Tärnaby") that no indexed chunk uses, that are not
-        common words in general English or Swedish and that the glossary does not translate: names of things the
-        corpus never mentions. Users typing Swedish in lower case give none; their unknown words are
-        `unknown_share`'s."""
-        lexical = self.stored.lexical
+    def unknown_names(self, query: str, language: str | None = None) -> tuple[str, ...]:
+        """Names of things the corpus never mentions: capitalised words after the first one ("Tärnaby") that no
+        indexed chunk uses, that are not common words in general English or Swedish and that the glossary does not
+        translate; and, in an English question, a first word that is all that and also no general word at all
+        ("Northvolt battery factory…": any first word has a capital). A Swedish question's unknown words, names or
+        compounds the corpus lacks ("Fiberutbyggnad…"), are `unknown_share`'s."""
+        names = [word for word in NAME.findall(query) if not self._knows_name(word)]
+        opening = OPENING_WORD.match(query)
+        if opening and self.prepared(query, language).language == "en":
+            word = opening.group(1)
+            if not self._knows_name(word) and not is_general_word(word.casefold()):
+                names.insert(0, word)
+        return tuple(names)
 
-        def known(word: str) -> bool:
-            stems, folded = tokenize([word])[0], word.casefold()
-            in_corpus = bool(stems) and all(lexical.knows(s) for s in stems)
-            return in_corpus or is_common(folded) or folded in load_glossary()
-
-        return tuple(word for word in NAME.findall(query) if not known(word))
+    def _knows_name(self, word: str) -> bool:
+        """Whether a capitalised word is in the corpus, common in general English or Swedish, or in the glossary."""
+        stems, folded = tokenize([word])[0], word.casefold()
+        in_corpus = bool(stems) and all(self.stored.lexical.knows(s) for s in stems)
+        return in_corpus or is_common(folded) or folded in load_glossary()
 
     def subject_concepts(self, query: str, language: str | None = None) -> tuple[frozenset[frozenset[str]], ...]:
         """The query's rarest concepts (as search resolves them) when they name something specific — in at most

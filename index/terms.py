@@ -13,7 +13,9 @@ A Swedish query word whose stem is not in the BM25 vocabulary is matched, first 
    a second alternative ("mobiltäckning": the text has "områden utan täckning" but no "mobil" beside it). A part
    ending in -en/-el/-er also matches its inflected stem without the e ("vuxenutbildning" → vuxn + utbildning,
    the text's "vuxna");
-5. the stems two edits away, from 10 letters on.
+5. a head in the vocabulary after a modifier that is a general Swedish word but not in the text ("elbilar" → bil,
+   "lastbilar" → bil: the text writes "bilen" and "fordon", never "el" or "last" in a compound): the head alone;
+6. the stems two edits away, from 10 letters on.
 Every alternative is a set of stems a chunk must all contain to match the word (coverage in index/search.py).
 Measured in docs/retrieval.md ("Real wording: lexical side").
 """
@@ -25,9 +27,12 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from index.language import is_swedish_word
 from index.lexical import LexicalIndex, fold, stem_words, words
 
 MIN_PART = 3  # letters of a compound part ("ren", "väg"); shorter parts split too many words wrongly
+MIN_MODIFIER = 2  # letters of a general word before a known head ("el" in "elbilar")
+MIN_HEAD = 4  # letters of that head ("bilar")
 MAX_PARTS = 3
 TYPO_MIN_LENGTH = 5  # shorter words have too many neighbours at distance 1
 TYPO_MAX_ALTERNATIVES = 2
@@ -82,6 +87,9 @@ class QueryTerms:
             split = self._best_split(folded)
             if split:
                 return frozenset([frozenset(split), frozenset(split[-1:])])
+            head = self._head_after_word(word)
+            if head:
+                return frozenset([frozenset([head])])
             corrections = self._corrections(stem, folded, typo_distance(len(folded))) if typo else []
         return frozenset(frozenset([c]) for c in corrections) or frozenset([frozenset([stem])])
 
@@ -122,6 +130,15 @@ class QueryTerms:
                 if head:
                     found.extend([head, *tail] for tail in self._splits(word[cut:], parts_left - 1))
         return found
+
+    def _head_after_word(self, word: str) -> str | None:
+        """The vocabulary stem of the longest head (≥ MIN_HEAD letters) that follows a general Swedish word."""
+        for cut in range(MIN_MODIFIER, len(word) - MIN_HEAD + 1):
+            if is_swedish_word(word[:cut]):
+                head = self._part(fold(word[cut:]))
+                if head:
+                    return head
+        return None
 
     def _best_split(self, word: str) -> list[str] | None:
         splits = [s for s in self._splits(word, MAX_PARTS) if len(s) > 1]

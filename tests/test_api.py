@@ -172,6 +172,18 @@ def test_words_the_corpus_never_uses_count_only_when_search_cannot_resolve_them(
         "Northvolt",
     )
     assert corpus_search.unknown_names("Housing for workers moving to Skellefteå") == ()
+    # a first word has a capital anyway: it counts as a name only when it is no general word at all
+    assert corpus_search.unknown_names("Northvolt battery factory jobs in 2025?") == ("Northvolt",)
+    assert corpus_search.unknown_names("Depopulation in inland villages") == ()
+    assert corpus_search.unknown_names("Fiberutbyggnad till småbyar") == ()  # Swedish: unknown_share's
+
+
+def test_a_question_about_a_company_the_strategy_never_names_is_not_covered(corpus_search):
+    from service.confidence import decide
+
+    question = "Northvolt battery factory jobs in 2025?"
+    decision = decide(corpus_search, question, corpus_search.search(question, 50))
+    assert decision.state == "not_covered" and decision.signals.unknown_name
 
 
 def test_the_answer_state_reads_the_question_in_the_language_the_user_chose(corpus_search):

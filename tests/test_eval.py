@@ -506,3 +506,15 @@ def test_decide_seam_loads_module_function_and_defaults_to_the_answer_path():
     for spec in ("os.path:nope", "no_such_module_xyz:f", "os.path", "os:sep"):
         with pytest.raises(EvalError):
             load_decide(spec)
+
+
+def test_calibration_cutoffs_keep_every_files_answerable_items_above_not_covered() -> None:
+    from eval.calibrate import choose_cutoffs
+
+    # a document-like file whose answerable items all score high, a realistic one with one low answerable item
+    p = np.array([0.9] * 40 + [0.2, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.9, 0.9, 0.9] + [0.05] * 8 + [0.7, 0.8])
+    y = np.array([1] * 50 + [0] * 10)
+    files = np.array(["extra"] * 40 + ["realistic"] * 10 + ["negatives"] * 10)
+    not_covered_below, answer_from = choose_cutoffs(p, y, files)
+    assert not_covered_below <= 0.2  # pooled, 1 of 50 (2 %) would allow up to 0.5: 1 of 10 realistic is 10 %
+    assert answer_from == 0.71  # one of the ten negatives (10 %) may score at or above it, not two

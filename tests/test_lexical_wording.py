@@ -53,6 +53,12 @@ def test_a_compound_meets_the_texts_hyphenated_prefix(small_terms: QueryTerms) -
     assert ["infrastruktur", "ladd"] in alternatives(small_terms, "laddinfrastruktur")
 
 
+def test_a_compound_of_a_general_word_and_a_text_word_reaches_the_text_word(small_terms: QueryTerms) -> None:
+    # "gång" is an everyday Swedish word the texts never use; "passager" is theirs
+    assert alternatives(small_terms, "gångpassager") == [["passag"]]
+    assert alternatives(small_terms, "xqzpassager") == [["xqzpassag"]]  # no word before the head: unresolved
+
+
 def test_misspelt_words_reach_the_vocabulary(small_terms: QueryTerms) -> None:
     assert alternatives(small_terms, "bredbnad") == [["bredband"]]  # two letters swapped
     assert alternatives(small_terms, "klimatanpasning") == [["klimatanpassning"]]  # one letter missing
