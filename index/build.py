@@ -181,7 +181,7 @@ def library_documents(
         return [], {}, {}, []
     try:
         listed = read_manifest(index_dir, build).get("documents", [])
-        entries = [entry for entry in listed if entry.get("added") == ADDED_TO_LIBRARY]
+        entries = [entry for entry in listed if added_by(entry) == ADDED_TO_LIBRARY]
         stored = read_extra(index_dir, DOCUMENTS_FILE, build) if entries else {}
     except (OSError, ValueError, IndexProblem):
         return [], {}, {}, []
@@ -205,9 +205,17 @@ def library_documents(
             assign_doc_id(document, doc_id)
             document.title = entry.get("title") or document.title
         documents.append(document)
-        metadata[doc_id] = {key: entry[key] for key in ("kind", "year", "original_name", "added") if key in entry}
+        metadata[doc_id] = {key: entry[key] for key in ("kind", "year", "original_name") if key in entry}
+        metadata[doc_id]["added"] = ADDED_TO_LIBRARY
         files[doc_id] = file
     return documents, metadata, files, errors
+
+
+def added_by(entry: dict) -> str:
+    """How a manifest's document came into the index. Manifests written before the field existed count every
+    document as added to the library, so that no plan an officer added is dropped by the first rebuild; the build's
+    own documents are read again from its paths and replace their old copies (same text or same file)."""
+    return entry.get("added", ADDED_TO_LIBRARY)
 
 
 def unique_doc_id(document: Document, taken: set[str]) -> None:
@@ -274,11 +282,12 @@ def build_index(
     metadata: dict[str, dict] = {}
     kept: list[Document] = []
     if keep_library:
-        kept, metadata, kept_files, kept_errors = library_documents(Path(index_dir), fingerprint, limits)
-        kept = [d for d in kept if d.content_hash not in {p.content_hash for p in documents}]
+        kept, fields, kept_files, kept_errors = library_documents(Path(index_dir), fingerprint, limits)
+        rebuilt = {p.content_hash for p in documents} | {p.source for p in documents}
+        kept = [d for d in kept if d.content_hash not in rebuilt and d.source not in rebuilt]
         taken = {d.doc_id for d in documents}
         for document in kept:
-            entry, original = metadata.pop(document.doc_id), kept_files[document.doc_id]
+            entry, original = fields[document.doc_id], kept_files[document.doc_id]
             unique_doc_id(document, taken)
             metadata[document.doc_id], originals[document.doc_id] = entry, original
         documents, errors = documents + kept, errors + kept_errors

@@ -19,6 +19,7 @@ from index.build import (
     ADDED_TO_LIBRARY,
     DOCUMENTS_FILE,
     BuildReport,
+    added_by,
     default_kind,
     document_from_json,
     index_documents,
@@ -181,7 +182,7 @@ def _current_library(
             "kind": entries.get(d.doc_id, {}).get("kind") or default_kind(d),
             "year": entries.get(d.doc_id, {}).get("year"),
             "original_name": entries.get(d.doc_id, {}).get("original_name") or Path(d.source).name,
-            "added": entries.get(d.doc_id, {}).get("added") or ADDED_BY_BUILD,
+            "added": added_by(entries[d.doc_id]) if d.doc_id in entries else ADDED_BY_BUILD,
         }
         for d in documents
     }

@@ -185,6 +185,22 @@ def test_a_rebuild_keeps_the_documents_added_to_the_library(
     assert hits[0].chunk.doc_id == "lanstransportplan"
 
 
+def test_a_rebuild_keeps_the_library_of_an_index_built_before_builds_recorded_how_documents_came(
+    library: tuple, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    index_dir = copy(library[0], tmp_path)
+    manifest_file = current_build(index_dir) / "manifest.json"
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    for entry in manifest["documents"]:
+        del entry["added"]  # as builds before the field wrote it
+    manifest_file.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    code = main(["index", "build", str(strategy_source(index_dir)), "--quiet", "--index-dir", str(index_dir)])
+    assert code == 0 and "kept 4 document(s) added to the library" in capsys.readouterr().out
+    after = {e["doc_id"]: e["added"] for e in list_documents(index_dir)}
+    assert after == {"strategi": "build", "lanstransportplan": "library", "kulturplan": "library",
+                     "livsmedelsstrategi": "library", "innovationsstrategi": "library"}  # the strategy once
+
+
 def test_a_rebuild_can_leave_the_library_out(library: tuple, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     index_dir = copy(library[0], tmp_path)
     command = ["index", "build", str(strategy_source(index_dir)), "--drop-library", "--quiet"]
