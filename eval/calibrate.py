@@ -116,7 +116,12 @@ def confidence_report(index: SearchIndex, items: list[GoldItem], files: list[str
         rates = f"{answerable_below:17.1%} {negatives_below:16.1%} {negatives_above:16.1%} {right_above:11.1%}"
         print(f"{cut:5.2f} {rates}")
     not_covered_below, answer_from = choose_cutoffs(p, y, np.array(files))
-    print(f"rule: NOT_COVERED_BELOW = {not_covered_below:.2f}  ANSWER_FROM = {answer_from:.2f}")
+    print(
+        f"rule: NOT_COVERED_BELOW = {not_covered_below:.2f}  ANSWER_FROM = {answer_from:.2f}  (all: answerable below "
+        f"{(p[y == 1] < not_covered_below).mean():.1%}, negatives below {(p[y == 0] < not_covered_below).mean():.1%}, "
+        f"negatives from ANSWER_FROM {(p[y == 0] >= answer_from).mean():.1%}, answerable from it "
+        f"{(p[y == 1] >= answer_from).mean():.1%})"
+    )
     for name in sorted(set(files)):
         mine = np.array(files) == name
         answerable, negatives = p[mine & (y == 1)], p[mine & (y == 0)]

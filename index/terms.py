@@ -15,7 +15,8 @@ A Swedish query word whose stem is not in the BM25 vocabulary is matched, first 
    the text's "vuxna");
 5. a head in the vocabulary after a modifier that is a general Swedish word but not in the text ("elbilar" → bil,
    "lastbilar" → bil: the text writes "bilen" and "fordon", never "el" or "last" in a compound): the head alone;
-6. the stems two edits away, from 10 letters on.
+6. the stems two edits away, from 10 letters on (counted on the string compared: the stemmer cuts "lägenheter" to
+   "lagen", whose neighbours two edits away, "lan" and "aven", are other words).
 Every alternative is a set of stems a chunk must all contain to match the word (coverage in index/search.py).
 Measured in docs/retrieval.md ("Real wording: lexical side").
 """
@@ -81,7 +82,7 @@ class QueryTerms:
         inflected = self._inflection_of(folded)
         if inflected:
             return frozenset([frozenset([inflected])])
-        typo = len(folded) >= TYPO_MIN_LENGTH
+        typo = len(folded) >= TYPO_MIN_LENGTH and not is_swedish_word(word)  # a word in general use is no typo
         corrections = self._corrections(stem, folded, 1) if typo else []
         if not corrections:
             split = self._best_split(folded)
@@ -151,8 +152,8 @@ class QueryTerms:
         "bredbnad" → bredbn), at most `limit` edits away."""
         distance: dict[str, int] = {}
         for query in (stem, word):
-            for match, edits, _ in process.extract(
-                query, self._stems, scorer=OSA.distance, score_cutoff=limit, limit=None
+            for match, edits, _ in process.extract(  # a short stem of a long word gets its own length's edits
+                query, self._stems, scorer=OSA.distance, score_cutoff=min(limit, typo_distance(len(query))), limit=None
             ):
                 distance[match] = min(edits, distance.get(match, edits))
         ranked = sorted(distance, key=lambda s: (distance[s], -self._frequency[s]))

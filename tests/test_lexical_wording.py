@@ -63,6 +63,9 @@ def test_misspelt_words_reach_the_vocabulary(small_terms: QueryTerms) -> None:
     assert alternatives(small_terms, "bredbnad") == [["bredband"]]  # two letters swapped
     assert alternatives(small_terms, "klimatanpasning") == [["klimatanpassning"]]  # one letter missing
     assert alternatives(small_terms, "parkering") == [["parkering"]]  # no near word: left as it is
+    assert alternatives(small_terms, "plast") == [["plast"]]  # a word in general use, not "plats" misspelt
+    # the stemmer cuts "lägenheter" to "lagen": two edits from "lan" (länet) are a short stem's, not a typo
+    assert alternatives(small_terms, "lägenheter") == [["lagen"]]
 
 
 def test_bm25_finds_the_reindeer_crossing_from_the_compound(small_terms: QueryTerms) -> None:
