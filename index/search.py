@@ -63,6 +63,13 @@ SENTENCE_CANDIDATES = 500
 SPECIFIC_SHARE = 0.05
 NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÅÄÖ][^\W\d_]{2,}")  # a capitalised word, not opening a sentence
 OPENING_WORD = re.compile(r"^\W*([A-ZÅÄÖ][^\W\d_]{2,})(?:['’]s)?\b")  # "Northvolt", "Holmen's"
+# A word right after one of these says where something is ("bredband till Kusfors", "the shop in Ammarnäs"): a
+# village the strategy, written for the whole county, need not name. Not "at"/"på"/"for"/"för", which also lead
+# to companies ("jobs at Northvolt").
+AFTER_PLACE_WORD = re.compile(
+    r"\b(?:in|to|near|from|around|outside|between|i|till|vid|nära|från|runt|utanför|kring|mellan)\s+([^\W\d_]+)",
+    re.IGNORECASE,
+)
 STEM_CACHE = 200_000  # chunks whose stems the hybrid side keeps (large indexes)
 PREPARED_CACHE = 256  # prepared queries kept per index (SearchIndex.prepared)
 EXACT_SUBSET = 2_000  # a filter leaving at most this many chunks is scored exactly over that subset
@@ -298,13 +305,20 @@ class SearchIndex:
         typos as search does (0 for English queries, whose words reach the index only through translation): a
         question about something the corpus never names."""
         prepared = self.prepared(query, language)
-        if prepared.language != "sv" or not prepared.concepts:
+        places = {self.terms.alternatives(word) for word in self.places(query)}
+        concepts = [concept for concept in prepared.concepts if concept not in places]
+        if prepared.language != "sv" or not concepts:
             return 0.0
         lexical = self.stored.lexical
-        known = sum(
-            any(alt and all(lexical.knows(s) for s in alt) for alt in concept) for concept in prepared.concepts
-        )
-        return 1.0 - known / len(prepared.concepts)
+        known = sum(any(alt and all(lexical.knows(s) for s in alt) for alt in concept) for concept in concepts)
+        return 1.0 - known / len(concepts)
+
+    def places(self, query: str) -> set[str]:
+        """The query's words right after a place preposition that are capitalised or no general words, case-folded:
+        the names of places it is about ("kusfors" in "bredband till kusfors", "adak" in "move to Adak"), which
+        `unknown_share` and `unknown_names` leave out."""
+        found = AFTER_PLACE_WORD.findall(query)
+        return {word.casefold() for word in found if word[0].isupper() or not is_general_word(word.casefold())}
 
     def unknown_names(self, query: str, language: str | None = None) -> tuple[str, ...]:
         """Names of things the corpus never mentions: capitalised words after the first one ("Tärnaby") that no
@@ -312,7 +326,8 @@ class SearchIndex:
         translate; and, in an English question, a first word that is all that and also no general word at all
         ("Northvolt battery factory…": any first word has a capital). A Swedish question's unknown words, names or
         compounds the corpus lacks ("Fiberutbyggnad…"), are `unknown_share`'s."""
-        names = [word for word in NAME.findall(query) if not self._knows_name(word)]
+        places = self.places(query)
+        names = [word for word in NAME.findall(query) if not self._knows_name(word) and word.casefold() not in places]
         opening = OPENING_WORD.match(query)
         if opening and self.prepared(query, language).language == "en":
             word = opening.group(1)

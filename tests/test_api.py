@@ -178,6 +178,21 @@ def test_words_the_corpus_never_uses_count_only_when_search_cannot_resolve_them(
     assert corpus_search.unknown_names("Fiberutbyggnad till småbyar") == ()  # Swedish: unknown_share's
 
 
+def test_a_village_the_strategy_does_not_name_leaves_a_topical_question_covered(corpus_search):
+    from service.confidence import decide
+
+    # the strategy is written for the whole county: "in/till <village>" says where, not what is asked
+    assert corpus_search.places("bredband till kusfors") == {"kusfors"}
+    assert corpus_search.unknown_share("bredband till kusfors") == 0.0
+    assert corpus_search.unknown_names("home care for elderly people in Kalvträsk") == ()
+    assert corpus_search.places("jobs at Northvolt") == set()  # "at" also leads to companies
+    for question, section in [("poor mobile coverage in Blattnicksele", "3.4"),
+                              ("home care for elderly people in Kalvträsk", "5.4")]:
+        hits = corpus_search.search(question, 50)
+        assert hits[0].chunk.section_id == section
+        assert decide(corpus_search, question, hits).state != "not_covered", question
+
+
 def test_a_question_about_a_company_the_strategy_never_names_is_not_covered(corpus_search):
     from service.confidence import decide
 
