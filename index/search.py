@@ -302,12 +302,14 @@ class SearchIndex:
 
     def unknown_share(self, query: str, language: str | None = None) -> float:
         """The share of a Swedish query's concepts that the index cannot match even after resolving compounds and
-        typos as search does (0 for English queries, whose words reach the index only through translation): a
-        question about something the corpus never names."""
+        typos as search does (0 for English queries, whose words reach the index only through translation), the
+        places it names left out (`places`): a question about something the corpus never names."""
         prepared = self.prepared(query, language)
+        if prepared.language != "sv":
+            return 0.0
         places = {self.terms.alternatives(word) for word in self.places(query)}
         concepts = [concept for concept in prepared.concepts if concept not in places]
-        if prepared.language != "sv" or not concepts:
+        if not concepts:
             return 0.0
         lexical = self.stored.lexical
         known = sum(any(alt and all(lexical.knows(s) for s in alt) for alt in concept) for concept in concepts)

@@ -174,8 +174,7 @@ def measure(index: SearchIndex, question: str, hits: Sequence[Hit], language: st
     unknown = index.unknown_share(question, language)
     # a project description's own places and languages, or a name in "which sub-priority covers …", do not decide
     # whether its topic is covered
-    topical = is_description(question) or bool(SUBPRIORITY_QUESTION.search(question))
-    names = not topical and bool(index.unknown_names(question, language))
+    names = not asks_topically(question) and bool(index.unknown_names(question, language))
     return signals(question, hits, unknown, subject, names)
 
 
@@ -195,9 +194,14 @@ def signals(
     tail = np.sort(dense)[::-1][TAIL_FROM:]
     gap = top - float(tail.mean()) if len(tail) else 0.0
     coverage = max((h.coverage or 0.0 for h in hits[:3]), default=0.0)
-    topical = bool(SUBPRIORITY_QUESTION.search(question)) or is_description(question)
+    topical = asks_topically(question)
     missing = asks_for_missing_information(question, hits, subject)
     return Signals(top, gap, coverage, missing, unknown, topical, unknown_name)
+
+
+def asks_topically(question: str) -> bool:
+    """Whether a question asks which (sub-)priority covers a topic, or is a project description."""
+    return bool(SUBPRIORITY_QUESTION.search(question)) or is_description(question)
 
 
 def probability(signals: Signals, weights: Sequence[float] = WEIGHTS, intercept: float = INTERCEPT) -> float:
