@@ -93,7 +93,7 @@ class Signals:
     missing_information: bool  # asks for a figure, time or map that the best sentences do not hold
     unknown: float  # share of the (Swedish) query's concepts that the corpus cannot match (SearchIndex.unknown_share)
     topical: bool  # asks which (sub-)priority covers a topic, or is a description: a topical match answers it
-    unknown_name: bool  # names something (capitalised) the corpus never mentions; never for a description
+    unknown_name: bool  # names something (capitalised) the corpus never mentions; never when it asks topically
 
     def vector(self) -> np.ndarray:
         values = [
@@ -136,7 +136,7 @@ def asks_for_missing_information(
     that also names the question's `subject` (SearchIndex.subject_concepts; any of them when several are equally
     rare): the strategy's population figures do not answer "how many reindeer". Project descriptions never
     count."""
-    if is_description(question) or SUBPRIORITY_QUESTION.search(question):
+    if asks_topically(question):
         return False
     if MAP_REQUEST.search(question):
         return True
