@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         from index.store import load_build
 
         stored = load_build(args.index_dir, verify=False)
-        sentences, _ = sentence_units(stored.chunks)
+        sentences, _ = sentence_units([c.text for c in stored.chunks])
         unique = list(dict.fromkeys([embedding_text(c) for c in stored.chunks] + sentences))  # as embedded
         result["tokens"] = token_stats(embedder, unique)
     args.json.write_text(json.dumps(result, indent=1))

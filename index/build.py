@@ -12,10 +12,19 @@ from pathlib import Path
 import numpy as np
 
 from index.embedders import Embedder, get_embedder
-from index.lexical import LexicalIndex
+from index.lexical import ENGLISH_TOKENIZER, LexicalIndex
 from index.lexicon import Lexicon
-from index.sentences import embeddable_sentences
-from index.store import IndexProblem, current_build, load_build, read_extra, read_manifest, write_build
+from index.sentences import aligned_spans, embeddable_sentences
+from index.store import (
+    IndexProblem,
+    TranslatedSide,
+    current_build,
+    load_build,
+    read_extra,
+    read_manifest,
+    write_build,
+)
+from index.translation_memory import MemoryStatus, load_memories, status, translations
 from ingest.chunking import ChunkedDocument, ChunkingConfig, split_document
 from ingest.errors import IngestError
 from ingest.formats import FORMATS_IN_WORDS
@@ -51,6 +60,11 @@ class BuildReport:
     seconds: dict[str, float] = field(default_factory=dict)
     words_embedded: int = 0  # vocabulary words embedded now for the derived lexicon (index/lexicon.py)
     kept: list[str] = field(default_factory=list)  # documents added to the library that the build carried over
+    translations: list[MemoryStatus] = field(default_factory=list)  # per document with a translation memory
+
+    def incomplete_translations(self) -> list[MemoryStatus]:
+        """The strategy documents whose memory misses or has stale renderings (the build warns about them)."""
+        return [s for s in self.translations if s.kind == "strategi" and (s.stale or s.missing)]
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -88,15 +102,77 @@ def section_tree(documents: list[Document], chunked: list[ChunkedDocument]) -> l
     ]
 
 
-def sentence_units(chunks: list[Chunk]) -> tuple[list[str], np.ndarray]:
-    """Every embeddable sentence of every chunk, and (chunk position, start, end) rows locating them."""
+def sentence_units(texts_of_chunks: list[str | None]) -> tuple[list[str], np.ndarray]:
+    """Every embeddable sentence of every chunk's text (None: a chunk without one), and (chunk position, start,
+    end) rows locating them."""
     texts: list[str] = []
     rows: list[tuple[int, int, int]] = []
-    for position, chunk in enumerate(chunks):
-        for start, end in embeddable_sentences(chunk.text):
-            texts.append(chunk.text[start:end])
+    for position, text in enumerate(texts_of_chunks):
+        for start, end in embeddable_sentences(text or ""):
+            texts.append(text[start:end])
             rows.append((position, start, end))
     return texts, np.array(rows, dtype=np.int32).reshape(-1, 3)
+
+
+def with_translations(
+    chunks: list[Chunk], documents: list[Document], library: dict[str, dict], directory: Path | None
+) -> tuple[list[Chunk], list[MemoryStatus]]:
+    """The chunks with their English renderings from the documents' translation memories in `directory`, and
+    each such document's coverage (documents without a memory are left as they are)."""
+    memories = load_memories(directory, [d.doc_id for d in documents])
+    if not memories:
+        return chunks, []
+    by_doc: dict[str, list[Chunk]] = {}
+    for chunk in chunks:
+        by_doc.setdefault(chunk.doc_id, []).append(chunk)
+    rendered: dict[str, str | None] = {}
+    statuses = []
+    for document in documents:
+        memory = memories.get(document.doc_id)
+        if memory is None:
+            continue
+        own = by_doc.get(document.doc_id, [])
+        rendered.update(zip((c.chunk_id for c in own), translations(own, memory), strict=True))
+        statuses.append(status(own, memory, document.title, library[document.doc_id]["kind"]))
+    return [replace(c, text_en=rendered.get(c.chunk_id)) for c in chunks], statuses
+
+
+def render_items(chunked: list[ChunkedDocument], chunks: list[Chunk]) -> None:
+    """Give each numbered item the English of its sentences in the chunks that hold it (when they have one)."""
+    by_id = {chunk.chunk_id: chunk for chunk in chunks}
+    for parts in chunked:
+        for item in (item for section in parts.items for item in section):
+            pieces = []
+            for chunk in (by_id[i] for i in item.chunk_ids if i in by_id):
+                if not chunk.text_en:
+                    break
+                at = chunk.text.find(item.text)
+                spans = [(at, at + len(item.text))] if at >= 0 else [(0, len(chunk.text))]
+                rendered = aligned_spans(chunk.text, chunk.text_en, spans)
+                if not rendered:
+                    break
+                pieces.append(chunk.text_en[rendered[0][0] : rendered[-1][1]])
+            else:
+                item.text_en = " ".join(pieces) if pieces else None
+
+
+def translated_side(
+    chunks: list[Chunk], embedder: Embedder, cache: dict[str, np.ndarray], progress: bool
+) -> tuple[TranslatedSide | None, int, int]:
+    """The English side of a build (None when no chunk has a rendering), with how many passages were embedded
+    now and how many came from the cache."""
+    renderings = [chunk.text_en for chunk in chunks]
+    present = [i for i, text in enumerate(renderings) if text is not None]
+    if not present:
+        return None, 0, 0
+    sentences, spans = sentence_units(renderings)
+    texts = [renderings[i] for i in present]
+    vectors, embedded = _embed_with_cache(embedder, texts + sentences, cache, progress)
+    chunk_vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+    chunk_vectors[present] = vectors[: len(texts)]
+    lexical = LexicalIndex.build([text or "" for text in renderings], ENGLISH_TOKENIZER)
+    side = TranslatedSide(chunk_vectors, vectors[len(texts) :], spans, lexical)
+    return side, embedded, len(texts) + len(sentences) - embedded
 
 
 def ingest_fingerprint(limits: object) -> str:
@@ -240,6 +316,13 @@ def _cached_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
     cache = {text_key(embedding_text(c)): v for c, v in zip(stored.chunks, stored.vectors, strict=True)}
     for (position, start, end), vector in zip(stored.sentence_spans, stored.sentence_vectors, strict=True):
         cache[text_key(stored.chunks[position].text[start:end])] = vector
+    side = stored.translated
+    if side is not None:
+        for chunk, vector in zip(stored.chunks, side.vectors, strict=True):
+            if chunk.text_en is not None:
+                cache[text_key(chunk.text_en)] = vector
+        for (position, start, end), vector in zip(side.sentence_spans, side.sentence_vectors, strict=True):
+            cache[text_key(stored.chunks[position].text_en[start:end])] = vector
     lexicon = stored.lexical.lexicon
     if lexicon is not None:
         cache.update((text_key(word), vector) for word, vector in zip(lexicon.words, lexicon.vectors, strict=True))
@@ -269,10 +352,12 @@ def build_index(
     progress: bool = True,
     limits: IngestLimits | None = None,
     keep_library: bool = True,
+    translations: Path | None = None,
 ) -> BuildReport:
     """Build (or rebuild) the index in `index_dir` from files and folders, reading each under `limits`. The
     documents added to the library since stay in the new build (unless `keep_library` is False), with their
-    kind, year and title, re-read from their kept files when the ingest code changed."""
+    kind, year and title, re-read from their kept files when the ingest code changed. Documents with a
+    translation memory in `translations` carry their English renderings."""
     started = time.perf_counter()
     documents, errors, fingerprint, _ = load_documents_cached(paths, Path(index_dir), limits)
     if not documents:
@@ -293,7 +378,8 @@ def build_index(
         documents, errors = documents + kept, errors + kept_errors
     extract = time.perf_counter() - started
     report = index_documents(
-        documents, index_dir, embedder, chunking, progress, fingerprint, metadata=metadata, originals=originals
+        documents, index_dir, embedder, chunking, progress, fingerprint, metadata=metadata, originals=originals,
+        translations=translations,
     )
     report.errors, report.kept = errors, [d.doc_id for d in kept]
     report.seconds = {"extract": extract, **report.seconds, "total": time.perf_counter() - started}
@@ -314,12 +400,15 @@ def index_documents(
     fingerprint: str | None = None,
     metadata: dict[str, dict] | None = None,
     originals: dict[str, Path] | None = None,
+    translations: Path | None = None,
 ) -> BuildReport:
     """Chunk, embed (reusing the current build's vectors) and write ingested documents as a new build.
 
     `metadata` holds each document's library fields (kind, year, original_name) by doc id; `originals`
     the original files to keep in the build (files/<doc id><suffix>). `fingerprint` marks the documents
     as reusable by the next `build_index` (None: they were not all ingested by the current code).
+    `translations` is the folder of translation memories (recorded in the manifest, so a library change
+    keeps using it).
     """
     chunking = chunking or ChunkingConfig()
     library = {
@@ -335,11 +424,13 @@ def index_documents(
         for parts in chunked
         for chunk in parts.chunks
     ]
+    chunks, memory_statuses = with_translations(chunks, documents, library, translations)
+    render_items(chunked, chunks)
     seconds["chunk"] = time.perf_counter() - mark
     mark = time.perf_counter()
     embedder = embedder or get_embedder()
     texts = [embedding_text(c) for c in chunks]
-    sentences, spans = sentence_units(chunks)
+    sentences, spans = sentence_units([c.text for c in chunks])
     lexicon_words, lexicon_stems = Lexicon.vocabulary(texts)
     cache = _cached_vectors(Path(index_dir), embedder.id)
     words_embedded = len({text_key(w) for w in lexicon_words} - cache.keys())
@@ -347,6 +438,7 @@ def index_documents(
     embedded -= words_embedded
     n_passages = len(texts) + len(sentences)
     chunk_vectors, sentence_vectors = vectors[: len(texts)], vectors[len(texts) : n_passages]
+    translated, embedded_en, reused_en = translated_side(chunks, embedder, cache, progress)
     seconds["embed"] = time.perf_counter() - mark
     mark = time.perf_counter()
     lexical = LexicalIndex.build(texts)
@@ -376,6 +468,7 @@ def index_documents(
             for d in documents
         ],
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "translations": str(translations) if translations is not None else None,
     }
     build_dir = write_build(
         Path(index_dir),
@@ -390,7 +483,9 @@ def index_documents(
             DOCUMENTS_FILE: {"fingerprint": fingerprint, "documents": [document_to_json(d) for d in documents]},
         },
         extra_files=dict(files.values()),
+        translated=translated,
     )
     seconds["index"] = time.perf_counter() - mark
-    return BuildReport(build_dir, len(documents), len(chunks), len(sentences), embedded, n_passages - embedded,
-                       seconds=seconds, words_embedded=words_embedded)
+    return BuildReport(build_dir, len(documents), len(chunks), len(sentences), embedded + embedded_en,
+                       n_passages - embedded + reused_en, seconds=seconds, words_embedded=words_embedded,
+                       translations=memory_statuses)

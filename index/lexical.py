@@ -1,4 +1,5 @@
-"""BM25 over chunks with Swedish stemming, stopwords and diacritic folding (bm25s + PyStemmer).
+"""BM25 over chunks with Swedish stemming, stopwords and diacritic folding (bm25s + PyStemmer); and BM25 over
+their English renderings (index/translation_memory.py) with English stemming and stopwords.
 
 Stems are folded (å/ä → a, ö → o, é → e) after stemming, on the indexed text and on queries alike, so a user who
 drops the diacritics ("bostader", "forskola") meets the text's "bostäder"/"förskola". Folding after stemming keeps
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import bm25s
 import numpy as np
 import Stemmer
-from bm25s.stopwords import STOPWORDS_SWEDISH
+from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SWEDISH
 
 if TYPE_CHECKING:
     from index.lexicon import Lexicon
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 LANGUAGE = "swedish"
 TOKENIZER = "sv-snowball-folded-1"  # stored with the BM25 files; a build by another tokenizer must be rebuilt
 TOKENIZER_FILE = "tokenizer.json"
+ENGLISH_TOKENIZER = "en-snowball-1"  # the English renderings' BM25 side (index/translation_memory.py)
 FOLD = str.maketrans("åäöéü", "aaoeu")
 # Stopwords as users also type them, without diacritics ("for", "pa", "nar").
 STOPWORDS = sorted(set(STOPWORDS_SWEDISH) | {word.translate(FOLD) for word in STOPWORDS_SWEDISH})
@@ -49,6 +51,21 @@ def tokenize(texts: list[str]) -> list[list[str]]:
     return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stem_words, return_ids=False, show_progress=False)
 
 
+@lru_cache(maxsize=1)
+def _english_stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def tokenize_english(texts: list[str]) -> list[list[str]]:
+    """Lower-cased, English-stemmed tokens with English stopwords removed."""
+    return bm25s.tokenize(
+        texts, stopwords=STOPWORDS_EN, stemmer=_english_stemmer().stemWords, return_ids=False, show_progress=False
+    )
+
+
+TOKENIZE = {TOKENIZER: tokenize, ENGLISH_TOKENIZER: tokenize_english}
+
+
 def words(text: str) -> list[str]:
     """The lower-cased words of a text as tokenize splits them (stopwords removed), before stemming."""
     return bm25s.tokenize([text], stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
@@ -65,14 +82,15 @@ class LexicalIndex:
         self._document_frequency: dict[str, int] | None = None
 
     @classmethod
-    def build(cls, texts: list[str]) -> LexicalIndex:
+    def build(cls, texts: list[str], tokenizer: str = TOKENIZER) -> LexicalIndex:
+        """BM25 over `texts` with the named tokenizer (TOKENIZER: Swedish; ENGLISH_TOKENIZER: English)."""
         retriever = bm25s.BM25()
-        retriever.index(tokenize(texts), show_progress=False)
-        return cls(retriever, len(texts))
+        retriever.index(TOKENIZE[tokenizer](texts), show_progress=False)
+        return cls(retriever, len(texts), tokenizer)
 
     def save(self, directory: Path) -> None:
         self._retriever.save(str(directory), show_progress=False)
-        (Path(directory) / TOKENIZER_FILE).write_text(json.dumps({"tokenizer": TOKENIZER}), encoding="utf-8")
+        (Path(directory) / TOKENIZER_FILE).write_text(json.dumps({"tokenizer": self.tokenizer}), encoding="utf-8")
         if self.lexicon is not None:
             self.lexicon.save(Path(directory))
 
@@ -106,9 +124,13 @@ class LexicalIndex:
         """Whether a stem occurs in any indexed chunk."""
         return stem in self._retriever.vocab_dict
 
+    def tokenize(self, texts: list[str]) -> list[list[str]]:
+        """Texts tokenized as this index's texts were (Swedish unless it was built with ENGLISH_TOKENIZER)."""
+        return TOKENIZE.get(self.tokenizer or TOKENIZER, tokenize)(texts)
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every chunk for the query (zeros when no query term is in the vocabulary)."""
-        return self.token_scores(tokenize([query])[0])
+        return self.token_scores(self.tokenize([query])[0])
 
     def token_scores(self, tokens: list[str]) -> np.ndarray:
         """BM25 score of every chunk for already tokenized query terms (unknown terms are ignored)."""

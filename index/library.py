@@ -130,7 +130,7 @@ def add_documents(
             added.append(document)
         report = index_documents(
             [*documents, *added], Path(index_dir), embedder, progress=progress, fingerprint=fingerprint,
-            metadata=metadata, originals=originals,
+            metadata=metadata, originals=originals, translations=_translations_of(Path(index_dir)),
         )
     return LibraryChange([d.doc_id for d in added], report)
 
@@ -151,9 +151,17 @@ def remove_document(
         kept = [d for d in documents if d.doc_id != doc_id]
         report = index_documents(
             kept, Path(index_dir), embedder, progress=False, fingerprint=fingerprint,
-            metadata=metadata, originals=originals,
+            metadata=metadata, originals=originals, translations=_translations_of(Path(index_dir)),
         )
     return LibraryChange([doc_id], report)
+
+
+def _translations_of(index_dir: Path) -> Path | None:
+    """The translation memories' folder the current build was made with (a library change keeps using it)."""
+    if current_build(index_dir) is None:
+        return None
+    recorded = read_manifest(index_dir).get("translations")
+    return Path(recorded) if recorded else None
 
 
 def _current_library(

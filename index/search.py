@@ -26,6 +26,7 @@ from index.sentences import sentence_spans
 from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
 from index.terms import QueryTerms
 from index.translate import load_glossary, swedish_concepts
+from index.translated import EnglishSide
 from ingest.models import Chunk
 from ingest.vocabulary import is_framing
 
@@ -49,6 +50,12 @@ FRAMING_PENALTY = 0.015
 # 0.944, gold_extra unchanged; from 0.7 gold_extra drops (docs/retrieval.md).
 SECTION_WEIGHT = 0.5
 LEXICAL_CANDIDATES = 100  # coverage is computed for the top BM25 chunks only
+# An English question against an index with the strategy's English rendering (index/translated.py): where a chunk
+# has a rendering, its dense score and its section's context are (1 − w) · the Swedish side's + w · the English
+# side's, and the English BM25 evidence adds ENGLISH_LEXICAL_WEIGHT × its evidence. Chosen on
+# eval/realistic_tune.jsonl (docs/retrieval.md "The strategy in English").
+ENGLISH_DENSE_WEIGHT = 0.5
+ENGLISH_LEXICAL_WEIGHT = 0.01
 # One search path: the dense side scores candidate chunks exactly from the stored vectors. Below CANDIDATES_FROM
 # chunks (and for filters leaving at most EXACT_SUBSET) every allowed chunk is a candidate. From CANDIDATES_FROM on
 # (docs/benchmarks.md) the candidates are the top CHUNK_CANDIDATES chunks and the chunks of the top
@@ -190,6 +197,10 @@ class SearchIndex:
         self._framing_mask: np.ndarray | None = None
         self._sections: tuple[np.ndarray, np.ndarray] | None = None  # (chunk position → section row, centroids)
         self._prepared: dict[tuple[str, str | None], PreparedQuery] = {}
+        self.english: EnglishSide | None = None  # the English rendering's side, built with the index (read-only)
+        if stored.translated is not None:
+            section_of, centroids = self._section_centroids()
+            self.english = EnglishSide(stored.translated, self.chunks, section_of, len(centroids))
 
     @property
     def terms(self) -> QueryTerms:
@@ -253,17 +264,23 @@ class SearchIndex:
             order = _top(matching, lexical[matching], k)
             hits = [self._lexical_hit(rank, int(p), float(lexical[p]), query) for rank, p in enumerate(order, 1)]
             return self._with_coverage(hits, prepared.concepts)
+        english = self.english if prepared.language == "en" and retriever != "bm25" else None
+        vector_en = self.query_vector(retrieval_text(query)) if english is not None else vector
         boosted = boost = section_of = context = None
         if retriever == "hybrid":
             boosted, evidence = self._lexical_evidence(lexical, prepared.concepts)
-            keep = evidence > 0
+            boost = LEXICAL_WEIGHT[prepared.language] * evidence
+            if english is not None:
+                more, more_evidence = english.lexical_evidence(english.query_stems(query))
+                boosted, boost = _merge(boosted, boost, more, ENGLISH_LEXICAL_WEIGHT * more_evidence)
+            keep = boost > 0
             if allowed is not None:
                 keep &= np.isin(boosted, allowed)
-            boosted, boost = boosted[keep], LEXICAL_WEIGHT[prepared.language] * evidence[keep]
-            section_of, context = self._section_context(vector)
+            boosted, boost = boosted[keep], boost[keep]
+            section_of, context = self._section_context(vector, english, vector_en)
         scale = 1
         while True:
-            dense, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale)
+            dense, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale, english, vector_en)
             final = dense.mixed.copy()
             if boosted is not None and len(boosted):
                 final[np.searchsorted(dense.positions, boosted)] += boost
@@ -433,11 +450,18 @@ class SearchIndex:
         top = min(top, sims.shape[1])
         return np.sort(sims, axis=1)[:, -top:].mean(axis=1)
 
-    def _section_context(self, vector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _section_context(
+        self, vector: np.ndarray, english: EnglishSide | None = None, vector_en: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Each chunk position's section row, and per section the query's similarity to its centroid minus the best
-        section's (≤ 0, so the dense side's bound on unseen chunks still holds); once per search."""
+        section's (≤ 0, so the dense side's bound on unseen chunks still holds); once per search. With the English
+        side, a section with English sentences mixes in their centroid's similarity as the dense scores mix."""
         section_of, centroids = self._section_centroids()
         similarity = vector_search.dot(centroids, np.asarray(vector, dtype=np.float32))
+        if english is not None:
+            other = english.section_context(vector_en)
+            mixed = (1 - ENGLISH_DENSE_WEIGHT) * similarity + ENGLISH_DENSE_WEIGHT * other
+            similarity = np.where(np.isfinite(other), mixed, similarity).astype(np.float32)
         return section_of, similarity - similarity.max()
 
     def _section_centroids(self) -> tuple[np.ndarray, np.ndarray]:
@@ -580,20 +604,35 @@ class SearchIndex:
         return rows, owner
 
     def _dense_candidates(
-        self, vector: np.ndarray, allowed: np.ndarray | None, extra: np.ndarray | None, scale: int
+        self,
+        vector: np.ndarray,
+        allowed: np.ndarray | None,
+        extra: np.ndarray | None,
+        scale: int,
+        english: EnglishSide | None = None,
+        vector_en: np.ndarray | None = None,
     ) -> tuple[_Dense, float, bool]:
         """Candidate chunks with their exact dense scores, an upper bound on the score of any other allowed chunk,
         and whether every allowed chunk is a candidate.
 
         Candidates: every allowed chunk below CANDIDATES_FROM chunks or when a filter leaves at most EXACT_SUBSET;
         otherwise the top CHUNK_CANDIDATES·scale chunks, the chunks of the top SENTENCE_CANDIDATES·scale sentences,
-        and `extra`."""
+        and `extra`; with the English side also the top chunks by their rendering's score (every fused score lies
+        between its two sides', so the larger of the two sides' bounds bounds it)."""
         stored = self.stored
         n, n_sentences = len(self.chunks), len(stored.sentence_spans)
         vector = np.asarray(vector, dtype=np.float32)
         if n < CANDIDATES_FROM or (allowed is not None and len(allowed) <= EXACT_SUBSET):
             positions = np.arange(n) if allowed is None else np.asarray(allowed, dtype=np.int64)
-            return self._dense_scores(vector, positions), -np.inf, True
+            return self._dense_scores(vector, positions, english, vector_en), -np.inf, True
+        english_bound = -np.inf
+        if english is not None:
+            pool = np.arange(n) if allowed is None else np.asarray(allowed, dtype=np.int64)
+            scores = _english_mixed(english, vector_en, pool)
+            top = _top(pool, scores, min(len(pool), CHUNK_CANDIDATES * scale))
+            if len(top) < len(pool):
+                english_bound = float(np.sort(scores)[len(pool) - len(top) - 1])
+            extra = top if extra is None else np.concatenate([np.asarray(extra, dtype=np.int64), top])
         chunk_params = sentence_params = None
         n_allowed, s_allowed = n, n_sentences
         if allowed is not None:
@@ -619,12 +658,19 @@ class SearchIndex:
         last_sentence = (
             float(sentence_sim[0][len(sentence_ids) - 1]) if len(sentence_ids) == ks < s_allowed else -np.inf
         )
-        bound = max(last_chunk, float(mix_scores(np.float32(last_chunk), np.float32(last_sentence))))
+        bound = max(last_chunk, float(mix_scores(np.float32(last_chunk), np.float32(last_sentence))), english_bound)
         exhaustive = kc >= n_allowed and ks >= s_allowed
-        return self._dense_scores(vector, positions), bound, exhaustive
+        return self._dense_scores(vector, positions, english, vector_en), bound, exhaustive
 
-    def _dense_scores(self, vector: np.ndarray, positions: np.ndarray) -> _Dense:
-        """Exact dense scores of the given chunks and of each of their sentences, from the stored vectors."""
+    def _dense_scores(
+        self,
+        vector: np.ndarray,
+        positions: np.ndarray,
+        english: EnglishSide | None = None,
+        vector_en: np.ndarray | None = None,
+    ) -> _Dense:
+        """Exact dense scores of the given chunks and of each of their sentences, from the stored vectors; with the
+        English side, fused with their renderings' scores."""
         stored = self.stored
         chunk_sim = vector_search.dot(stored.vectors[positions], vector)
         rows, owner = self._rows_of(positions)
@@ -635,6 +681,10 @@ class SearchIndex:
         is_best = sentence_sim >= best_value[owner]
         best_row[owner[is_best]] = rows[is_best]
         mixed = mix_scores(chunk_sim, best_value).astype(np.float32)
+        if english is not None:
+            rendered = _english_mixed(english, np.asarray(vector_en, dtype=np.float32), positions)
+            fused = (1 - ENGLISH_DENSE_WEIGHT) * mixed + ENGLISH_DENSE_WEIGHT * rendered
+            mixed = np.where(np.isfinite(rendered), fused, mixed).astype(np.float32)
         return _Dense(positions, mixed, best_row, rows, owner, sentence_sim)
 
     # --- hits -----------------------------------------------------------------------------------------------------
@@ -679,6 +729,22 @@ class SearchIndex:
             bm25_score=score,
             highlights=lexical_best_sentence(chunk.text, query),
         )
+
+
+def _english_mixed(english: EnglishSide, vector: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    """The renderings' dense scores at `positions`, mixed as the Swedish side's (-inf where there is none)."""
+    chunk_sim, best, _ = english.dense(vector, positions)
+    return np.where(np.isfinite(chunk_sim), mix_scores(chunk_sim, best), -np.inf).astype(np.float32)
+
+
+def _merge(
+    positions: np.ndarray, values: np.ndarray, more: np.ndarray, more_values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sparse (position, value) lists as one, ascending, the values of a position in both added."""
+    merged, inverse = np.unique(np.concatenate([positions, more]), return_inverse=True)
+    sums = np.zeros(len(merged), dtype=np.float32)
+    np.add.at(sums, inverse, np.concatenate([values, more_values]).astype(np.float32))
+    return merged, sums
 
 
 def _top(positions: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:

@@ -33,3 +33,14 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 def embeddable_sentences(text: str) -> list[tuple[int, int]]:
     """Spans long enough to carry meaning on their own (short fragments are left out of the sentence index)."""
     return [(s, e) for s, e in sentence_spans(text) if e - s >= MIN_SENTENCE_CHARS]
+
+
+def aligned_spans(text: str, rendering: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences of a translation that render the given sentences of `text`: the translation memory keeps one
+    sentence per sentence, so the i-th sentence renders the i-th. Empty when the two split into different numbers
+    of sentences (then no sentence is marked rather than a wrong one)."""
+    source, target = sentence_spans(text), sentence_spans(rendering)
+    if len(source) != len(target):
+        return []
+    marked = {i for i, (start, end) in enumerate(source) for s, e in spans if s < end and e > start}
+    return [target[i] for i in sorted(marked)]

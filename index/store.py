@@ -32,6 +32,7 @@ BUILDS = "builds"
 LOCK = ".build.lock"  # held while a build is written, so concurrent builds cannot delete each other's files
 DATA_FILES = ("chunks.jsonl", "vectors.npy", "faiss.index", "sentence_vectors.npy", "sentence_spans.npy")
 SENTENCE_INDEX = "sentence_faiss.index"  # written only when the sentence index is approximate (large builds)
+TRANSLATED_DIR = "en"  # the English side of a build whose documents have translation memories
 MMAP_FROM = 100_000  # vector files with at least this many rows are memory-mapped rather than read into memory
 
 
@@ -70,6 +71,38 @@ class StoredIndex:
     sentence_vectors: np.ndarray  # one row per embedded sentence
     sentence_spans: np.ndarray  # int32 rows (chunk position, start, end) aligned with sentence_vectors
     sentence_faiss: faiss.Index
+    translated: TranslatedSide | None = None  # the English renderings, when the documents have memories
+
+
+@dataclass
+class TranslatedSide:
+    """The chunks' English renderings as search reads them: a vector per chunk (a zero row where a chunk has no
+    rendering), the renderings' sentences (chunk position, start, end into chunk.text_en) with their vectors, and
+    BM25 over the renderings with the English analyser."""
+
+    vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    sentence_spans: np.ndarray
+    lexical: LexicalIndex
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir()
+        np.save(directory / "vectors.npy", self.vectors.astype(np.float32))
+        np.save(directory / "sentence_vectors.npy", self.sentence_vectors.astype(np.float32))
+        np.save(directory / "sentence_spans.npy", self.sentence_spans.astype(np.int32))
+        self.lexical.save(directory / "bm25")
+
+    @classmethod
+    def load(cls, directory: Path, n_chunks: int) -> TranslatedSide:
+        side = cls(
+            _load_vectors(directory / "vectors.npy"),
+            _load_vectors(directory / "sentence_vectors.npy"),
+            np.load(directory / "sentence_spans.npy"),
+            LexicalIndex.load(directory / "bm25", n_chunks),
+        )
+        if len(side.vectors) != n_chunks or len(side.sentence_vectors) != len(side.sentence_spans):
+            raise ValueError("the English side's vector counts do not match its chunks and sentences")
+        return side
 
 
 def chunk_to_json(chunk: Chunk) -> dict:
@@ -109,6 +142,7 @@ def write_build(
     sentence_spans: np.ndarray,
     extra_json: dict[str, object] | None = None,
     extra_files: dict[str, Path] | None = None,
+    translated: TranslatedSide | None = None,
 ) -> Path:
     """Write a complete build and switch `current` to it; return the new build directory.
 
@@ -133,6 +167,8 @@ def write_build(
         np.save(partial / "sentence_vectors.npy", sentence_vectors.astype(np.float32))
         np.save(partial / "sentence_spans.npy", sentence_spans.astype(np.int32))
         lexical.save(partial / "bm25")
+        if translated is not None:
+            translated.save(partial / TRANSLATED_DIR)
         for name, payload in (extra_json or {}).items():
             (partial / name).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
         for name, source in (extra_files or {}).items():
@@ -268,6 +304,9 @@ def load_build(index_dir: Path, verify: bool = True, build: Path | None = None) 
             if (build / SENTENCE_INDEX).is_file()
             else build_faiss(sentence_vectors)
         )
+        translated = (
+            TranslatedSide.load(build / TRANSLATED_DIR, len(chunks)) if (build / TRANSLATED_DIR).is_dir() else None
+        )
     except IndexDamaged:
         raise
     except Exception as exc:
@@ -286,6 +325,7 @@ def load_build(index_dir: Path, verify: bool = True, build: Path | None = None) 
         sentence_vectors,
         sentence_spans,
         sentence_faiss,
+        translated,
     )
 
 

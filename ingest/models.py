@@ -87,6 +87,7 @@ class Item:
     page_start: int | None
     page_end: int | None
     chunk_ids: list[str] = field(default_factory=list)
+    text_en: str | None = None  # its English rendering, when its chunks have one (set at build time)
 
 
 @dataclass
@@ -119,3 +120,4 @@ class Chunk:
     item: str | None = None  # "Behov 4", "Utmaning 3" for numbered needs and challenges (ingest.vocabulary.item_label)
     doc_kind: str | None = None  # the document's library kind ("strategi", "plan", …), set when the index is built
     doc_year: int | None = None  # the document's year, when the library knows it
+    text_en: str | None = None  # the English rendering from the document's translation memory, set at build time

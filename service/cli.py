@@ -54,9 +54,17 @@ def cmd_index_build(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         limits=Limits.from_settings(settings).ingest,  # RUS_MAX_* (a rebuild from the API sets them too)
         keep_library=not args.drop_library,
+        translations=settings.translations_dir,
     )
     for error in report.errors:
         print(f"skipped {error}", file=sys.stderr)
+    for memory in report.incomplete_translations():
+        print(
+            f"warning: the English translation memory of {memory.doc_id} covers {memory.translated} of "
+            f"{memory.chunks} passages ({memory.stale} stale, {memory.missing} missing); English readers see the "
+            f"Swedish text there. `rus translations export {memory.doc_id} --out FILE` lists them for a translator",
+            file=sys.stderr,
+        )
     if report.kept:
         print(f"kept {len(report.kept)} document(s) added to the library: {', '.join(report.kept)}")
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
@@ -148,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     from service.docs_cli import add_docs_command
 
     add_docs_command(commands)
+    from service.translations_cli import add_translations_command
+
+    add_translations_command(commands)
     from eval.feedback import add_feedback_command
 
     add_feedback_command(commands)

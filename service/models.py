@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from index.search import Hit
+from index.sentences import aligned_spans
 from ingest.models import Chunk
 
 Language = Literal["sv", "en"]
@@ -35,6 +36,15 @@ class Span(BaseModel):
     text: str
 
 
+def english_spans(chunk: Chunk, spans: Sequence[tuple[int, int]]) -> list[Span]:
+    """The sentences of the chunk's English rendering that render `spans` of its text (none without one)."""
+    if not chunk.text_en or not spans:
+        return []
+    return [
+        Span(start=s, end=e, text=chunk.text_en[s:e]) for s, e in aligned_spans(chunk.text, chunk.text_en, list(spans))
+    ]
+
+
 class Passage(BaseModel):
     """Where a passage of a document stands: the base of every search hit and citation."""
 
@@ -49,6 +59,9 @@ class Passage(BaseModel):
     page_start: int | None
     page_end: int | None
     chunk_id: str
+    text_en: str | None = Field(
+        None, description="the passage in English: the team's unofficial translation (null: none for this passage)"
+    )
 
     @staticmethod
     def fields_of(chunk: Chunk) -> dict:
@@ -65,6 +78,7 @@ class Passage(BaseModel):
             "page_start": chunk.page_start,
             "page_end": chunk.page_end,
             "chunk_id": chunk.chunk_id,
+            "text_en": chunk.text_en,
         }
 
 
@@ -73,14 +87,17 @@ class Citation(Passage):
 
     passage: str
     spans: list[Span] = Field(description="the supporting sentence(s), as offsets into `passage`")
+    spans_en: list[Span] = Field(default_factory=list, description="the same sentence(s) in `text_en`")
     score: float | None = None
 
     @classmethod
     def of(cls, chunk: Chunk, spans: Sequence[tuple[int, int]], score: float | None = None) -> Citation:
+        spans = sorted(set(spans))
         return cls(
             **Passage.fields_of(chunk),
             passage=chunk.text,
-            spans=[Span(start=s, end=e, text=chunk.text[s:e]) for s, e in sorted(set(spans))],
+            spans=[Span(start=s, end=e, text=chunk.text[s:e]) for s, e in spans],
+            spans_en=english_spans(chunk, spans),
             score=None if score is None else round(float(score), 6),
         )
 
@@ -92,6 +109,7 @@ class ItemQuote(BaseModel):
     item: str = Field(description='"Behov 4" or "Utmaning 2"')
     number: int
     text: str
+    text_en: str | None = Field(None, description="the item in English (unofficial translation), if there is one")
     page_start: int | None
     page_end: int | None
     score: float | None = None
@@ -118,6 +136,7 @@ class SearchHit(Passage):
     bm25_score: float | None
     text: str
     highlights: list[Span]
+    highlights_en: list[Span] = Field(default_factory=list, description="the same sentence(s) in `text_en`")
 
     @classmethod
     def of(cls, hit: Hit) -> SearchHit:
@@ -130,6 +149,7 @@ class SearchHit(Passage):
             bm25_score=None if hit.bm25_score is None else round(hit.bm25_score, 6),
             text=chunk.text,
             highlights=[Span(start=s, end=e, text=chunk.text[s:e]) for s, e in hit.highlights],
+            highlights_en=english_spans(chunk, hit.highlights),
         )
 
 

@@ -81,6 +81,7 @@ def item_quote(item: Item) -> ItemQuote:
         item=item_label(item.kind, item.number),
         number=item.number,
         text=item.text,
+        text_en=item.text_en,
         page_start=item.page_start,
         page_end=item.page_end,
         chunk_id=item.chunk_ids[0] if item.chunk_ids else None,

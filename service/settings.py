@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RUS_", extra="ignore")
 
     index_dir: Path = REPO_ROOT / "data" / "index"
+    # translation memories (<doc id>.en.po): the team's English rendering of the strategy (index/translation_memory.py)
+    translations_dir: Path = REPO_ROOT / "data" / "translations"
     corpus: list[Path] = [DEFAULT_CORPUS]
     embedder: str = "e5"
     host: str = "127.0.0.1"

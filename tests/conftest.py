@@ -14,6 +14,7 @@ SHARED = REPO_ROOT.parent / "shared"
 CORPUS_PDF = SHARED / "corpus" / "rus-vasterbotten-2030.pdf"
 CORPUS_TXT = SHARED / "corpus" / "rus-vasterbotten-2030.txt"
 DEV_GOLD = SHARED / "eval" / "dev.jsonl"
+TRANSLATIONS = REPO_ROOT / "data" / "translations"  # the team's English translation memory of the strategy
 
 
 @pytest.fixture(scope="session")
@@ -35,11 +36,12 @@ def dev_gold() -> Path:
 
 @pytest.fixture(scope="session")
 def corpus_index(tmp_path_factory: pytest.TempPathFactory, corpus_pdf: Path) -> Path:
-    """An index of the shared PDF with the default embedder, built once for the whole session."""
+    """An index of the shared PDF with the default embedder and the English translation memory, built once for
+    the whole session."""
     from index.build import build_index
 
     index_dir = tmp_path_factory.mktemp("corpus-index")
-    build_index([corpus_pdf], index_dir, progress=False)
+    build_index([corpus_pdf], index_dir, progress=False, translations=TRANSLATIONS)
     return index_dir
 
 
