@@ -6,6 +6,14 @@ it addresses (`needs`, each with an evidence sentence copied from the text), two
 (`not_needs`), and for each of the three inriktningar whether the text explicitly states an aim for it, with an
 evidence sentence for each one it does.
 
+Fully labelled items (eval/align_multi.jsonl) add `needs_elsewhere`: every need of the other sub-priorities the text
+addresses, as {section, number, evidence}; together with `needs` that is every need the text addresses anywhere in
+the strategy, so any other need counts as not addressed. Such items may label 1–12 needs of the main sub-priority
+and list 1 or more `not_needs`. Two further optional fields: `inriktning_kind` says for each true inriktning whether
+the text states it in so many words ("explicit") or only in other words ("paraphrase"), and `file` names a PDF or
+DOCX rendering of the text (relative to the gold file; eval/align_files.py writes them) that the evaluation reads
+instead of the text, as an officer's upload would be read.
+
 Loading validates every line and names the file, the line and the problem. Need numbers are checked against the
 numbered "Identifierade behov" of the cleaned strategy (`needs_in_document`) when a map is passed in.
 `python -m eval.align_gold` validates the file against the strategy and writes the tune/heldout halves with the
@@ -22,7 +30,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -39,8 +47,12 @@ FIELDS = (
     "id", "lang", "organisation", "text", "section", "also_ok", "needs", "not_needs", "inriktningar",
     "inriktning_evidence",
 )
+OPTIONAL_FIELDS = ("needs_elsewhere", "inriktning_kind", "file")
 NEEDS_PER_ITEM = (2, 3)  # each summary is written to address 2–3 needs of its sub-priority
 NOT_NEEDS_PER_ITEM = 2
+NEEDS_PER_FULL_ITEM = (1, 12)  # a fully labelled item: whatever it addresses of its main sub-priority (2.2 has 11)
+INRIKTNING_KINDS = ("explicit", "paraphrase")
+FILE_SUFFIXES = (".pdf", ".docx")
 SECTION_ID = re.compile(r"^\d\.\d$")
 
 
@@ -52,6 +64,15 @@ class AlignGoldError(ValueError):
 class NeedLabel:
     """A need of the item's main sub-priority that the text addresses, with a sentence of the text showing it."""
 
+    number: int
+    evidence: str
+
+
+@dataclass(frozen=True)
+class ElsewhereNeed:
+    """A need of another sub-priority than the item's main one that the text addresses, with its sentence."""
+
+    section: str
     number: int
     evidence: str
 
@@ -71,10 +92,25 @@ class AlignItem:
     inriktningar: dict[str, bool]
     inriktning_evidence: dict[str, str]
     line: int = 0
+    needs_elsewhere: tuple[ElsewhereNeed, ...] = ()
+    fully_labelled: bool = False  # every need addressed anywhere is labelled (the item has `needs_elsewhere`)
+    inriktning_kind: dict[str, str] = field(default_factory=dict)  # true inriktning → "explicit" / "paraphrase"
+    file: str | None = None  # a PDF/DOCX rendering of the text, relative to the gold file
 
     @property
     def need_numbers(self) -> tuple[int, ...]:
         return tuple(need.number for need in self.needs)
+
+    @property
+    def addressed(self) -> frozenset[tuple[str, int]]:
+        """Every labelled need the text addresses, as (sub-priority, number): the main ones and those elsewhere."""
+        return frozenset({(self.section, n) for n in self.need_numbers}
+                         | {(need.section, need.number) for need in self.needs_elsewhere})
+
+    @property
+    def sections(self) -> tuple[str, ...]:
+        """The main sub-priority, then every other sub-priority with a labelled need, in label order."""
+        return tuple(dict.fromkeys([self.section, *(need.section for need in self.needs_elsewhere)]))
 
 
 NeedsMap = Mapping[str, Sequence[int]]  # sub-priority id → its need numbers in document order (duplicates kept)
@@ -134,8 +170,16 @@ def _section_id(value: object, what: str, where: str, needs_map: NeedsMap | None
     return value
 
 
-def _needs(value: object, text: str, where: str) -> tuple[NeedLabel, ...]:
-    low, high = NEEDS_PER_ITEM
+def _evidence(value: object, what: str, text: str, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise AlignGoldError(f"{where}: {what}.evidence must be a non-empty string")
+    if value not in text:
+        raise AlignGoldError(f"{where}: {what}.evidence does not occur in the text: {value!r}")
+    return value
+
+
+def _needs(value: object, text: str, where: str, counts: tuple[int, int] = NEEDS_PER_ITEM) -> tuple[NeedLabel, ...]:
+    low, high = counts
     if not isinstance(value, list) or not low <= len(value) <= high:
         raise AlignGoldError(f"{where}: field 'needs' must be a list of {low}–{high} needs, got {value!r}")
     needs = []
@@ -156,8 +200,13 @@ def _needs(value: object, text: str, where: str) -> tuple[NeedLabel, ...]:
     return tuple(needs)
 
 
-def _not_needs(value: object, needs: tuple[NeedLabel, ...], where: str) -> tuple[int, ...]:
-    if not isinstance(value, list) or len(value) != NOT_NEEDS_PER_ITEM:
+def _not_needs(
+    value: object, needs: tuple[NeedLabel, ...], where: str, fully_labelled: bool = False
+) -> tuple[int, ...]:
+    if fully_labelled:
+        if not isinstance(value, list) or not value:
+            raise AlignGoldError(f"{where}: field 'not_needs' must be a non-empty list of need numbers, got {value!r}")
+    elif not isinstance(value, list) or len(value) != NOT_NEEDS_PER_ITEM:
         raise AlignGoldError(f"{where}: field 'not_needs' must be a list of {NOT_NEEDS_PER_ITEM} need numbers, "
                              f"got {value!r}")
     numbers = tuple(_number(n, f"not_needs[{i}]", where) for i, n in enumerate(value))
@@ -181,6 +230,54 @@ def _check_against_document(
         if numbers.count(need.number) > 1:
             raise AlignGoldError(f"{where}: need {need.number} of {section} is ambiguous: the strategy numbers "
                                  f"{numbers.count(need.number)} needs {need.number}; do not label it as addressed")
+
+
+def _needs_elsewhere(value: object, section: str, text: str, where: str,
+                     needs_map: NeedsMap | None) -> tuple[ElsewhereNeed, ...]:
+    if not isinstance(value, list):
+        raise AlignGoldError(f"{where}: field 'needs_elsewhere' must be a list of {{section, number, evidence}} "
+                             "objects")
+    found: list[ElsewhereNeed] = []
+    for index, entry in enumerate(value):
+        what = f"needs_elsewhere[{index}]"
+        if not isinstance(entry, dict) or set(entry) != {"section", "number", "evidence"}:
+            raise AlignGoldError(f"{where}: {what} must be an object with exactly 'section', 'number' and 'evidence'")
+        other = _section_id(entry["section"], f"{what}.section", where, needs_map)
+        if other == section:
+            raise AlignGoldError(f"{where}: {what} is in the main sub-priority {section}; label it in 'needs'")
+        number = _number(entry["number"], f"{what}.number", where)
+        if any((need.section, need.number) == (other, number) for need in found):
+            raise AlignGoldError(f"{where}: {what} labels need {number} of {other} twice")
+        if needs_map is not None:
+            numbers = needs_map[other]
+            if number not in numbers:
+                raise AlignGoldError(f"{where}: sub-priority {other} has no need {number} "
+                                     f"(its needs are {', '.join(map(str, sorted(set(numbers))))})")
+            if numbers.count(number) > 1:
+                raise AlignGoldError(f"{where}: need {number} of {other} is ambiguous: the strategy numbers "
+                                     f"{numbers.count(number)} needs {number}; do not label it as addressed")
+        found.append(ElsewhereNeed(other, number, _evidence(entry["evidence"], what, text, where)))
+    return tuple(found)
+
+
+def _inriktning_kind(value: object, flags: dict[str, bool], where: str) -> dict[str, str]:
+    stated = {name for name, flag in flags.items() if flag}
+    if not isinstance(value, dict) or set(value) != stated:
+        raise AlignGoldError(f"{where}: field 'inriktning_kind' must name exactly the true inriktningar "
+                             f"({', '.join(sorted(stated)) or 'none'}), got {value!r}")
+    for name, kind in value.items():
+        if kind not in INRIKTNING_KINDS:
+            raise AlignGoldError(f"{where}: inriktning_kind[{name!r}] must be one of {', '.join(INRIKTNING_KINDS)}, "
+                                 f"got {kind!r}")
+    return {name: value[name] for name in INRIKTNINGAR if name in value}
+
+
+def _file(value: object, where: str) -> str:
+    path = Path(value) if isinstance(value, str) and value.strip() else None
+    if path is None or path.is_absolute() or ".." in path.parts or path.suffix.lower() not in FILE_SUFFIXES:
+        raise AlignGoldError(f"{where}: field 'file' must be a relative path to a {' or '.join(FILE_SUFFIXES)} file "
+                             f"beside the gold file, got {value!r}")
+    return str(value)
 
 
 def _inriktningar(data: dict, text: str, where: str) -> tuple[dict[str, bool], dict[str, str]]:
@@ -218,7 +315,7 @@ def parse_item(data: object, where: str, line: int = 0, needs_map: NeedsMap | No
     for name in FIELDS:
         if name not in data:
             raise AlignGoldError(f"{where}: missing field {name!r}")
-    unknown = sorted(set(data) - set(FIELDS))
+    unknown = sorted(set(data) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
         raise AlignGoldError(f"{where}: unknown field {unknown[0]!r}")
     item_id, organisation, text = (_text(data, name, where) for name in ("id", "organisation", "text"))
@@ -230,19 +327,28 @@ def parse_item(data: object, where: str, line: int = 0, needs_map: NeedsMap | No
     also_ok = tuple(_section_id(s, "an 'also_ok' entry", where, needs_map) for s in data["also_ok"])
     if section in also_ok:
         raise AlignGoldError(f"{where}: field 'also_ok' repeats the main section {section!r}")
-    needs = _needs(data["needs"], text, where)
-    not_needs = _not_needs(data["not_needs"], needs, where)
+    fully_labelled = "needs_elsewhere" in data
+    needs = _needs(data["needs"], text, where, NEEDS_PER_FULL_ITEM if fully_labelled else NEEDS_PER_ITEM)
+    not_needs = _not_needs(data["not_needs"], needs, where, fully_labelled)
     if needs_map is not None:
         _check_against_document(section, needs, not_needs, where, needs_map)
+    elsewhere = _needs_elsewhere(data["needs_elsewhere"], section, text, where, needs_map) if fully_labelled else ()
     flags, evidence = _inriktningar(data, text, where)
+    kinds = _inriktning_kind(data["inriktning_kind"], flags, where) if "inriktning_kind" in data else {}
+    file = _file(data["file"], where) if "file" in data else None
     return AlignItem(
         id=item_id, lang=data["lang"], organisation=organisation, text=text, section=section, also_ok=also_ok,
         needs=needs, not_needs=not_needs, inriktningar=flags, inriktning_evidence=evidence, line=line,
+        needs_elsewhere=elsewhere, fully_labelled=fully_labelled, inriktning_kind=kinds, file=file,
     )
 
 
-def load_align_gold(path: Path | str = ALIGN_GOLD, needs_map: NeedsMap | None = None) -> list[AlignItem]:
-    """Every item of an alignment gold JSONL file (blank lines skipped), or AlignGoldError naming the bad line."""
+def load_align_gold(
+    path: Path | str = ALIGN_GOLD, needs_map: NeedsMap | None = None, check_files: bool = True
+) -> list[AlignItem]:
+    """Every item of an alignment gold JSONL file (blank lines skipped), or AlignGoldError naming the bad line.
+
+    With `check_files` an item's `file` must exist beside the gold file (eval/align_files.py writes them)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -261,6 +367,9 @@ def load_align_gold(path: Path | str = ALIGN_GOLD, needs_map: NeedsMap | None = 
         except json.JSONDecodeError as exc:
             raise AlignGoldError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
         item = parse_item(data, where, number, needs_map)
+        if check_files and item.file is not None and not (path.parent / item.file).is_file():
+            raise AlignGoldError(f"{where}: file {item.file!r} does not exist beside the gold file "
+                                 f"(python -m eval.align_files writes it)")
         if item.id in seen:
             raise AlignGoldError(f"{where}: id {item.id!r} repeats the id on line {seen[item.id]}")
         seen[item.id] = number
@@ -307,6 +416,7 @@ def summary(items: Sequence[AlignItem]) -> str:
     sections = Counter(item.section for item in items)
     stated = {name: sum(item.inriktningar[name] for item in items) for name in INRIKTNINGAR}
     none = sum(not any(item.inriktningar.values()) for item in items)
+    full = [item for item in items if item.fully_labelled]
     lines = [
         f"{len(items)} items: " + ", ".join(f"{lang} {langs[lang]}" for lang in LANGS),
         f"{len(sections)} sub-priorities: "
@@ -316,6 +426,20 @@ def summary(items: Sequence[AlignItem]) -> str:
         "inriktningar stated: " + ", ".join(f"{name} {count}" for name, count in stated.items())
         + f"; none stated: {none}",
     ]
+    if full:
+        words = [len(item.text.split()) for item in full]
+        kinds = Counter(kind for item in full for kind in item.inriktning_kind.values())
+        files = Counter(Path(item.file).suffix for item in full if item.file)
+        lines += [
+            f"fully labelled: {len(full)}; {sum(len(item.needs_elsewhere) for item in full)} needs addressed in other "
+            f"sub-priorities; {sum(len(item.sections) > 1 for item in full)} items span several sub-priorities "
+            f"(up to {max(len(item.sections) for item in full)})",
+            f"length: {sum(w <= 250 for w in words)} short (≤ 250 words), {sum(w >= 700 for w in words)} long "
+            f"(≥ 700 words); {min(words)}–{max(words)} words",
+            "inriktningar stated explicitly / in other words: "
+            f"{kinds['explicit']} / {kinds['paraphrase']}; files: "
+            + (", ".join(f"{suffix} {n}" for suffix, n in sorted(files.items())) or "none"),
+        ]
     return "\n".join(lines)
 
 

@@ -19,8 +19,24 @@ COUNTING = (
     "other checked sub-priorities are unlabelled: they are counted (claims per application) and enter only the "
     "strict precision, which counts every one of them as wrong. *Possible* links are not claims. "
     "*Not-addressed claimed* is the share of the two labelled clearly-not-addressed needs per application that "
-    "were marked addressed. An inriktning judgement is right when *shown in the application* equals the label."
+    "were marked addressed. An inriktning judgement is right when *shown in the application* equals the label. "
+    "*Every claim*: every need marked *addressed* in any checked sub-priority; for a fully labelled application "
+    "(every need it addresses anywhere is labelled) a claim is right when it is labelled, for the others a claim "
+    "outside the main sub-priority is unlabelled and counts as wrong. Recall is over the labelled needs of the "
+    "checked sub-priorities (*anywhere*: over all labelled needs)."
 )
+
+
+def _every_row(label: str, summary: dict) -> list[object]:
+    every = summary["every_claim"]
+    return [
+        label, summary["n"], summary["fully_labelled"],
+        f"{_fmt(every['precision'])} ({every['right']}/{every['claims']})",
+        _fmt(every["recall"]), _fmt(every["recall_anywhere"]),
+        f"{_fmt(every['precision_main'])} ({every['right_main']}/{every['claims_main']})",
+        f"{_fmt(every['precision_other'])} ({every['right_other']}/{every['claims_other']})",
+        _fmt(every["recall_other"]), _fmt(every["claims_per_application"], 1),
+    ]
 
 
 def _needs_row(label: str, summary: dict) -> list[object]:
@@ -53,6 +69,27 @@ def render_align_report(results: dict, plots: list[str] | None = None) -> str:
     rows = [_needs_row("all", results["overall"])]
     rows += [_needs_row(lang, summary) for lang, summary in results["by_lang"].items()]
     lines += _table(header, rows)
+    lines += ["## Every claim the report makes", ""]
+    lines += _table(
+        ["", "n", "fully labelled", "precision", "recall (checked)", "recall (anywhere)", "main: precision",
+         "other: precision", "other: recall", "claims/application"],
+        [_every_row("all", results["overall"])]
+        + [_every_row(lang, summary) for lang, summary in results["by_lang"].items()],
+    )
+    ranks = results["overall"]["ranks"]
+    lines += [
+        "## Sub-priority ranks",
+        "",
+        f"Other labelled sub-priorities (fully labelled applications): {ranks['other_labelled']}, of which "
+        f"{ranks['other_checked']} among the {meta['checked']} checked ({_fmt(ranks['other_checked_share'])}); "
+        f"median rank {ranks['other_median_rank']}.",
+        "",
+    ]
+    lines += _table(
+        ["sub-priority", "as main", "main @1", "as other", "other checked", "median rank", "claims", "right"],
+        [[section, r["main"], r["main_at1"], r["other"], r["other_checked"], r["median_rank"], r["claims"], r["right"]]
+         for section, r in ranks["by_subpriority"].items()],
+    )
     lines += ["## Inriktningar", ""]
     inriktningar = results["overall"]["inriktningar"]
     lines += _table(
@@ -60,10 +97,18 @@ def render_align_report(results: dict, plots: list[str] | None = None) -> str:
          "labelled, not shown"],
         [[name, s["n"], _fmt(s["accuracy"]), s["tp"], s["tn"], s["fp"], s["fn"]] for name, s in inriktningar.items()],
     )
+    kinds = results["overall"]["inriktning_kinds"]
+    lines += ["Shown in the application, by how the inriktning is stated:", ""]
+    lines += _table(["stated", "n", "shown", "share shown"],
+                    [[kind, k["n"], k["shown"], _fmt(k["shown_share"])] for kind, k in kinds.items()])
     lines += ["## If every need at or above a confidence were claimed", ""]
     lines += _table(["confidence ≥", "claimed", "precision", "recall"],
                     [[_fmt(r["threshold"], 2), r["claimed"], _fmt(r["precision"]), _fmt(r["recall"])]
                      for r in results["curve"]])
+    lines += ["## Every claim, if every need of the checked sub-priorities at or above a confidence were claimed", ""]
+    lines += _table(["confidence ≥", "claimed", "precision", "recall"],
+                    [[_fmt(r["threshold"], 2), r["claimed"], _fmt(r["precision"]), _fmt(r["recall"])]
+                     for r in results.get("curve_every_claim", [])])
     lines += ["## Applications", ""]
     for record in results["items"]:
         wrong = sorted(set(record["claimed"]) - set(record["gold_needs"]))
@@ -74,6 +119,17 @@ def render_align_report(results: dict, plots: list[str] | None = None) -> str:
             f"{record['possible']}" + (f" · **wrong {wrong}**" if wrong else "")
             + (f" · **missed {missed}**" if missed else "") + f" · other claims {record['other_claims']}"
         )
+        if record.get("fully_labelled"):
+            gold_all = {tuple(g) for g in record["gold_all"]}
+            wrong_all = [f"{n['section']}:{n['number']}" for n in record["checked_needs"]
+                         if n["status"] == "addressed" and (n["section"], n["number"]) not in gold_all]
+            missed_all = [f"{s}:{n}" for s, n in sorted(gold_all) if s in record["ranked"] and not any(
+                c["status"] == "addressed" and (c["section"], c["number"]) == (s, n) for c in record["checked_needs"])]
+            ranks_text = ", ".join(f"{s} #{r}" for s, r in record["section_ranks"].items())
+            lines.append(f"  - every claim: labelled sub-priorities {ranks_text}"
+                         + (f" · **wrong {', '.join(wrong_all)}**" if wrong_all else "")
+                         + (f" · **missed {', '.join(missed_all)}**" if missed_all else "")
+                         + (" · text cut to the service's limit" if record.get("cut") else ""))
         for check in record["inriktningar"]:
             if check["gold"] != check["shown"]:
                 quote = f": “{check['sentence']}”" if check["sentence"] else ""

@@ -85,6 +85,7 @@ def cmd_eval_compare(args: argparse.Namespace) -> int:
 def _align_headline(results: dict) -> str:
     overall = results["overall"]
     needs = overall["needs"]
+    every = overall["every_claim"]
     inriktningar = overall["inriktningar"]["all"]
 
     def f(value: float | None) -> str:
@@ -94,6 +95,8 @@ def _align_headline(results: dict) -> str:
         f"sub-priority@1 {f(overall['subpriority@1'])}  @3 {f(overall['subpriority@3'])}  "
         f"needs precision {f(needs['precision'])}  recall {f(needs['recall'])}  "
         f"not-addressed claimed {f(needs['not_needs_claimed_share'])}  "
+        f"every claim: precision {f(every['precision'])} ({every['right']}/{every['claims']})  "
+        f"recall {f(every['recall'])}  "
         f"inriktningar accuracy {f(inriktningar['accuracy'])}"
     )
 

@@ -10,7 +10,8 @@ closest other item), turned into a 0–1 confidence by a logistic fit. The weigh
 fit were chosen on eval/align_gold_tune.jsonl only (`rus eval align`, docs/retrieval.md "Alignment"): the
 embedder's margins alone separate addressed from other needs with AUC 0.87; the gap, the lexical share and the
 whole-text agreement together reach 0.94 there. The thresholds that turn a confidence into "addressed" and
-"possible" are settings (align_confidence_addressed / align_confidence_possible).
+"possible" are settings (align_confidence_addressed / align_confidence_possible; claims in a checked sub-priority
+after the best-matching one need align_confidence_addressed_elsewhere).
 """
 
 from __future__ import annotations

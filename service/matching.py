@@ -236,19 +236,26 @@ def sentence_lexical(corpus: Corpus, app: Application) -> np.ndarray:
     return app.lexical
 
 
-def link_status(confidence: float, supported: bool, settings: Settings) -> LinkStatus:
-    """"addressed" only with a supporting sentence at the calibrated confidence; "possible" above the lower one."""
-    if supported and confidence >= settings.align_confidence_addressed:
+def link_status(confidence: float, supported: bool, settings: Settings, best_match: bool = True) -> LinkStatus:
+    """"addressed" only with a supporting sentence at the calibrated confidence — a higher one in a sub-priority that
+    is not the best-matching (align_confidence_addressed_elsewhere: there most links below it are wrong); "possible"
+    above the lower one."""
+    threshold = settings.align_confidence_addressed
+    if not best_match:
+        threshold = max(threshold, settings.align_confidence_addressed_elsewhere)
+    if supported and confidence >= threshold:
         return "addressed"
     return "possible" if confidence >= settings.align_confidence_possible else "not_addressed"
 
 
 def link_items(
-    corpus: Corpus, app: Application, doc_id: str, section_id: str, kind: str, settings: Settings
+    corpus: Corpus, app: Application, doc_id: str, section_id: str, kind: str, settings: Settings,
+    best_match: bool = True,
 ) -> list[ItemLink]:
     """Each numbered need/challenge of a sub-priority with its state, confidence, judgement and the application
     sentences that support it (service/claims.py): a claim is shown with up to SUPPORTING_SENTENCES sentences, a
-    possible link with its closest sentence, an item not addressed with none."""
+    possible link with its closest sentence, an item not addressed with none. `best_match` is false for the
+    sub-priorities checked after the best-matching one (their claims need a higher confidence)."""
     items = stored_items(corpus, doc_id, section_id, kind)
     blocks = item_similarities(corpus, app.vectors, items)
     pairs = [(item, block) for item, block in zip(items, blocks, strict=True) if len(block)]
@@ -263,7 +270,7 @@ def link_items(
     )
     links = []
     for (item, _), support in zip(pairs, supports, strict=True):
-        status = link_status(support.confidence, support.supported, settings)
+        status = link_status(support.confidence, support.supported, settings, best_match)
         shown = {"addressed": SUPPORTING_SENTENCES, "possible": 1}.get(status, 0)
         links.append(
             ItemLink(
@@ -321,13 +328,13 @@ def align(corpus: Corpus, text: str, k: int | None = None, settings: Settings | 
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
     alignments = []
-    for (doc_id, section_id), score in score_subpriorities(corpus, app)[:k]:
+    for rank, ((doc_id, section_id), score) in enumerate(score_subpriorities(corpus, app)[:k]):
         alignments.append(
             SubpriorityAlignment(
                 subpriority=subpriority_ref(corpus, doc_id, section_id),
                 score=round(score, 6),
-                needs=link_items(corpus, app, doc_id, section_id, "need", settings),
-                challenges=link_items(corpus, app, doc_id, section_id, "challenge", settings),
+                needs=link_items(corpus, app, doc_id, section_id, "need", settings, rank == 0),
+                challenges=link_items(corpus, app, doc_id, section_id, "challenge", settings, rank == 0),
             )
         )
     checks = check_inriktningar(corpus, app)

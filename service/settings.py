@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # `rus eval align` (docs/retrieval.md "Alignment")
     align_confidence_addressed: float = 0.38
     align_confidence_possible: float = 0.2
+    # in the checked sub-priorities after the best-matching one, a claim needs this confidence (below it the link is
+    # "possible", shown with its sentence); chosen on eval/align_multi_tune.jsonl, where every need is labelled
+    align_confidence_addressed_elsewhere: float = 0.8
     embedding_cache_size: int = 4096
     # --- reliability and access (issue 7); service/limits.py turns these into the checks API, CLI and ingest share
     max_file_bytes: int = INGEST_DEFAULTS.max_file_bytes

@@ -67,3 +67,13 @@ def test_english_statements_and_texts_that_state_nothing():
     assert all(found[name] for name in (COHESION, INCLUSION, TRANSITION))
     silent = statements(["We will build a new booking app for the bus company.", "Vi utbildar tio lärare i AI."])
     assert not any(silent.values())
+
+
+def test_claims_outside_the_best_matching_subpriority_need_the_higher_confidence():
+    settings = Settings(align_confidence_addressed=0.38, align_confidence_possible=0.2,
+                        align_confidence_addressed_elsewhere=0.8)
+    assert link_status(0.5, True, settings) == "addressed"
+    assert link_status(0.5, True, settings, best_match=False) == "possible"
+    assert link_status(0.85, True, settings, best_match=False) == "addressed"
+    assert link_status(0.85, False, settings, best_match=False) == "possible"  # no supporting sentence: no claim
+    assert link_status(0.1, True, settings, best_match=False) == "not_addressed"
