@@ -24,7 +24,7 @@ from ingest.models import Item
 from ingest.vocabulary import is_subpriority, item_start
 from service.confidence import SUBPRIORITY_QUESTION, decide
 from service.errors import require_k, require_text
-from service.models import AskResponse, Citation, ItemQuote
+from service.models import AskResponse, Citation, ItemQuote, SubpriorityRef
 from service.ranking import SectionScore, rank_subpriorities
 from service.searching import require_kind
 from service.sections import item_quote, stored_items, subpriority_ref
@@ -43,6 +43,7 @@ SENTENCE_MARGIN = 0.02  # a second sentence is quoted when it scores within this
 ASK_POOL = 50  # passages ranked for an answer: the confidence reads the query's score distribution over them
 STRATEGY = "strategi"  # the library kind of the strategy, which answers (sub-)priority questions
 RELATED_PASSAGES = 3  # passages of other documents listed beside an answer from the strategy
+CLOSEST_SUBPRIORITIES = 3  # sub-priorities a low-confidence answer lists
 
 
 def asks_for_subpriority(question: str) -> bool:
@@ -76,6 +77,13 @@ def answer_filters(
     if STRATEGY in kinds and len(kinds) > 1 and asks_for_subpriority(question):
         return Filters(kind=STRATEGY), True
     return None, False
+
+
+def closest_subpriorities(corpus: Corpus, hits: Sequence[Hit]) -> list[SubpriorityRef]:
+    """The CLOSEST_SUBPRIORITIES best distinct sub-priorities among ranked passages (a low-confidence answer lists
+    them for the reader to choose from)."""
+    ranked = rank_subpriorities(hits)[:CLOSEST_SUBPRIORITIES]
+    return [subpriority_ref(corpus, section.doc_id, section.section_id) for section in ranked]
 
 
 def hit_citation(hit: Hit) -> Citation:
@@ -198,6 +206,7 @@ def ask(
         response = _fact_answer(question, hits, language)
     if confidence.state == "low_confidence" and response.covered:
         response.answer = f"{t('low_confidence_answer', language)}\n{response.answer}"
+        response.closest = closest_subpriorities(corpus, pool)
     response.state = confidence.state if response.covered else "not_covered"
     response.confidence = round(confidence.score, 3)
     response.top_score = round(confidence.signals.top, 6)

@@ -35,6 +35,7 @@ from index.query import is_description
 from index.search import Hit, SearchIndex
 
 State = Literal["answer", "low_confidence", "not_covered"]
+ConfidenceLevel = Literal["high", "medium", "low"]
 
 SUBPRIORITY_QUESTION = re.compile(
     r"\b(sub-?\s?priorit\w*|delprioritering\w*|which\s+priorit\w*|vilken\s+prioritering\w*)\b", re.IGNORECASE
@@ -126,6 +127,15 @@ WEIGHTS = (32.798, -2.196, -0.468, -7.368, -3.523, 0.308, -5.725)
 INTERCEPT = -26.275
 NOT_COVERED_BELOW = 0.32
 ANSWER_FROM = 0.66
+# The one word users see for how sure an answer is (the UI shows it instead of a probability or a cosine):
+# "high" for an answer (probability from ANSWER_FROM on), "medium" for low_confidence (between the cut-offs),
+# "low" for not_covered (below NOT_COVERED_BELOW). Texts: service/texts.py "level_high" / "level_medium" / "level_low".
+CONFIDENCE_LEVELS: dict[State, ConfidenceLevel] = {"answer": "high", "low_confidence": "medium", "not_covered": "low"}
+
+
+def confidence_level(state: State) -> ConfidenceLevel:
+    """The confidence word's key (high / medium / low) for an answer state."""
+    return CONFIDENCE_LEVELS[state]
 
 
 def asks_for_missing_information(

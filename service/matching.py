@@ -17,10 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.language import detect_language
+from index.search import Filters
 from index.sentences import embeddable_sentences
 from ingest.models import Item
 from ingest.vocabulary import INRIKTNINGAR, is_subpriority
+from service.answers import ASK_POOL
 from service.claims import confidence_label, item_support, judge_link
+from service.confidence import Confidence, decide
 from service.errors import require_k, require_text
 from service.inriktningar import judge_inriktning, statements
 from service.models import (
@@ -221,8 +224,19 @@ def match(
     settings = settings or get_settings()
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
-    matches = match_application(corpus, app, k, doc or None, require_kind(kind))
-    return MatchResponse(language=app.language, n_sentences=len(app.spans), matches=matches)
+    kind = require_kind(kind)
+    matches = match_application(corpus, app, k, doc or None, kind)
+    covered = description_confidence(corpus, text, app.language, Filters(doc=doc or None, kind=kind))
+    return MatchResponse(
+        language=app.language, n_sentences=len(app.spans), matches=matches, state=covered.state,
+        confidence=round(covered.score, 3),
+    )
+
+
+def description_confidence(corpus: Corpus, text: str, language: str, filters: Filters) -> Confidence:
+    """How sure it is that the strategy covers a description: /v1/ask's answer-state model over its search pool."""
+    pool = corpus.index.search(text, k=ASK_POOL, retriever="hybrid", filters=filters, language=language)
+    return decide(corpus.index, text, pool, language)
 
 
 # --- /v1/align ----------------------------------------------------------------------------------

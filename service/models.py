@@ -193,6 +193,11 @@ class AskResponse(BaseModel):
         "not_covered: the strategy confidently does not hold it (only the closest passages are listed)",
     )
     confidence: float | None = Field(None, description="calibrated probability that the strategy covers the question")
+    closest: list[SubpriorityRef] = Field(
+        default_factory=list,
+        description="when low_confidence: the closest two or three sub-priorities (distinct, best first), for the "
+        "reader to choose from",
+    )
     top_score: float | None = Field(None, description="best dense score among the retrieved passages")
 
 
@@ -217,6 +222,14 @@ class MatchResponse(BaseModel):
     language: Language
     n_sentences: int
     matches: list[SubpriorityMatch]
+    state: Literal["answer", "low_confidence", "not_covered"] = Field(
+        "answer",
+        description="how sure it is that the strategy covers the description, by /v1/ask's answer-state model: "
+        "answer (confident), low_confidence, not_covered (the matches are only the closest)",
+    )
+    confidence: float | None = Field(
+        None, description="calibrated probability that the strategy covers the description (not a cosine)"
+    )
 
 
 # --- /v1/align -----------------------------------------------------------------------------

@@ -64,7 +64,13 @@ TEXTS: dict[str, dict[str, str]] = {
     "section": {"sv": "Avsnitt", "en": "Section"},
     "heading_path": {"sv": "Rubriker", "en": "Headings"},
     "show_section": {"sv": "Visa hela avsnittet", "en": "Show the whole section"},
-    "confidence": {"sv": "Säkerhet {confidence}", "en": "Confidence {confidence}"},
+    "confidence": {"sv": "Säkerhet: {level}", "en": "Confidence: {level}"},
+    "level_high": {"sv": "hög", "en": "high"},
+    "level_medium": {"sv": "medel", "en": "medium"},
+    "level_low": {"sv": "låg", "en": "low"},
+    "closest_subpriorities": {"sv": "Närmaste delprioriteringar", "en": "Closest sub-priorities"},
+    "unofficial_translation": {"sv": "Inofficiell översättning", "en": "Unofficial translation"},
+    "swedish_original": {"sv": "Svenskt original", "en": "Swedish original"},
     "low_confidence_title": {"sv": "Osäkert svar", "en": "Low confidence"},
     # --- match ---------------------------------------------------------------------------------
     "match_intro": {
@@ -95,7 +101,6 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "sentences": {"sv": "{n} meningar", "en": "{n} sentences"},
     "sentence": {"sv": "{n} mening", "en": "{n} sentence"},
-    "similarity": {"sv": "likhet", "en": "similarity"},
     "matching_needs": {"sv": "Behov som projektet svarar mot", "en": "Needs the project answers"},
     "evidence": {"sv": "Stöd i strategins text", "en": "Evidence in the strategy"},
     "show_subpriority": {"sv": "Visa hela delprioriteringen", "en": "Show the whole sub-priority"},

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from service.app import create_app
+from service.confidence import ANSWER_FROM
 from service.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -143,6 +144,16 @@ def test_not_covered_answer_lists_related_passages(client):
     assert "inte" in answer["answer"]
 
 
+def test_a_low_confidence_answer_lists_its_closest_subpriorities(client):
+    answer = client.post("/v1/ask", json={"question": "ensamhet"}).json()
+    assert answer["state"] == "low_confidence" and answer["covered"]
+    closest = [sub["section_id"] for sub in answer["closest"]]
+    assert 2 <= len(closest) <= 3 and len(set(closest)) == len(closest)
+    assert all(re.fullmatch(r"\d\.\d", sid) for sid in closest) and answer["closest"][0]["title"].startswith(closest[0])
+    confident = client.post("/v1/ask", json={"question": "Which sub-priority covers reindeer crossings?"}).json()
+    assert confident["state"] == "answer" and confident["closest"] == []
+
+
 def test_a_figure_answers_only_a_question_about_what_it_counts(client):
     # the strategy names reindeer (3.1, need 4) and gives population figures, but never a count of reindeer
     reindeer = client.post("/v1/ask", json={"question": "Hur många renar finns det i Västerbotten?"}).json()
@@ -224,6 +235,13 @@ def test_match_finds_the_subpriority_and_quotes_needs(client):
     for passage in best["passages"]:
         assert passage["section_id"] == "3.4"
         _check_citation(passage)
+    assert result["state"] == "answer" and result["confidence"] >= ANSWER_FROM  # the answer-state model's verdict
+
+
+def test_match_says_how_sure_it_is_that_the_strategy_covers_the_description(client):
+    text = "A knitting club for pensioners in Paris that meets on Tuesdays."
+    result = client.post("/v1/match", json={"text": text}).json()
+    assert result["matches"] and result["state"] != "answer" and result["confidence"] < ANSWER_FROM
 
 
 def test_align_links_needs_to_the_applications_sentences(client):

@@ -3,6 +3,7 @@ the evaluation view, the body limit under /ui, and that the handlers call the se
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from pathlib import Path
@@ -15,7 +16,7 @@ from service.limits import Limits
 from service.models import Citation, Span
 from service.settings import Settings
 from service.state import IndexHolder
-from ui import evaluation, render
+from ui import evaluation, feedback, render
 from ui.limits import UILimits, with_ui
 from ui.uploads import UploadError, read_upload, truncate
 
@@ -247,6 +248,10 @@ def test_the_ask_tab_cites_the_reindeer_need_and_expands_its_section(corpus_ui):
     assert "<mark>" in html and "trygga passager för renar" in html
     assert 'class="rus-citation" id="ask-cite-1"' in html and "s. 42" in html
     assert "<details" in html and "Visa hela avsnittet" in html and "Viktiga aktörer" in html
+    assert "Säkerhet: hög" in html and "Inofficiell" not in html  # in Swedish: a confidence word, Swedish text
+    english = corpus_ui.on_ask("Which sub-priority covers reindeer crossings?", "en")
+    assert "Confidence: high" in english and "Unofficial translation" in english and "Swedish original" in english
+    assert "reindeer" in english.lower() and "trygga passager för renar" in english  # the original one click away
     too_long = corpus_ui.on_ask("r" * 3000, "sv")
     assert "3000 tecken" in too_long and "gränsen är 2000" in too_long
 
@@ -277,9 +282,24 @@ def test_the_ui_calls_the_service_functions(corpus_ui, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_a_low_confidence_answer_lists_its_closest_subpriorities(corpus_ui):
+    html = corpus_ui.on_ask("ensamhet", "sv")
+    assert "Osäkert svar" in html and "Säkerhet: medel" in html
+    closest = html.split("Närmaste delprioriteringar", 1)[1].split("</ul>", 1)[0]
+    titles = re.findall(r"<li><b>(\d\.\d [^<]+)</b>", closest)
+    assert 2 <= len(titles) <= 3 and len(set(titles)) == len(titles)
+    assert "Se även" not in html and "“" in html  # the passage is quoted, not an empty "see also"
+
+
+@pytest.mark.slow
 def test_match_and_browse_render(corpus_ui):
     html = corpus_ui.on_match("Vi vill bygga laddstationer för elbilar i inlandets byar.", 3, "sv")
     assert html.count('class="rus-card rus-match"') == 3 and "Behov" in html
+    assert re.search(r"Säkerhet: (hög|medel|låg)", html) and not re.search(r"likhet \d|\b0\.\d{3}\b", html)
+    english = corpus_ui.on_match("We want to build charging stations for electric cars in inland villages.", 3, "en")
+    assert re.search(r"Confidence: (high|medium|low)", english) and "similarity 0." not in english
+    assert "Unofficial translation" in english.split("Needs the project answers", 1)[1]  # the needs in English
     load = corpus_ui.on_load("sv")
     banner, tree = load[0], load[1]
     assert "rus-ready" in banner and 'data-section="' in tree and "3.1 Samverkanskraft" in tree
@@ -330,3 +350,41 @@ def test_citation_card_shows_document_section_path_and_page(monkeypatch):
     assert "Strategin · strategi · 2020" in html and "Behov 4" in html and "s. 42" in html
     assert 'href="/v1/documents/d/file#page=42"' in html and "Öppna källan, s. 42" in html  # opens the source
     assert "Prioritering 3" in html and "<mark>&lt;citat&gt;</mark>" in html
+
+
+def english_citation(text_en: str | None) -> Citation:
+    passage = "Behovet är stort. Renar behöver trygga passager."
+    spans = [Span(start=18, end=len(passage), text=passage[18:])]
+    spans_en = [Span(start=17, end=len(text_en), text=text_en[17:])] if text_en else []
+    return Citation(
+        doc_id="d", doc_title="Strategin", section_id="3.1", heading_path=["Prioritering 3"], kind="needs",
+        page_start=42, page_end=42, chunk_id="c", passage=passage, spans=spans, spans_en=spans_en, text_en=text_en,
+    )
+
+
+def test_the_english_interface_shows_the_rendering_first_and_the_swedish_original_behind_a_click(monkeypatch):
+    monkeypatch.setattr(render, "section_detail", lambda *args: None)
+    monkeypatch.setattr(render, "source_href", lambda *args: None)
+    citation = english_citation("The need is big. Reindeer need safe crossings.")
+    html = render.citation_card(None, citation, 1, "x", "en")
+    label, english, original = html.index("Unofficial translation"), html.index("Reindeer"), html.index("Renar")
+    assert label < english < original  # the label, the English text, then the Swedish
+    swedish_mark = "<mark>Renar behöver trygga passager.</mark>"
+    assert "<mark>Reindeer need safe crossings.</mark>" in html and swedish_mark in html
+    summary = "<details class=\"rus-original\"><summary>Swedish original</summary>"
+    assert re.search(re.escape(summary) + r"<blockquote[^>]*lang=\"sv\"", html)
+    swedish = render.citation_card(None, citation, 1, "x", "sv")
+    assert "Reindeer" not in swedish and "Inofficiell" not in swedish and "<details" not in swedish
+    untranslated = render.citation_card(None, english_citation(None), 1, "x", "en")  # e.g. a plan without a memory
+    assert "Unofficial translation" not in untranslated and swedish_mark in untranslated
+
+
+def test_feedback_and_copy_link_buttons_draw_svg_icons_not_emoji():
+    buttons = feedback.feedback_html(
+        endpoint="/v1/feedback", element_id="f", kind="ask", question="q", answer_state="answer",
+        top_sections=["3.1"], options=[("3.1", "3.1 Samverkanskraft")], lang="en",
+    ) + feedback.share_html("q", "renar", "sv")
+    assert not re.search("[\U0001F300-\U0001FAFF\u2600-\u27BF]", buttons)  # no emoji needing an emoji font
+    assert buttons.count("<svg") == 3 and buttons.count('aria-hidden="true" focusable="false"') == 3
+    for name in ("Yes, right (thumbs up)", "No, wrong (thumbs down)", "Kopiera en länk till det här svaret"):
+        assert f'aria-label="{name}"' in buttons

@@ -9,6 +9,7 @@ Screenshots of each tab go to test-artifacts/ui/, and the time the UI takes to s
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 import warnings
@@ -296,3 +297,41 @@ def test_english_switch_relabels_the_interface(page):
     assert page.locator("#ask-question").get_by_text("Question").first.is_visible()  # labels stay English
     assert "EXAMPLE QUESTIONS" in page.locator("#ask-examples").inner_text().upper()
     _shot(page, "6-ask-english")
+
+
+EMOJI = "[\U0001f300-\U0001faff\u2600-\u27bf]"
+
+
+def test_the_english_interface_shows_the_translation_with_the_swedish_original_one_click_away(page):
+    from playwright.sync_api import expect
+
+    page.get_by_text("English", exact=True).click()
+    page.get_by_role("tab", name="Ask").wait_for()
+    expect(page.locator("#ask-button")).to_have_text("Get answer")
+    page.locator("#ask-question textarea, #ask-question input").first.fill(REINDEER)
+    page.locator("#ask-button").click()
+    answer = page.locator("#ask-answer")
+    answer.locator(".rus-answer-title", has_text="3.1").wait_for()
+    assert "Confidence: high" in answer.locator(".rus-confidence").text_content()  # a word, not a number
+    need = answer.locator(".rus-answer .rus-bilingual").first
+    assert need.locator(".rus-unofficial").text_content() == "Unofficial translation"
+    assert need.locator(".rus-unofficial").is_visible()
+    assert "safe crossings for reindeer" in need.locator("blockquote").first.inner_text()  # English first
+    original = need.locator("details.rus-original")
+    assert not original.locator("blockquote").is_visible()  # the Swedish is one click away …
+    original.locator("summary").focus()
+    page.keyboard.press("Enter")  # … and the keyboard opens it
+    assert original.locator("blockquote").is_visible() and CITED in original.locator("blockquote").inner_text()
+    assert original.locator("blockquote").get_attribute("lang") == "sv"
+    card = answer.locator("#ask-cite-1")  # the cited passage: the English sentence marked, then the Swedish one
+    assert card.locator(".rus-passage mark", has_text="safe crossings for reindeer").first.is_visible()
+    card.locator("details.rus-original > summary").click()
+    assert card.locator("details.rus-original mark", has_text=CITED).first.is_visible()
+    buttons = answer.locator(".rus-copy-link, .rus-fb-button")  # icons drawn without an emoji font
+    assert buttons.count() >= 1
+    for i in range(buttons.count()):
+        button = buttons.nth(i)
+        assert not re.search(EMOJI, button.inner_text()) and button.get_attribute("aria-label")
+        assert button.locator("svg").bounding_box()["width"] > 8
+    assert not re.search(r"(likhet|similarity) \d", answer.inner_text())
+    _shot(page, "7-ask-english-translation")

@@ -17,6 +17,24 @@ from service.models import SectionTreeResponse
 from service.texts import t
 from ui.render import esc, language_name
 
+ICON_PATHS = {  # 24×24 stroke outlines (Feather icons, MIT): drawn inline, so no emoji font is needed
+    "up": "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 "
+    "0 1 2-2h3",
+    "down": "M10 15v4a3 3 0 0 0 3 3l4-9V2H5.72a2 2 0 0 0-2 1.7l-1.38 9a2 2 0 0 0 2 2.3zm7-13h2.67A2.31 2.31 0 0 1 22 "
+    "4v7a2.31 2.31 0 0 1-2.33 2H17",
+    "link": "M10 13a5 5 0 0 0 7.54.54l3-3a5 5 0 0 0-7.07-7.07l-1.72 1.71M14 11a5 5 0 0 0-7.54-.54l-3 3a5 5 0 0 0 "
+    "7.07 7.07l1.71-1.71",
+}
+
+
+def icon(name: str) -> str:
+    """An inline SVG icon, hidden from assistive technology (its button carries the accessible name)."""
+    return (
+        f'<svg class="rus-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">'
+        f'<path d="{ICON_PATHS[name]}"/></svg>'
+    )
+
+
 FEEDBACK_JS = """
 const say = (box, text, link) => {
   const status = box.querySelector('.rus-fb-status');
@@ -111,10 +129,10 @@ def feedback_html(
         f' data-thanks="{esc(t("fb_thanks", lang))}" data-failed="{esc(t("fb_failed", lang))}">'
         f'<span class="rus-fb-question" id="{element_id}-q">{esc(t(question_key, lang))}</span>'
         f'<button type="button" class="rus-fb-button" data-fb="up" aria-pressed="false"'
-        f' aria-label="{esc(t("fb_up", lang))}" title="{esc(t("fb_up", lang))}">👍</button>'
+        f' aria-label="{esc(t("fb_up", lang))}" title="{esc(t("fb_up", lang))}">{icon("up")}</button>'
         f'<button type="button" class="rus-fb-button" data-fb="down" aria-expanded="false"'
         f' aria-controls="{element_id}-fix" aria-label="{esc(t("fb_down", lang))}"'
-        f' title="{esc(t("fb_down", lang))}">👎</button>'
+        f' title="{esc(t("fb_down", lang))}">{icon("down")}</button>'
         f'<span class="rus-fb-correct" id="{element_id}-fix" hidden>'
         f'<label for="{element_id}-pick">{esc(t("fb_pick", lang))}</label>'
         f'<select id="{element_id}-pick"><option value="">{esc(t("fb_pick_none", lang))}</option>{picker}</select>'
@@ -131,7 +149,7 @@ def share_html(parameter: str, value: str, lang: str) -> str:
         f'<div class="rus-share" data-copied="{esc(t("link_copied", lang))}"'
         f' data-manual="{esc(t("link_manual", lang))}">'
         f'<button type="button" class="rus-copy-link" data-link="{esc(link)}" aria-label="{esc(label)}">'
-        f'<span aria-hidden="true">🔗</span> {esc(t("copy_link", lang))}</button>'
+        f'{icon("link")} {esc(t("copy_link", lang))}</button>'
         f'<span class="rus-fb-status" role="status" aria-live="polite"></span></div>'
     )
 

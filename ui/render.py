@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from service import sections
 from service.claims import confidence_label
+from service.confidence import confidence_level
 from service.errors import NotFound
 from service.library import file_url
 from service.models import (
@@ -25,6 +26,7 @@ from service.models import (
     PriorityNode,
     SectionDetail,
     SectionTreeResponse,
+    Span,
     SubpriorityMatch,
     SubpriorityNode,
     SubpriorityRef,
@@ -43,10 +45,6 @@ PART_TITLES = {
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
-
-
-def score(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
 
 
 def count(n: int, key: str, lang: str) -> str:
@@ -119,6 +117,34 @@ def paragraphs(text: str, needles: Sequence[str] = ()) -> str:
                 spans.append((at, at + len(needle)))
         out.append(f"<p>{highlighted(paragraph, spans)}</p>")
     return "".join(out)
+
+
+# --- the English rendering -----------------------------------------------------------------------
+
+
+def bilingual(
+    swedish: str,
+    english: str | None,
+    lang: str,
+    tag: str = "div",
+    cls: str = "",
+    swedish_spans: Iterable[tuple[int, int]] = (),
+    english_spans: Iterable[tuple[int, int]] = (),
+    after: str = "",
+) -> str:
+    """A passage as the reader should see it: in the Swedish interface (or without an English rendering) the
+    Swedish text; in the English one the team's English rendering first, labelled an unofficial translation,
+    with the Swedish original behind a <details>. Each text is escaped with its own spans marked; `after` (HTML,
+    e.g. a [n] reference) ends the first text shown."""
+    attr = f' class="{cls}"' if cls else ""
+    if lang != "en" or not english:
+        return f"<{tag}{attr}>{highlighted(swedish, swedish_spans)}{after}</{tag}>"
+    return (
+        f'<div class="rus-bilingual"><span class="rus-unofficial">{esc(t("unofficial_translation", lang))}</span>'
+        f"<{tag}{attr}>{highlighted(english, english_spans)}{after}</{tag}>"
+        f'<details class="rus-original"><summary>{esc(t("swedish_original", lang))}</summary>'
+        f'<{tag}{attr} lang="sv">{highlighted(swedish, swedish_spans)}</{tag}></details></div>'
+    )
 
 
 # --- sections -------------------------------------------------------------------------------------
@@ -208,11 +234,14 @@ def citation_card(corpus: Corpus, citation: Citation, number: int, prefix: str, 
         f'<div class="rus-cite-meta"><span class="rus-doc" title="{esc(t("document", lang))}">'
         f"{esc(document_meta(citation))}</span>{source_link(corpus, citation.doc_id, citation.page_start, lang)}</div>"
         f'<div class="rus-path" title="{esc(t("heading_path", lang))}">{breadcrumb(citation.heading_path)}</div>'
-        f'<blockquote class="rus-passage">{highlighted(citation.passage, [(s.start, s.end) for s in citation.spans])}'
-        f"</blockquote>"
+        f"{bilingual(citation.passage, citation.text_en, lang, 'blockquote', 'rus-passage', _offsets(citation.spans), _offsets(citation.spans_en))}"  # noqa: E501
         f"{section_expander(corpus, citation.section_id, citation.doc_id, lang, needles) if expand else ''}"
         f"</li>"
     )
+
+
+def _offsets(spans: Sequence[Span]) -> list[tuple[int, int]]:
+    return [(span.start, span.end) for span in spans]
 
 
 def citation_list(
@@ -237,14 +266,42 @@ def _subpriority_heading(sub: SubpriorityRef, lang: str) -> str:
     return f'<h2 class="rus-answer-title">{esc(sub.title)}</h2><div class="rus-meta">{meta}</div>'
 
 
+def confidence_word(response: AskResponse | MatchResponse, lang: str) -> str:
+    """ "Säkerhet: hög" / "Confidence: medium": the answer state's word (service.confidence.confidence_level),
+    never a probability or a cosine; empty when no state was decided."""
+    if response.confidence is None:
+        return ""
+    level = t(f"level_{confidence_level(response.state)}", lang)
+    return f'<span class="rus-confidence">{esc(t("confidence", lang, level=level))}</span>'
+
+
+def _quote(swedish: str, english: str | None, lang: str, after: str = "") -> str:
+    """A quoted need or sentence (in English first in the English interface, when there is a rendering)."""
+    return bilingual(f"“{swedish}”", f"“{english}”" if english else None, lang, "blockquote", "rus-quote", after=after)
+
+
+def _cited_sentences(cite: Citation, number: int, prefix: str, lang: str) -> str:
+    """The supporting sentences of a citation, quoted, with its [n] reference."""
+    english = " … ".join(s.text for s in cite.spans_en) if cite.text_en and cite.spans_en else None
+    return _quote(" … ".join(s.text for s in cite.spans), english, lang, ref(number, prefix))
+
+
+def _closest_html(closest: Sequence[SubpriorityRef], lang: str) -> str:
+    """The sub-priorities closest to a low-confidence question, for the reader to choose from."""
+    if not closest:
+        return ""
+    items = "".join(
+        f"<li><b>{esc(sub.title)}</b>"
+        f'<span class="rus-meta"> {" · ".join(esc(x) for x in (sub.priority_title, format_pages(sub.page_start, sub.page_end, lang)) if x)}</span></li>'  # noqa: E501
+        for sub in closest
+    )
+    return f'<h3 class="rus-h">{esc(t("closest_subpriorities", lang))}</h3><ul class="rus-closest">{items}</ul>'
+
+
 def ask_html(corpus: Corpus, response: AskResponse, lang: str, actions: str = "") -> str:
     """The answer (quoted, with [n] references) and `actions` (feedback, copy link) above its numbered sources."""
     prefix = "ask-cite"
-    confidence = ""
-    if response.confidence is not None:
-        confidence = (
-            f'<span class="rus-confidence">{esc(t("confidence", lang, confidence=f"{response.confidence:.0%}"))}</span>'
-        )
+    confidence = confidence_word(response, lang)
     if not response.covered:
         body = notice(esc(response.answer), "warning")
         return (
@@ -263,22 +320,23 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str, actions: str = ""
             lines.append(
                 f'<div class="rus-lead">{esc(t("matching_need", lang))} – {esc(need.item)}'
                 f"{f' <span class=rus-pages>{esc(where)}</span>' if where else ''}</div>"
-                f'<blockquote class="rus-quote">“{esc(need.text)}”{ref(number, prefix) if number else ""}'
-                f"</blockquote>"
+                f"{_quote(need.text, need.text_en, lang, ref(number, prefix) if number else '')}"
             )
         shown = {n.chunk_id for n in response.needs}
         extra = [i for i, c in enumerate(response.citations, start=1) if c.chunk_id not in shown]
-        if extra:
+        if extra and response.needs:
             refs = " ".join(ref(i, prefix) for i in extra)
             lines.append(f'<div class="rus-also">{esc(t("see_also", lang))} {refs}</div>')
+        elif extra:  # no need matched: quote the sub-priority's best passage instead of pointing at it
+            lines.append(_cited_sentences(response.citations[extra[0] - 1], extra[0], prefix, lang))
     else:
         kicker = t("answer_fact", lang)
         for number, cite in enumerate(response.citations, start=1):
-            quoted = " … ".join(s.text for s in cite.spans)
-            lines.append(f'<blockquote class="rus-quote">“{esc(quoted)}”{ref(number, prefix)}</blockquote>')
+            lines.append(_cited_sentences(cite, number, prefix, lang))
     if response.state == "low_confidence":
         kicker = t("low_confidence_title", lang)
         lines.insert(0, notice(esc(t("low_confidence_answer", lang)), "warning"))
+        lines.append(_closest_html(response.closest, lang))
     return (
         f'<div class="rus-answer"><div class="rus-kicker">{esc(kicker)}{confidence}</div>{"".join(lines)}</div>'
         f"{actions}{citation_list(corpus, response.citations, prefix, lang, t('sources', lang))}"
@@ -289,13 +347,12 @@ def ask_html(corpus: Corpus, response: AskResponse, lang: str, actions: str = ""
 # --- match ----------------------------------------------------------------------------------------
 
 
-def _need_item(need: ItemQuote, lang: str, with_score: bool = True) -> str:
+def _need_item(need: ItemQuote, lang: str) -> str:
     where = format_pages(need.page_start, need.page_end, lang)
-    badge = f'<span class="rus-score">{esc(score(need.score))}</span>' if with_score and need.score else ""
     return (
         f'<li class="rus-item"><div class="rus-item-head"><b>{esc(need.item)}</b>'
-        f'<span class="rus-pages">{esc(where)}</span>{badge}</div>'
-        f'<div class="rus-item-text">{esc(need.text)}</div></li>'
+        f'<span class="rus-pages">{esc(where)}</span></div>'
+        f"{bilingual(need.text, need.text_en, lang, cls='rus-item-text')}</li>"
     )
 
 
@@ -331,13 +388,11 @@ def match_html(
             f'<div class="rus-card-head"><span class="rus-rank">{rank}</span>'
             f'<div class="rus-card-title"><h2>{esc(sub.title)}</h2>'
             f'<div class="rus-meta">{esc(sub.priority_title or "")}{" · " if sub.priority_title else ""}'
-            f"{esc(where)}</div></div>"
-            f'<span class="rus-score rus-score-big" title="{esc(t("similarity", lang))}">'
-            f"{esc(t('similarity', lang))} {esc(score(match.score))}</span></div>"
+            f"{esc(where)}</div></div></div>"
             f'<h3 class="rus-h">{esc(t("matching_needs", lang))}</h3><ul class="rus-items">{needs}</ul>'
             f"{evidence}{expander}{card_actions(rank, match) if card_actions else ''}</section>"
         )
-    return f'<p class="rus-summary">{esc(summary)}</p>{head}{"".join(cards)}'
+    return f'<p class="rus-summary">{esc(summary)} {confidence_word(response, lang)}</p>{head}{"".join(cards)}'
 
 
 # --- align ----------------------------------------------------------------------------------------
@@ -363,7 +418,7 @@ def _links(links: Sequence[ItemLink], key: str, lang: str) -> str:
             f'<li class="rus-item rus-yes"><div class="rus-item-head"><span class="rus-badge rus-badge-yes">✓</span>'
             f'<b>{esc(link.item)}</b><span class="rus-pages">{esc(where)}</span>'
             f'<span class="rus-score">{esc(confidence_label(link.confidence or 0.0, lang))}</span></div>'
-            f'<div class="rus-item-text">{esc(link.text)}</div>'
+            f"{bilingual(link.text, link.text_en, lang, cls='rus-item-text')}"
             f'<div class="rus-judgement">{esc(link.judgement)}</div>'
             f'<div class="rus-support-head">{esc(t("support", lang))}</div><ul class="rus-support">{support}</ul></li>'
         )
@@ -372,13 +427,13 @@ def _links(links: Sequence[ItemLink], key: str, lang: str) -> str:
         items.append(
             f'<li class="rus-item rus-maybe"><details><summary><span class="rus-badge rus-badge-maybe">?</span>'
             f'<b>{esc(link.item)}</b> {esc(t("possible", lang))}</summary>'
-            f'<div class="rus-item-text">{esc(link.text)}</div>'
+            f"{bilingual(link.text, link.text_en, lang, cls='rus-item-text')}"
             f'<div class="rus-judgement">{esc(link.judgement)}</div><ul class="rus-support">{quote}</ul>'
             f"</details></li>"
         )
     if rest:
         names = ", ".join(esc(link.item) for link in rest)
-        details = "".join(_need_item(link, lang, with_score=False) for link in rest)
+        details = "".join(_need_item(link, lang) for link in rest)
         items.append(
             f'<li class="rus-item rus-no"><details><summary><span class="rus-badge rus-badge-no">–</span>'
             f'{esc(t("not_addressed", lang))}: {names}</summary><ul class="rus-items">{details}</ul></details></li>'
@@ -551,7 +606,7 @@ def _plans(corpus: Corpus, priority: PriorityNode, lang: str) -> str:
 
 
 def _items(items: Sequence[ItemQuote], lang: str) -> str:
-    return f'<ul class="rus-items">{"".join(_need_item(i, lang, with_score=False) for i in items)}</ul>'
+    return f'<ul class="rus-items">{"".join(_need_item(i, lang) for i in items)}</ul>'
 
 
 def browse_html(corpus: Corpus, tree: SectionTreeResponse, key: str, lang: str) -> str:
