@@ -105,16 +105,17 @@ def word_report(
 def alignment_docx(report: AlignResponse, name: str, on: date) -> bytes:
     """The whole alignment report as the bytes of a .docx file, labelled in the application's language."""
     lang = report.language
+    tag = LANGUAGE_TAGS.get(lang, LANGUAGE_TAGS["sv"])
     document = docx.Document()
-    _set_language(document, LANGUAGE_TAGS.get(lang, LANGUAGE_TAGS["sv"]))
+    _set_language(document, tag)
     properties = document.core_properties
     properties.title = clean(f"{t('report_title', lang)} – {name}")[:CORE_PROPERTY_MAX_CHARS]
     properties.author = "RUS Search"
-    properties.language = LANGUAGE_TAGS.get(lang, LANGUAGE_TAGS["sv"])
+    properties.language = tag
     properties.created = properties.modified = datetime(on.year, on.month, on.day)
     properties.last_modified_by = "RUS Search"
 
-    document.add_heading(clean(t("report_title", lang)), level=0)
+    _heading(document, t("report_title", lang), 0)
     for label, value in ((t("report_application", lang), name), (t("report_date", lang), on.isoformat())):
         paragraph = document.add_paragraph()
         _run(paragraph, f"{label}: ", bold=True)
@@ -124,13 +125,13 @@ def alignment_docx(report: AlignResponse, name: str, on: date) -> bytes:
 
     if report.subpriorities:
         main, *others = report.subpriorities
-        document.add_heading(clean(t("report_main", lang)), level=1)
+        _heading(document, t("report_main", lang), 1)
         _subpriority(document, main, lang)
         if others:
-            document.add_heading(clean(t("report_others", lang)), level=1)
+            _heading(document, t("report_others", lang), 1)
             for alignment in others:
                 _subpriority(document, alignment, lang)
-    document.add_heading(clean(t("report_directions", lang)), level=1)
+    _heading(document, t("report_directions", lang), 1)
     _inriktningar(document, report.inriktningar, lang)
 
     buffer = io.BytesIO()
@@ -141,7 +142,7 @@ def alignment_docx(report: AlignResponse, name: str, on: date) -> bytes:
 def _subpriority(document: Document, alignment: SubpriorityAlignment, lang: str) -> None:
     """A checked sub-priority: its title, priority and pages, then its needs and its challenges."""
     ref = alignment.subpriority
-    document.add_heading(clean(ref.title), level=2)
+    _heading(document, ref.title, 2)
     where = [ref.priority_title or "", format_pages(ref.page_start, ref.page_end, lang)]
     _run(document.add_paragraph(), " · ".join(part for part in where if part))
     for key, links in (("needs", alignment.needs), ("challenges", alignment.challenges)):
@@ -154,7 +155,7 @@ def _items(document: Document, heading: str, links: Sequence[ItemLink], lang: st
     addressed = [link for link in links if link.status == "addressed"]
     possible = [link for link in links if link.status == "possible"]
     count = t("addressed_count", lang, a=len(addressed), n=len(links))
-    document.add_heading(clean(f"{heading} – {count}"), level=3)
+    _heading(document, f"{heading} – {count}", 3)
     for link in addressed:
         paragraph = document.add_paragraph(style="List Bullet")
         _run(paragraph, link.item, bold=True)
@@ -209,8 +210,15 @@ def _quoted(text: str) -> str:
 def _run(paragraph: Paragraph, text: str, bold: bool = False, italic: bool = False) -> None:
     """Append `text` (cleaned) to a paragraph; every string reaches the document through here or a heading."""
     run = paragraph.add_run(flat(text))
-    run.bold = bold or None
-    run.italic = italic or None
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
+
+
+def _heading(document: Document, text: str, level: int) -> None:
+    """A heading (level 0 is the document's title)."""
+    _run(document.add_heading(level=level), clean(text))
 
 
 def _labelled(document: Document, label: str, text: str) -> None:
