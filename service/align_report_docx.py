@@ -6,6 +6,14 @@ the officer's assessment, the main sub-priority and the other ones checked with 
 addressed need and challenge with the strategy's text and the application's supporting sentences, the possible
 links, and the inriktningar with the application's statements. No raw scores: confidence is said in words.
 Served by POST /v1/align/docx, the UI's alignment download and `rus align FILE --out report.docx`.
+
+Cost: 0.145 s and 38 kB for a three-sub-priority report, against 0.067 s for the alignment itself (best of 5 × 10
+loops on 2 shared cores under load ~6), measured with
+    python -m timeit -n 10 -r 5 -s "from datetime import date; from service.state import Corpus; \
+      from service.matching import align; from service.align_report_docx import alignment_docx; \
+      r = align(Corpus.open('data/index'), 'Vi vill förnya byanätet och bygga ut fiber till fäbodar och \
+      turistanläggningar som saknar uppkoppling.')" "alignment_docx(r, 'x', date.today())"
+(and "align(c, t)" for the alignment); python-docx's per-paragraph work is most of it.
 """
 
 from __future__ import annotations
