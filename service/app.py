@@ -151,7 +151,13 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
         "/v1/align/docx",
         response_class=Response,
         tags=["officers"],
-        responses={200: {"content": {DOCX_MEDIA_TYPE: {}}, "description": "the report as a Word document"}, **ERRORS},
+        responses={
+            200: {
+                "content": {DOCX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                "description": "the report as a Word document (Content-Disposition names the file)",
+            },
+            **ERRORS,
+        },
     )
     def align_docx(body: AlignReportRequest, corpus: CorpusDep, app_settings: SettingsDep) -> Response:
         """The /v1/align report as a Word document (.docx) for the case file: the application's name and the date,
