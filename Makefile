@@ -8,7 +8,7 @@ PORT ?= 8000
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-st browser index run test lint eval bench soak clean
+.PHONY: install install-st browser libreoffice index run test lint eval bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,19 @@ browser: install
 			|| echo "!! WARNING: could not install chromium; tests/test_ui_browser.py will be SKIPPED"; \
 	fi
 	@$(BIN)/python -c "import playwright" 2>/dev/null || $(BIN)/pip install --quiet playwright
+
+# LibreOffice for the check that the Word alignment report opens in a word processor
+# (tests/test_align_report_docx.py; without soffice it skips with a loud warning). Not part of `make test`:
+# Debian's libreoffice-writer-nogui is ~86 MB to download and ~250 MB installed (50 packages), for one check
+# on top of the python-docx round trips that every run makes.
+libreoffice:
+	@if ! command -v soffice >/dev/null; then \
+		echo ">> soffice is missing: installing Debian's libreoffice-writer-nogui"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		( $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends libreoffice-writer-nogui ) \
+			|| echo "!! WARNING: could not install LibreOffice; the Word report's LibreOffice check will be SKIPPED"; \
+	fi
 
 index: install
 	$(BIN)/rus index build --index-dir $(INDEX_DIR)

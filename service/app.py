@@ -14,17 +14,19 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Query, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi_offline import FastAPIOffline
 
 from service import answers, matching, searching, sections
 from service.admin import install_access
+from service.align_report_docx import DOCX_MEDIA_TYPE, word_report
 from service.docs import install_redoc
 from service.errors import install_error_handlers
 from service.feedback_api import install_feedback
 from service.library_routes import install_library
 from service.limits import BodyLimitMiddleware, Limits
 from service.models import (
+    AlignReportRequest,
     AlignRequest,
     AlignResponse,
     AskRequest,
@@ -144,6 +146,26 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     def align(body: AlignRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AlignResponse:
         """Which needs, challenges and inriktningar an application addresses, with a Markdown report."""
         return matching.align(corpus, body.text, body.k, app_settings)
+
+    @app.post(
+        "/v1/align/docx",
+        response_class=Response,
+        tags=["officers"],
+        responses={
+            200: {
+                "content": {DOCX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}}},
+                "description": "the report as a Word document (Content-Disposition names the file)",
+            },
+            **ERRORS,
+        },
+    )
+    def align_docx(body: AlignReportRequest, corpus: CorpusDep, app_settings: SettingsDep) -> Response:
+        """The /v1/align report as a Word document (.docx) for the case file: the application's name and the date,
+        the main and other sub-priorities checked, each addressed need with the strategy's text and the
+        application's supporting sentence, and the inriktningar with quotes."""
+        report = word_report(corpus, body.text, body.k, body.name, app_settings)
+        disposition = f'attachment; filename="{report.filename}"'
+        return Response(report.content, media_type=DOCX_MEDIA_TYPE, headers={"Content-Disposition": disposition})
 
     @app.get("/v1/sections", response_model=SectionTreeResponse, tags=["strategy"], responses={503: ERRORS[503]})
     def section_tree(corpus: CorpusDep) -> SectionTreeResponse:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from index.embedders import EmbedderError
@@ -13,10 +15,17 @@ from index.library import KINDS
 from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
-from ingest.formats import FORMATS_IN_WORDS
+from ingest.formats import APPLICATION_SUFFIXES, FORMATS_IN_WORDS
 from service.models import SearchHit
 from service.settings import get_settings
 from service.texts import format_pages
+
+REPORT_SUFFIXES = (".docx", ".md")  # what `rus align --out` writes
+
+
+def _in_words(suffixes: Sequence[str]) -> str:
+    """The suffixes in words: (".pdf", ".docx") → "PDF, DOCX"."""
+    return ", ".join(suffix.lstrip(".").upper() for suffix in suffixes)
 
 
 def _snippet(hit: Hit, width: int = 320) -> str:
@@ -110,6 +119,67 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_align(args: argparse.Namespace) -> int:
+    """The alignment report of an application file, read as the UI's alignment upload reads it (ui/uploads.py):
+    Markdown on stdout, or written to --out as Word (.docx) or Markdown (.md)."""
+    from service.align_report_docx import alignment_docx, application_name
+    from service.errors import ServiceError
+    from service.limits import Limits
+    from service.matching import align
+    from service.state import Corpus
+    from service.texts import t
+    from ui.uploads import UploadError, read_upload, truncate
+
+    settings = get_settings()
+    out: Path | None = args.out
+    if out is not None and out.suffix.lower() not in REPORT_SUFFIXES:
+        print(f"error: --out must name a .docx or .md file, not {out}", file=sys.stderr)
+        return 2
+    if out is not None and not out.parent.is_dir():
+        print(f"error: the folder of --out does not exist: {out.parent}", file=sys.stderr)
+        return 2
+    if not args.file.is_file():
+        print(f"error: no such file: {args.file}", file=sys.stderr)
+        return 2
+    ingest_limits = Limits.from_settings(settings).ingest  # RUS_MAX_*, as the server reads files
+    try:
+        upload = read_upload(args.file, ingest_limits.max_file_bytes, limits=ingest_limits)
+    except UploadError as error:
+        reason = t(f"upload_{error.code}", "en", name=error.name, **error.params)
+        print(f"error: {re.sub(r'</?b>', '', reason)}", file=sys.stderr)
+        return 2
+    text = truncate(upload.text, settings.max_text_chars)
+    if len(text) < len(upload.text):
+        print(
+            f"note: {upload.name} has {len(upload.text):,} characters; the first {len(text):,} were checked "
+            f"(the limit is {settings.max_text_chars:,}, RUS_MAX_TEXT_CHARS)",
+            file=sys.stderr,
+        )
+    try:
+        report = align(Corpus.open(args.index_dir), text, args.k, settings)
+    except ServiceError as error:
+        print(f"error: {error.message}", file=sys.stderr)
+        return 2
+    if out is None:
+        print(report.markdown)
+        return 0
+    if out.suffix.lower() == ".docx":
+        name = application_name(text, args.name or upload.name, report.language)
+        out.write_bytes(alignment_docx(report, name, date.today()))
+    else:
+        out.write_text(report.markdown, encoding="utf-8")
+    main = report.subpriorities[0] if report.subpriorities else None
+    if main is None:
+        print(f"wrote {out}: no sub-priority matched")
+        return 0
+    addressed = [need.item for need in main.needs if need.status == "addressed"]
+    print(
+        f"wrote {out}: main sub-priority {main.subpriority.title}; needs addressed: "
+        f"{', '.join(addressed) or 'none'} ({len(report.subpriorities)} sub-priorities checked)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="rus", description="RUS Search: search the regional development strategy.")
@@ -150,6 +220,19 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--embedder", default=None, help="embedder to query with (must match the index)")
     index_dir_option(search)
     search.set_defaults(func=cmd_search)
+
+    align = commands.add_parser(
+        "align", help="check an application against the strategy: the alignment report as Markdown or Word"
+    )
+    formats = _in_words(APPLICATION_SUFFIXES)
+    align.add_argument("file", type=Path, metavar="FILE", help=f"the application ({formats}, read as the UI does)")
+    align.add_argument(
+        "--out", type=Path, help="write the report to this .docx (Word) or .md file (default: Markdown on stdout)"
+    )
+    align.add_argument("--name", help="the application's name in the Word report (default: the file name)")
+    align.add_argument("-k", type=int, default=None, help=f"sub-priorities to check (default {settings.match_k})")
+    index_dir_option(align)
+    align.set_defaults(func=cmd_align)
     from eval.cli import add_eval_command
 
     add_eval_command(commands)

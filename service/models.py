@@ -240,6 +240,16 @@ class AlignRequest(BaseModel):
     k: int | None = Field(None, description="how many matched sub-priorities to check (default 3)")
 
 
+class AlignReportRequest(AlignRequest):
+    """/v1/align/docx: the /v1/align body, and optionally the application's name for the report's heading."""
+
+    name: str | None = Field(
+        None,
+        description="the application's name or file name, shown in the report (at most 200 characters); "
+        "default: the text's first line when it reads as a title, else its opening words",
+    )
+
+
 class ApplicationSentence(BaseModel):
     """A sentence of the submitted text: offsets into the text as submitted, and its similarity."""
 

@@ -108,10 +108,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "align_intro": {
         "sv": "Klistra in en ansökan eller ladda upp den som PDF, Word (DOCX) eller textfil. Rapporten visar "
         "vilka behov och utmaningar i de bäst matchande delprioriteringarna texten tar upp, och hur den "
-        "förhåller sig till strategins tre inriktningar. Ladda ned rapporten som Markdown till din PM.",
+        "förhåller sig till strategins tre inriktningar. Ladda ned rapporten som Word-dokument till ärendet "
+        "eller som Markdown.",
         "en": "Paste an application or upload it as PDF, Word (DOCX) or text file. The report shows which needs "
         "and challenges of the best-matching sub-priorities the text addresses, and how it relates to the "
-        "strategy's three inriktningar (cross-cutting directions). Download the report as Markdown.",
+        "strategy's three inriktningar (cross-cutting directions). Download the report as a Word document for "
+        "the case file, or as Markdown.",
     },
     "application": {"sv": "Ansökningstext", "en": "Application text"},
     "application_placeholder": {
@@ -121,6 +123,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "upload": {"sv": "…eller ladda upp en fil (PDF, DOCX, TXT)", "en": "…or upload a file (PDF, DOCX, TXT)"},
     "align_button": {"sv": "Kontrollera förenlighet", "en": "Check alignment"},
     "download": {"sv": "Ladda ned rapporten (Markdown)", "en": "Download the report (Markdown)"},
+    "download_docx": {"sv": "Ladda ned rapporten (Word)", "en": "Download the report (Word)"},
     "align_empty": {
         "sv": "Klistra in en ansökningstext eller ladda upp en fil först.",
         "en": "Paste an application text or upload a file first.",
@@ -386,6 +389,18 @@ TEXTS: dict[str, dict[str, str]] = {
     "report_where": {"sv": "Var i ansökan", "en": "Where in the application"},
     "report_none": {"sv": "–", "en": "–"},
     "report_nothing": {"sv": "inga", "en": "none"},
+    # the Word report (service/align_report_docx.py)
+    "report_application": {"sv": "Ansökan", "en": "Application"},
+    "report_date": {"sv": "Datum", "en": "Date"},
+    "report_unnamed": {"sv": "Inklistrad text som börjar ”{start}”", "en": "Pasted text beginning “{start}”"},
+    "report_input": {
+        "sv": "Rapporten är underlag för handläggarens bedömning av ansökan; den är inte ett beslut.",
+        "en": "This report is input to the officer's assessment of the application; it is not a decision.",
+    },
+    "report_main": {"sv": "Huvudsaklig delprioritering", "en": "Main sub-priority"},
+    "report_others": {"sv": "Andra kontrollerade delprioriteringar", "en": "Other sub-priorities checked"},
+    "report_strategy_text": {"sv": "Strategins text", "en": "The strategy's text"},
+    "report_in_strategy": {"sv": "I strategin", "en": "In the strategy"},
     "upload_no_text": {
         "sv": "Filen <b>{name}</b> innehåller ingen läsbar text.",
         "en": "The file <b>{name}</b> contains no readable text.",

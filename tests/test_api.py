@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from service.settings import Settings
 pytestmark = pytest.mark.slow
 
 REINDEER = "which sub-priority covers reindeer crossings?"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 APPLICANT_3_4 = (
     "Byanätsföreningen i vår kommun har ett fibernät från början av 2000-talet som börjar bli uttjänt, och flera "
     "fäbodar och turistanläggningar utanför byarna saknar helt uppkoppling. Vi vill förnya nätet, bygga ut till "
@@ -71,6 +74,7 @@ def test_openapi_and_docs(client):
         "/v1/ask",
         "/v1/match",
         "/v1/align",
+        "/v1/align/docx",
         "/v1/sections",
         "/v1/sections/{section_id}",
         "/v1/documents",
@@ -79,6 +83,7 @@ def test_openapi_and_docs(client):
     ):
         assert path in spec["paths"], path
     assert "AskResponse" in spec["components"]["schemas"]
+    assert DOCX in spec["paths"]["/v1/align/docx"]["post"]["responses"]["200"]["content"]
     assert client.get("/docs").status_code == 200
 
 
@@ -284,6 +289,80 @@ def test_align_quotes_the_sentence_that_states_an_inriktning(client):
     assert "Framgår inte av ansökan" in report["markdown"]
 
 
+def _word(response) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    """A .docx response read back with python-docx: (style, text) of every paragraph, and its last table's cells."""
+    import docx
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == DOCX
+    document = docx.Document(io.BytesIO(response.content))
+    table = [[cell.text for cell in row.cells] for row in document.tables[-1].rows]
+    return [(p.style.name, p.text) for p in document.paragraphs], table
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_align_docx_names_the_main_subpriority_and_its_addressed_needs(client):
+    aligned = client.post("/v1/align", json={"text": APPLICANT_3_4}).json()
+    response = client.post("/v1/align/docx", json={"text": APPLICANT_3_4, "name": "Byanätet i Kusfors"})
+    assert response.headers["content-disposition"] == 'attachment; filename="avstamning-rus.docx"'
+    paragraphs, table = _word(response)
+    texts = [text for _, text in paragraphs]
+    assert paragraphs[0] == ("Title", "Avstämning mot den regionala utvecklingsstrategin")
+    assert "Ansökan: Byanätet i Kusfors" in texts and f"Datum: {date.today().isoformat()}" in texts
+    assert any("underlag för handläggarens bedömning" in text for text in texts)
+    main = aligned["subpriorities"][0]
+    assert main["subpriority"]["section_id"] == "3.4"
+    at = texts.index("Huvudsaklig delprioritering")
+    assert paragraphs[at + 1] == ("Heading 2", main["subpriority"]["title"])
+    ref = main["subpriority"]
+    assert texts[at + 2] == f"{ref['priority_title']} · s. {ref['page_start']}–{ref['page_end']}"
+    others = texts.index("Andra kontrollerade delprioriteringar")
+    main_part = paragraphs[at:others]
+    addressed = [need for need in main["needs"] if need["status"] == "addressed"]
+    assert "Behov 2" in [need["item"] for need in addressed]  # "förnya nätet, bygga ut …": the reinvestment need
+    for need in addressed:
+        assert any(style == "List Bullet" and text.startswith(need["item"] + " (s. ") for style, text in main_part)
+        assert ("Normal", f"Strategins text: “{_flat(need['text'])}”") in main_part
+        for sentence in need["sentences"]:
+            assert ("Normal", f"Stöd i ansökan: “{_flat(sentence['text'])}”") in main_part
+    not_addressed = [need["item"] for need in main["needs"] if need["status"] == "not_addressed"]
+    assert f"Adresseras inte: {', '.join(not_addressed) or 'inga'}" in [text for _, text in main_part]
+    for other in aligned["subpriorities"][1:]:
+        assert ("Heading 2", other["subpriority"]["title"]) in paragraphs[others:]
+    assert table[0] == ["Inriktning", "Bedömning", "Var i ansökan", "I strategin"]
+    assert [row[0] for row in table[1:]] == [check["name"] for check in aligned["inriktningar"]]
+
+
+def test_align_docx_in_english_quotes_the_inriktning_and_survives_odd_characters(client):
+    text = APPLICANT_1_1 + " We want women and men to have the same opportunities to start companies.\x0c\ufffe"
+    aligned = client.post("/v1/align", json={"text": text, "k": 2}).json()
+    response = client.post("/v1/align/docx", json={"text": text, "k": 2})
+    assert response.headers["content-disposition"] == 'attachment; filename="rus-alignment-report.docx"'
+    paragraphs, table = _word(response)
+    texts = [text for _, text in paragraphs]
+    assert texts[0] == "Alignment with the regional development strategy"
+    assert "Application: Pasted text beginning “We are a consortium of a science park and three inland…”" in texts
+    assert any("input to the officer's assessment" in text for text in texts)
+    at = texts.index("Main sub-priority")
+    main, other = aligned["subpriorities"]
+    assert texts[at + 1] == main["subpriority"]["title"] and re.search(r" · pp?\. \d+", texts[at + 2])
+    main_part = texts[at : texts.index("Other sub-priorities checked")]
+    for need in main["needs"]:
+        listed = any(text.startswith(need["item"] + " (p") for text in main_part)
+        assert listed == (need["status"] == "addressed"), need["item"]
+    assert other["subpriority"]["title"] in texts
+    assert sum(style == "Heading 2" for style, _ in paragraphs) == 2  # k=2: the main one and one other
+    rows = {row[0]: row for row in table[1:]}
+    equal = rows["Jämlik och jämställd inkludering"]
+    assert equal[1].startswith("Shown in the application")
+    assert equal[2] == "“We want women and men to have the same opportunities to start companies.”"
+    assert rows["Föregångare i omställning"][1].startswith("Not shown") and rows["Föregångare i omställning"][2] == "–"
+    assert all(re.fullmatch(r"pp?\. \d+(–\d+)?", row[3]) for row in table[1:])  # the strategy's own pages
+
+
 # --- strategy structure --------------------------------------------------------------------------
 
 
@@ -380,6 +459,13 @@ def test_search_with_filters(client):
         ("post", "/v1/match", {"text": "ett projekt", "k": 11}, 422, "invalid_input", "k"),
         ("post", "/v1/align", {"text": "   "}, 422, "empty_input", "text"),
         ("post", "/v1/align", {"text": 42}, 422, "invalid_input", "text"),
+        ("post", "/v1/align/docx", {"text": "   "}, 422, "empty_input", "text"),
+        ("post", "/v1/align/docx", {}, 422, "invalid_input", "text"),
+        ("post", "/v1/align/docx", {"text": "ord " * 1300}, 413, "input_too_long", "text"),
+        ("post", "/v1/align/docx", {"text": "ett projekt", "k": 0}, 422, "invalid_input", "k"),
+        ("post", "/v1/align/docx", {"text": "ett projekt", "name": 7}, 422, "invalid_input", "name"),
+        ("post", "/v1/align/docx", {"text": "ett projekt", "name": "a\x00b"}, 422, "invalid_input", "name"),
+        ("post", "/v1/align/docx", {"text": "ett projekt", "name": "n" * 201}, 413, "input_too_long", "name"),
     ],
 )
 def test_user_errors_have_one_json_shape(client, method, path, payload, status, code, field):
@@ -397,6 +483,16 @@ def test_malformed_and_oversized_bodies(client):
         client.post("/v1/align", content=b"x" * 100_000, headers={"content-type": "application/json"}),
         413,
         "input_too_long",
+    )
+    _error(
+        client.post("/v1/align/docx", content=b"x" * 100_000, headers={"content-type": "application/json"}),
+        413,
+        "input_too_long",
+    )
+    _error(
+        client.post("/v1/align/docx", content=b"{not json", headers={"content-type": "application/json"}),
+        422,
+        "invalid_input",
     )
     _error(client.get("/v1/nowhere"), 404, "not_found")
     _error(client.delete("/v1/ask"), 405)

@@ -168,3 +168,90 @@ def test_the_installed_rus_script_searches(index_dir: Path) -> None:
     assert len(hits) == 2
     assert (hits[0]["section_id"], hits[0]["item"]) == ("1.2", "Behov 1")
     assert "Bygg ut bredband i glesbygd" in hits[0]["text"]
+
+
+# --- rus align ------------------------------------------------------------------------------------
+
+BROADBAND = [
+    "Bredband till byarna",
+    "Byanätsföreningen vill bygga ut bredband i glesbygd till alla hushåll i byarna.",
+    "Vi samverkar med privata operatörer om fibern och delar på kostnaderna med grannbyarna.",
+]
+
+
+def test_align_writes_a_word_report_of_a_docx_application(
+    tmp_path: Path, index_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import docx
+
+    application = tmp_path / "bredband.docx"
+    source = docx.Document()
+    for line in BROADBAND:
+        source.add_paragraph(line)
+    source.save(str(application))
+    out = tmp_path / "rapport.docx"
+    code = main(["align", str(application), "--out", str(out), "--index-dir", str(index_dir)])
+    stdout, err = capsys.readouterr()
+    assert code == 0, err
+    assert stdout.startswith(f"wrote {out}: main sub-priority 1.2 Digital omställning; needs addressed: Behov 1")
+    paragraphs = [(p.style.name, p.text) for p in docx.Document(str(out)).paragraphs]
+    texts = [text for _, text in paragraphs]
+    assert "Ansökan: bredband.docx" in texts and "Huvudsaklig delprioritering" in texts
+    at = texts.index("Huvudsaklig delprioritering")
+    assert paragraphs[at + 1] == ("Heading 2", "1.2 Digital omställning")
+    assert ("List Bullet", "Behov 1 (s. 5)") in paragraphs
+    need = "1. Bygg ut bredband i glesbygd. Det kan handla om stöd till byanät och samverkan med privata operatörer."
+    assert f"Strategins text: “{need}”" in texts
+    assert f"Stöd i ansökan: “{BROADBAND[1]}”" in texts
+    named = ["align", str(application), "--out", str(out), "--name", "Byanätet", "--index-dir", str(index_dir)]
+    assert main(named) == 0
+    assert "Ansökan: Byanätet" in [p.text for p in docx.Document(str(out)).paragraphs]
+
+
+def test_align_prints_markdown_and_writes_it_with_out_md(
+    tmp_path: Path, index_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    application = tmp_path / "bredband.txt"
+    application.write_text("\n".join(BROADBAND), encoding="utf-8")
+    assert main(["align", str(application), "--index-dir", str(index_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("# Avstämning mot den regionala utvecklingsstrategin")
+    assert "### 1. 1.2 Digital omställning" in printed
+    out = tmp_path / "rapport.md"
+    assert main(["align", str(application), "--out", str(out), "--index-dir", str(index_dir)]) == 0
+    assert out.read_text(encoding="utf-8") + "\n" == printed
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "extra", "message"),
+    [
+        ("ansokan.odt", b"PK\x03\x04", [], "The file type .odt is not supported"),
+        ("tom.txt", b"", [], "The file tom.txt is empty"),
+        ("binar.txt", b"\x00\x01\x02binary", [], "binar.txt contains binary data"),
+        ("trasig.pdf", b"not a pdf at all", [], "trasig.pdf is not a valid PDF"),
+        ("ansokan.txt", b"Bredband i glesbygd.", ["--out", "rapport.pdf"], "--out must name a .docx or .md"),
+        ("ansokan.txt", b"Bredband i glesbygd.", ["--out", "saknas/rapport.docx"], "does not exist"),
+        ("ansokan.txt", b"Bredband i glesbygd.", ["-k", "11"], "'k' must be between 1 and 10"),
+    ],
+)
+def test_align_refuses_bad_input_with_the_reason(
+    tmp_path: Path, index_dir: Path, capsys: pytest.CaptureFixture[str], name, content, extra, message
+) -> None:
+    application = tmp_path / name
+    application.write_bytes(content)
+    extra = [str(tmp_path / value) if value.startswith("rapport") or "/" in value else value for value in extra]
+    code = main(["align", str(application), *extra, "--index-dir", str(index_dir)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err
+    assert sorted(path.name for path in tmp_path.iterdir()) == [name]  # no report written
+
+
+def test_align_without_a_file_or_an_index_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["align", str(tmp_path / "saknas.pdf"), "--index-dir", str(tmp_path / "missing")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    application = tmp_path / "ansokan.md"
+    application.write_text("# Bredband\n\nVi bygger bredband i glesbygd.", encoding="utf-8")
+    code = main(["align", str(application), "--index-dir", str(tmp_path / "missing")])
+    _, err = capsys.readouterr()
+    assert code != 0 and "no index in" in err and "rus index build" in err

@@ -141,21 +141,21 @@ def test_handlers_explain_empty_input_and_a_missing_index(no_index_ui, tmp_path:
     missing = no_index_ui.on_ask("Vilken delprioritering tar upp renar?", "sv")
     assert "Sökindexet är inte laddat" in missing and "rus index build" in missing
     assert "projektbeskrivning" in no_index_ui.on_match("", 3, "sv")
-    html, download = no_index_ui.on_align("", None, "sv")
-    assert "ansökningstext" in html and download["visible"] is False
+    html, download, download_docx = no_index_ui.on_align("", None, "sv")
+    assert "ansökningstext" in html and download["visible"] is False and download_docx["visible"] is False
     browse, _ = no_index_ui.on_browse("rus|3.1", "en")
     assert "search index is not loaded" in browse
 
 
 def test_alignment_upload_errors_are_worded_for_the_user(no_index_ui, tmp_path: Path):
-    html, _ = no_index_ui.on_align("", str(pdf_factory.encrypted_pdf(tmp_path)), "sv")
+    html, *_ = no_index_ui.on_align("", str(pdf_factory.encrypted_pdf(tmp_path)), "sv")
     assert "lösenordsskyddad" in html and "krypterad.pdf" in html
-    html, _ = no_index_ui.on_align("", str(pdf_factory.image_only_pdf(tmp_path)), "en")
+    html, *_ = no_index_ui.on_align("", str(pdf_factory.image_only_pdf(tmp_path)), "en")
     assert "contains no text" in html and "OCR" in html
     big = tmp_path / "stor.txt"
     big.write_text("renar " * 5000)
     no_index_ui.settings = no_index_ui.settings.model_copy(update={"ui_max_upload_bytes": 1000})
-    html, _ = no_index_ui.on_align("", str(big), "sv")
+    html, *_ = no_index_ui.on_align("", str(big), "sv")
     assert "gränsen är 1000 B" in html
 
 
@@ -275,10 +275,26 @@ def test_the_ui_calls_the_service_functions(corpus_ui, monkeypatch):
     monkeypatch.setattr(matching, "align", spy("align", real_align))
     corpus_ui.on_ask("Vilken delprioritering tar upp våld i nära relationer?", "sv")
     corpus_ui.on_match("Laddstationer för elbilar i inlandet.", 2, "sv")
-    html, download = corpus_ui.on_align("Vi bygger laddstationer för elbilar i byarna.", None, "en")
+    html, download, download_docx = corpus_ui.on_align("Vi bygger laddstationer för elbilar i byarna.", None, "en")
     assert calls == ["ask", "match", "align"]
-    assert "Inriktningar" in html and download["visible"] is True
+    assert "Inriktningar" in html and download["visible"] is True and download_docx["visible"] is True
     assert Path(download["value"]).read_text(encoding="utf-8").startswith("# Avstämning")
+    assert Path(download_docx["value"]).name == "avstamning-rus.docx"
+
+
+@pytest.mark.slow
+def test_the_alignment_tab_offers_the_word_report_named_after_the_upload(corpus_ui, tmp_path: Path):
+    """An uploaded application gets a .docx next to the .md, in the application's language, named by its file."""
+    import docx
+
+    html, markdown, word = corpus_ui.on_align("", str(application_pdf(tmp_path / "laddning-e12.pdf")), "en")
+    assert "rus-alignment" in html and markdown["visible"] and word["visible"]
+    assert Path(markdown["value"]).suffix == ".md" and Path(word["value"]).suffix == ".docx"
+    assert Path(word["value"]).parent == Path(markdown["value"]).parent
+    text = "\n".join(p.text for p in docx.Document(word["value"]).paragraphs)
+    assert "Ansökan: laddning-e12.pdf" in text and "Huvudsaklig delprioritering" in text
+    main = text.split("Huvudsaklig delprioritering", 1)[1].split("\n")[1]
+    assert main in Path(markdown["value"]).read_text(encoding="utf-8")  # the same first sub-priority in both
 
 
 @pytest.mark.slow

@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import docx
 import pdf_factory
 import pytest
 
@@ -224,6 +225,15 @@ def test_alignment_check_with_an_uploaded_pdf(page, tmp_path: Path):
     markdown = Path(download_info.value.path()).read_text(encoding="utf-8")
     assert markdown.startswith("# Avstämning") and "## Inriktningar" in markdown
     assert download_info.value.suggested_filename.endswith(".md")
+    word_button = page.locator("#align-download-docx")  # the Word report, offered next to the Markdown
+    word_button.wait_for()
+    with page.expect_download() as word_info:
+        word_button.click()
+    assert word_info.value.suggested_filename == "avstamning-rus.docx"
+    word = [paragraph.text for paragraph in docx.Document(word_info.value.path()).paragraphs]
+    assert "Ansökan: ansokan.pdf" in word and "Huvudsaklig delprioritering" in word
+    main = word[word.index("Huvudsaklig delprioritering") + 1]
+    assert main == report.locator(".rus-alignment .rus-card-title h2").first.inner_text().strip()
     _shot(page, "3-align")
 
 

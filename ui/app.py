@@ -23,6 +23,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import gradio as gr
@@ -33,10 +34,11 @@ from index.library import KINDS
 from ingest.formats import APPLICATION_SUFFIXES, SUPPORTED_SUFFIXES
 from service import answers, library, matching, sections
 from service.admin import check_api_key
+from service.align_report_docx import alignment_docx, application_name, report_filename
 from service.errors import EmptyInput, IndexUnavailable, InputTooLong, NotFound, ServiceError
 from service.feedback import FeedbackStore, tally
 from service.limits import Limits
-from service.models import AskResponse, MatchResponse
+from service.models import AlignResponse, AskResponse, MatchResponse
 from service.settings import Settings, get_settings
 from service.state import Corpus, IndexHolder
 from service.texts import DEFAULT_LANGUAGE, LANGUAGES, t
@@ -169,14 +171,17 @@ def _prune_downloads() -> None:
             continue
 
 
-def write_download(markdown: str, language: str) -> Path:
-    """The report as a .md file in a fresh folder under the temp dir (gradio serves files from there)."""
+def write_downloads(report: AlignResponse, name: str) -> tuple[Path, Path]:
+    """The report as Markdown and as a Word document (service/align_report_docx.py, dated today), in a fresh
+    folder under the temp dir (gradio serves files from there)."""
     _prune_downloads()
     folder = DOWNLOADS / uuid.uuid4().hex[:12]
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / ("avstamning-rus.md" if language == "sv" else "rus-alignment-report.md")
-    path.write_text(markdown, encoding="utf-8")
-    return path
+    markdown = folder / report_filename(report.language, ".md")
+    markdown.write_text(report.markdown, encoding="utf-8")
+    word = folder / report_filename(report.language, ".docx")
+    word.write_bytes(alignment_docx(report, name, date.today()))
+    return markdown, word
 
 
 # --- the UI ---------------------------------------------------------------------------------------
@@ -225,14 +230,17 @@ class RusUI:
             return error_html(error, lang, text, "match_empty")
 
     def on_align(self, text: str | None, upload: str | None, lang: str):
+        """The report's HTML and its two downloads (Markdown and Word), both hidden when there is no report."""
         lang = _lang(lang)
         hidden = gr.update(value=None, visible=False)
         notes: list[str] = []
+        name: str | None = None
         try:
             if upload:
                 document = read_upload(
                     Path(upload), self.settings.ui_max_upload_bytes, limits=Limits.from_settings(self.settings).ingest
                 )
+                name = document.name
                 if (text or "").strip():
                     notes.append(esc(t("align_file_wins", lang)))
                 source = document.text
@@ -261,10 +269,11 @@ class RusUI:
                 notes.append(esc(t("align_source_text", lang, chars=len(source.strip()))))
             corpus = self.corpus()
             report = matching.align(corpus, source, None, self.settings)
-            path = write_download(report.markdown, report.language)
-            return render.align_html(report, lang, notes), gr.update(value=str(path), visible=True)
+            markdown, word = write_downloads(report, application_name(source, name, report.language))
+            shown = (gr.update(value=str(markdown), visible=True), gr.update(value=str(word), visible=True))
+            return render.align_html(report, lang, notes), *shown
         except Exception as error:
-            return error_html(error, lang, text, "align_empty"), hidden
+            return error_html(error, lang, text, "align_empty"), hidden, hidden
 
     # --- feedback and sharing --------------------------------------------------------------------
 
@@ -612,6 +621,12 @@ class RusUI:
                                 gr.DownloadButton(t("download", lang), visible=False, elem_id="align-download"),
                                 label="download",
                             )
+                            download_docx = L(
+                                gr.DownloadButton(
+                                    t("download_docx", lang), visible=False, elem_id="align-download-docx"
+                                ),
+                                label="download_docx",
+                            )
                     align_out = L(
                         gr.HTML(placeholder(t("align_placeholder_result", lang)), elem_id="align-report"),
                         value="placeholder_html:align_placeholder_result",
@@ -728,7 +743,9 @@ class RusUI:
             match_examples.click(self.on_example, None, [description], **private).then(
                 self.on_match, [description, n_matches, language], [match_out], **private
             )
-            align_button.click(self.on_align, [application, upload, language], [align_out, download], **private)
+            align_button.click(
+                self.on_align, [application, upload, language], [align_out, download, download_docx], **private
+            )
             browse_choice.change(self.on_browse, [browse_choice, language], [browse_out, tree], **private)
             tree.click(self.on_tree_click, None, [browse_choice], **private)
             refresh.click(self.eval_view, [report_choice, language], [report_choice, report_md, plots], **private)
