@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +29,7 @@ from index.terms import QueryTerms
 from index.translate import load_glossary, swedish_concepts
 from index.translated import EnglishSide
 from ingest.models import Chunk
-from ingest.vocabulary import is_framing
+from ingest.vocabulary import PLANS_LISTED, is_framing
 
 Retriever = Literal["hybrid", "dense", "bm25"]
 RETRIEVERS: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -42,6 +43,8 @@ LEXICAL_WEIGHT = {"sv": 0.04, "en": 0.02}
 # to its priorities, sub-priorities and inriktningar by this much in hybrid search: real questions are topical, and a
 # context paragraph that mentions everything otherwise wins close calls. eval/realistic_tune.jsonl section hit@1
 # 0.744 → 0.793 (flat from 0.015 to 0.03), dev and gold_extra unchanged; 0.03 drops gold_extra (docs/retrieval.md).
+# A question that asks for strategies or plans (a concept among ingest.vocabulary.PLANS_LISTED) is answered by the
+# lists of other plans, so for it they do not yield: the penalty had cost gold_extra evidence@5 0.944 → 0.903.
 FRAMING_PENALTY = 0.015
 # A passage is read in its section: hybrid search adds SECTION_WEIGHT × the query's similarity to the centroid of its
 # section's sentence vectors (less the best section's, so no score rises). A question in everyday words often
@@ -194,7 +197,7 @@ class SearchIndex:
         self._sentence_table: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._position: dict[str, int] | None = None  # chunk id → position
         self._terms: QueryTerms | None = None
-        self._framing_mask: np.ndarray | None = None
+        self._framing_masks: tuple[np.ndarray, np.ndarray] | None = None  # (framing text, without plan lists)
         self._sections: tuple[np.ndarray, np.ndarray] | None = None  # (chunk position → section row, centroids)
         self._prepared: dict[tuple[str, str | None], PreparedQuery] = {}
         self.english: EnglishSide | None = None  # the English rendering's side, built with the index (read-only)
@@ -285,7 +288,7 @@ class SearchIndex:
             if boosted is not None and len(boosted):
                 final[np.searchsorted(dense.positions, boosted)] += boost
             if retriever == "hybrid":
-                final -= FRAMING_PENALTY * self._framing()[dense.positions]
+                final -= FRAMING_PENALTY * self._framing(prepared)[dense.positions]
                 final += SECTION_WEIGHT * context[section_of[dense.positions]]
             kth = np.partition(final, len(final) - k)[len(final) - k] if len(final) >= k else -np.inf
             if exhaustive or kth > bound:
@@ -466,11 +469,15 @@ class SearchIndex:
 
     def _section_centroids(self) -> tuple[np.ndarray, np.ndarray]:
         """Each chunk's section (document and section id) as a row of unit centroids of the section's sentence
-        vectors — of its chunk vectors for a section without embedded sentences (computed once)."""
+        vectors — of its chunk vectors for a section without embedded sentences (computed once). A list of other
+        plans is read in its priority's section: the strategy heads every priority's list alike, and a list of
+        titles has no topic of its own (gold_extra evidence@5 0.944 → 0.958 with the plan-list rule above)."""
         if self._sections is None:
+            priority_section = {(c.doc_id, c.priority): c.section_id for c in self.chunks if c.kind == "priority"}
             rows: dict[tuple[str, str], int] = {}
             section_of = np.array(
-                [rows.setdefault((c.doc_id, c.section_id), len(rows)) for c in self.chunks], dtype=np.int64
+                [rows.setdefault((c.doc_id, _context_section(c, priority_section)), len(rows)) for c in self.chunks],
+                dtype=np.int64,
             )
             stored = self.stored
             sums = np.zeros((len(rows), stored.vectors.shape[1]), dtype=np.float64)
@@ -483,13 +490,15 @@ class SearchIndex:
             self._sections = section_of, (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)
         return self._sections
 
-    def _framing(self) -> np.ndarray:
-        """Per chunk position: 1.0 for the strategy's framing text, else 0.0 (computed once)."""
-        if self._framing_mask is None:
-            self._framing_mask = np.array(
-                [is_framing(chunk.kind, chunk.section_id) for chunk in self.chunks], dtype=np.float32
-            )
-        return self._framing_mask
+    def _framing(self, prepared: PreparedQuery) -> np.ndarray:
+        """Per chunk position: 1.0 for the strategy's framing text that yields to this query's topical text, else 0.0;
+        the lists of other plans do not yield to a question that asks for strategies or plans (computed once)."""
+        if self._framing_masks is None:
+            framing = np.array([is_framing(chunk.kind, chunk.section_id) for chunk in self.chunks], dtype=np.float32)
+            plan_lists = np.array([chunk.kind == "plans" for chunk in self.chunks], dtype=bool)
+            self._framing_masks = framing, np.where(plan_lists, np.float32(0), framing)
+        framing, without_plan_lists = self._framing_masks
+        return without_plan_lists if asks_for_plans(prepared.concepts) else framing
 
     # --- lexical side ---------------------------------------------------------------------------------------------
 
@@ -745,6 +754,25 @@ def _merge(
     sums = np.zeros(len(merged), dtype=np.float32)
     np.add.at(sums, inverse, np.concatenate([values, more_values]).astype(np.float32))
     return merged, sums
+
+
+def asks_for_plans(concepts: tuple[frozenset[frozenset[str]], ...]) -> bool:
+    """Whether a query asks for strategies or plans: one of its concepts is a word of PLANS_LISTED."""
+    listed = _plans_listed_stems()
+    return any(alternative <= listed for concept in concepts for alternative in concept)
+
+
+@lru_cache(maxsize=1)
+def _plans_listed_stems() -> frozenset[str]:
+    """The stems of PLANS_LISTED as the lexical side tokenizes them."""
+    return frozenset(tokenize([" ".join(PLANS_LISTED)])[0])
+
+
+def _context_section(chunk: Chunk, priority_section: dict[tuple[str, int | None], str]) -> str:
+    """The section a passage is read in for the section context: its own, or its priority's for a list of plans."""
+    if chunk.kind == "plans":
+        return priority_section.get((chunk.doc_id, chunk.priority), chunk.section_id)
+    return chunk.section_id
 
 
 def _top(positions: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:

@@ -16,6 +16,7 @@ PRIORITY_HEADING = re.compile(r"^Prioritering\s+(\d+)\s*:\s*\S")  # "Prioriterin
 SUBPRIORITY_HEADING = re.compile(r"^Delprioritering\s+(\d+)\.(\d+)\s+\S")  # "Delprioritering 3.1 Samverkanskraft …"
 NEEDS_HEADING = re.compile(r"^Identifierade behov$")
 PLANS_HEADING = re.compile(r"^Vägen framåt\s*[–-]")  # "Vägen framåt – exempel på andra strategier och planer"
+PLANS_LISTED = ("strategier", "planer")  # what the "Vägen framåt" lists list: a question asking for these wants them
 CHALLENGES_INTRO = re.compile(r"^Utmaningar\b.*:$")  # "Utmaningar för robust transportinfrastruktur:"
 ACTORS_INTRO = re.compile(r"^Viktiga aktörer\b")
 ACTORS_TITLE = "Viktiga aktörer"

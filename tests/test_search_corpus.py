@@ -78,6 +78,22 @@ def test_framing_text_still_answers_questions_about_itself(corpus_search: Search
     assert funds.section_id == "Finansiering, uppföljning och påverkansarbete"
 
 
+def test_a_question_for_plans_finds_its_prioritys_list_of_plans(corpus_search: SearchIndex) -> None:
+    # the lists of other plans are framing text for a topical question but the answer to one asking for plans; the
+    # framing penalty and the lists' mixed section context used to push them out of the top five (gold_extra x091,
+    # x094, dev q120)
+    for query, listed in [
+        ("Vilka planer hänvisar prioriteringen nära och tillgängligt till, finns länstransportplanen med?",
+         "Länstransportplan (under framtagande)"),
+        ("Which regional strategies guide digitalisation and innovation work under the priority 'nytänkande och "
+         "smart'?", "Regional innovationsstrategi 2022-2030"),
+    ]:
+        hits = corpus_search.search(query, k=5)
+        assert any(hit.chunk.kind == "plans" and listed in hit.chunk.text for hit in hits), query
+    # a topical question still ranks a sub-priority over a list that names a plan on its topic
+    assert corpus_search.search("klimatanpasning översvämning i byn", k=1)[0].chunk.kind != "plans"
+
+
 def test_an_english_project_description_finds_its_subpriority(corpus_search: SearchIndex) -> None:
     # a description is embedded as written: the glossary's Swedish terms for its many words used to lengthen it
     # and rank 6.1 first. 5.4's challenge of staffing care "not solved by recruitment alone" is its close rival
