@@ -97,7 +97,7 @@ def test_a_question_for_plans_finds_its_prioritys_list_of_plans(corpus_search: S
 def test_an_english_project_description_finds_its_subpriority(corpus_search: SearchIndex) -> None:
     # a description is embedded as written: the glossary's Swedish terms for its many words used to lengthen it
     # and rank 6.1 first. 5.4's challenge of staffing care "not solved by recruitment alone" is its close rival
-    # (first by 0.001 since search reads passages in their section's context).
+    # (first since search reads passages in their section's context and English against the English rendering).
     description = (
         "Our municipality's home care service loses a third of its new staff within a year. Rather than "
         "recruiting even more, we want to keep the people we have: career paths inside the organisation, paid "
@@ -106,4 +106,4 @@ def test_an_english_project_description_finds_its_subpriority(corpus_search: Sea
         "Which sub-priority fits?"
     )
     sections = list(dict.fromkeys(hit.chunk.section_id for hit in corpus_search.search(description, k=5)))
-    assert "6.3" in sections[:2] and "6.1" not in sections, sections
+    assert "6.3" in sections[:2] and "6.1" not in sections[:2], sections
