@@ -31,8 +31,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-
 from bench import http
 from bench.server import running
 from bench.suite import Pool, query_pool
@@ -178,7 +176,7 @@ def profile(index_dir: Path, requests: int, clients: list[int], rate: int, raw_d
     runs = []
     with running(index_dir, raw_dir / "server.log") as server:
         base = server.base
-        with httpx.Client(base_url=base, timeout=120) as client:
+        with http.Client(base) as client:
             for endpoint in ("search", "ask"):  # warm-up: caches and the first English question's word lists
                 for query in ("warm-up: regional utveckling", "warm-up: where is the broadband?"):
                     http.request(client, endpoint, query)

@@ -22,8 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from bench import http, ratios, report
 from bench.server import running
 from bench.stats import latencies, load_average, percentiles
@@ -212,7 +210,7 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
         base = server.base
         result["startup_s"] = round(server.ready_seconds or 0.0, 2)
         result["idle"] = http.memory(server.pid)
-        with httpx.Client(base_url=base, timeout=120) as client:
+        with http.Client(base) as client:
             for endpoint in ("search", "ask"):
                 http.request(client, endpoint, "warm-up: regional utveckling")
         log("ratios to the encoder: /v1/search and /v1/ask (1 client) and 8 clients, interleaved with the encoder…")
@@ -226,7 +224,7 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
                 run["queries"] = "new"
                 result["runs"].append(run)
         repeated = pool.queries[:20]  # asked before in the in-process part? no: the server has its own cache
-        with httpx.Client(base_url=base, timeout=120) as client:
+        with http.Client(base) as client:
             for query in repeated:
                 http.request(client, "search", query)
         for concurrency in (1, 8):
