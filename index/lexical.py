@@ -10,6 +10,7 @@ the stemmer's suffix rules, which depend on the letters; a word typed without di
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,6 +30,8 @@ ENGLISH_TOKENIZER = "en-snowball-1"  # the English renderings' BM25 side (index/
 FOLD = str.maketrans("åäöéü", "aaoeu")
 # Stopwords as users also type them, without diacritics ("for", "pa", "nar").
 STOPWORDS = sorted(set(STOPWORDS_SWEDISH) | {word.translate(FOLD) for word in STOPWORDS_SWEDISH})
+_STOPWORDS = frozenset(STOPWORDS)
+WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token pattern
 
 
 def fold(text: str) -> str:
@@ -47,8 +50,14 @@ def stem_words(words: list[str]) -> list[str]:
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, Swedish-stemmed, folded tokens with Swedish stopwords removed."""
-    return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stem_words, return_ids=False, show_progress=False)
+    """Lower-cased, Swedish-stemmed, folded tokens with Swedish stopwords removed: the tokens of
+    `bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stem_words, return_ids=False)`, each distinct word stemmed
+    once, without the three progress bars and the stopword set that bm25s builds on every call (per text, the set),
+    which cost more than tokenizing a query (docs/benchmarks.md, "Request profile")."""
+    split = [words(text) for text in texts]
+    distinct = list(dict.fromkeys(word for text_words in split for word in text_words))
+    stems = dict(zip(distinct, stem_words(distinct), strict=True))
+    return [[stems[word] for word in text_words] for text_words in split]
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +77,7 @@ TOKENIZE = {TOKENIZER: tokenize, ENGLISH_TOKENIZER: tokenize_english}
 
 def words(text: str) -> list[str]:
     """The lower-cased words of a text as tokenize splits them (stopwords removed), before stemming."""
-    return bm25s.tokenize([text], stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
+    return [word for word in WORD.findall(text.lower()) if word not in _STOPWORDS]
 
 
 class LexicalIndex:

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from index.lexical import stem_words, words
+from index.vectors import dot
 
 WORDS_FILE = "lexicon_words.json"
 VECTORS_FILE = "lexicon_vectors.npy"
@@ -58,7 +59,7 @@ class Lexicon:
         within MARGIN of the best, most similar first."""
         if not len(self.stems):
             return []
-        sims = self.vectors @ np.asarray(vector, dtype=np.float32)
+        sims = dot(self.vectors, vector)  # on the calling thread: BLAS would split it and may stall under load
         top = np.argsort(-sims)[:NEAREST]
         floor = max(SIMILARITY, float(sims[top[0]]) - MARGIN)
         return [self.stems[i] for i in top if sims[i] >= floor]

@@ -146,9 +146,10 @@ class _Dense:
     positions: np.ndarray  # ascending chunk positions
     mixed: np.ndarray  # per candidate: mix_scores(chunk similarity, best sentence similarity)
     best_row: np.ndarray  # per candidate: the sentence-table row of its best sentence, or -1
-    rows: np.ndarray  # sentence-table rows of the candidates' sentences
-    owner: np.ndarray  # per row: index into positions
+    rows: np.ndarray  # sentence-table rows of the candidates' sentences, grouped by candidate
+    owner: np.ndarray  # per row: index into positions (ascending)
     sentence_sim: np.ndarray  # per row: similarity to the query
+    bounds: np.ndarray  # candidate i's rows are rows[bounds[i]:bounds[i + 1]]
 
 
 def mix_scores(chunk_sim: np.ndarray, best_sentence_sim: np.ndarray) -> np.ndarray:
@@ -268,7 +269,6 @@ class SearchIndex:
             hits = [self._lexical_hit(rank, int(p), float(lexical[p]), query) for rank, p in enumerate(order, 1)]
             return self._with_coverage(hits, prepared.concepts)
         english = self.english if prepared.language == "en" and retriever != "bm25" else None
-        vector_en = self.query_vector(retrieval_text(query)) if english is not None else vector
         boosted = boost = section_of = context = None
         if retriever == "hybrid":
             boosted, evidence = self._lexical_evidence(lexical, prepared.concepts)
@@ -280,10 +280,10 @@ class SearchIndex:
             if allowed is not None:
                 keep &= np.isin(boosted, allowed)
             boosted, boost = boosted[keep], boost[keep]
-            section_of, context = self._section_context(vector, english, vector_en)
+            section_of, context = self._section_context(vector, english)
         scale = 1
         while True:
-            dense, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale, english, vector_en)
+            dense, bound, exhaustive = self._dense_candidates(vector, allowed, boosted, scale, english)
             final = dense.mixed.copy()
             if boosted is not None and len(boosted):
                 final[np.searchsorted(dense.positions, boosted)] += boost
@@ -295,11 +295,7 @@ class SearchIndex:
                 break
             scale *= 4  # another chunk could still reach the top k: widen the candidate search
         order = _top(np.arange(len(dense.positions)), final, k)
-        hits = [
-            self._dense_hit(rank, int(i), float(final[i]), dense, lexical, query)
-            for rank, i in enumerate(order, start=1)
-        ]
-        return self._with_coverage(hits, prepared.concepts)
+        return self._with_coverage(self._dense_hits(order, final, dense, lexical, query), prepared.concepts)
 
     def prepared(self, query: str, language: str | None = None) -> PreparedQuery:
         """The query as search prepares it against this index; the latest PREPARED_CACHE are kept, so the answer
@@ -317,8 +313,15 @@ class SearchIndex:
         """What search embeds for a query: the prepared text, except that a project description is embedded as
         written — its own words carry its topic, and appended glossary terms only lengthen it (realistic tune
         hit@1 0.793 → 0.817 without them, held-out unchanged; embedding p95 of descriptions 56 → 32 ms —
-        docs/retrieval.md). /v1/match and /v1/align embed applications with them (measured there: it helps)."""
-        return retrieval_text(query) if is_description(query) else self.prepared(query, language).dense_text
+        docs/retrieval.md). /v1/match and /v1/align embed applications with them (measured there: it helps).
+        With the English side, an English question is embedded as written too: one vector serves both sides
+        (realistic tune hit@1 as with a second, glossary-free vector for the English side, at one encoder call)."""
+        if is_description(query):
+            return retrieval_text(query)
+        prepared = self.prepared(query, language)
+        if self.english is not None and prepared.language == "en":
+            return retrieval_text(query)
+        return prepared.dense_text
 
     def unknown_share(self, query: str, language: str | None = None) -> float:
         """The share of a Swedish query's concepts that the index cannot match even after resolving compounds and
@@ -454,7 +457,7 @@ class SearchIndex:
         return np.sort(sims, axis=1)[:, -top:].mean(axis=1)
 
     def _section_context(
-        self, vector: np.ndarray, english: EnglishSide | None = None, vector_en: np.ndarray | None = None
+        self, vector: np.ndarray, english: EnglishSide | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Each chunk position's section row, and per section the query's similarity to its centroid minus the best
         section's (≤ 0, so the dense side's bound on unseen chunks still holds); once per search. With the English
@@ -462,7 +465,7 @@ class SearchIndex:
         section_of, centroids = self._section_centroids()
         similarity = vector_search.dot(centroids, np.asarray(vector, dtype=np.float32))
         if english is not None:
-            other = english.section_context(vector_en)
+            other = english.section_context(vector)
             mixed = (1 - ENGLISH_DENSE_WEIGHT) * similarity + ENGLISH_DENSE_WEIGHT * other
             similarity = np.where(np.isfinite(other), mixed, similarity).astype(np.float32)
         return section_of, similarity - similarity.max()
@@ -532,13 +535,22 @@ class SearchIndex:
 
     def _coverage(self, positions: np.ndarray, concepts: tuple[frozenset[frozenset[str]], ...]) -> list[float]:
         """Per chunk: the share of the query's concepts it contains (a concept counts when all stems of one of its
-        alternatives are among the chunk's stems)."""
+        alternatives are among the chunk's stems). One-stem alternatives, the usual kind, are tested together as
+        one set per concept."""
         self._cache_stems(positions)
-        return [
-            sum(any(alternative <= self._stems[int(p)] for alternative in concept) for concept in concepts)
-            / len(concepts)
-            for p in positions
-        ]
+        stems = [self._stems[p] for p in positions.tolist()]
+        covered = np.zeros(len(stems), dtype=np.int64)
+        for concept in concepts:
+            single = frozenset(stem for alternative in concept if len(alternative) == 1 for stem in alternative)
+            other = [alternative for alternative in concept if len(alternative) != 1]  # an empty one is always in
+            if other:
+                covered += [
+                    not single.isdisjoint(chunk) or any(alternative <= chunk for alternative in other)
+                    for chunk in stems
+                ]
+            else:
+                covered += [not single.isdisjoint(chunk) for chunk in stems]
+        return (covered / len(concepts)).tolist()
 
     def _with_coverage(self, hits: list[Hit], concepts: tuple[frozenset[frozenset[str]], ...]) -> list[Hit]:
         if concepts and hits:
@@ -548,10 +560,10 @@ class SearchIndex:
 
     def _cache_stems(self, positions: np.ndarray) -> None:
         """Stems of the given chunks (heading path + text), tokenized in one call and kept for later queries."""
-        missing = [int(p) for p in positions if int(p) not in self._stems]
+        if len(self._stems) > STEM_CACHE:
+            self._stems.clear()  # bounded memory on large indexes (before `missing`: the caller reads them all)
+        missing = [p for p in positions.tolist() if p not in self._stems]
         if missing:
-            if len(self._stems) > STEM_CACHE:
-                self._stems.clear()  # bounded memory on large indexes
             texts = [" ".join(self.chunks[p].heading_path) + " " + self.chunks[p].text for p in missing]
             for position, tokens in zip(missing, tokenize(texts), strict=True):
                 self._stems[position] = frozenset(tokens)
@@ -619,7 +631,6 @@ class SearchIndex:
         extra: np.ndarray | None,
         scale: int,
         english: EnglishSide | None = None,
-        vector_en: np.ndarray | None = None,
     ) -> tuple[_Dense, float, bool]:
         """Candidate chunks with their exact dense scores, an upper bound on the score of any other allowed chunk,
         and whether every allowed chunk is a candidate.
@@ -633,11 +644,11 @@ class SearchIndex:
         vector = np.asarray(vector, dtype=np.float32)
         if n < CANDIDATES_FROM or (allowed is not None and len(allowed) <= EXACT_SUBSET):
             positions = np.arange(n) if allowed is None else np.asarray(allowed, dtype=np.int64)
-            return self._dense_scores(vector, positions, english, vector_en), -np.inf, True
+            return self._dense_scores(vector, positions, english), -np.inf, True
         english_bound = -np.inf
         if english is not None:
             pool = np.arange(n) if allowed is None else np.asarray(allowed, dtype=np.int64)
-            scores = _english_mixed(english, vector_en, pool)
+            scores = _english_mixed(english, vector, pool)
             top = _top(pool, scores, min(len(pool), CHUNK_CANDIDATES * scale))
             if len(top) < len(pool):
                 english_bound = float(np.sort(scores)[len(pool) - len(top) - 1])
@@ -669,14 +680,13 @@ class SearchIndex:
         )
         bound = max(last_chunk, float(mix_scores(np.float32(last_chunk), np.float32(last_sentence))), english_bound)
         exhaustive = kc >= n_allowed and ks >= s_allowed
-        return self._dense_scores(vector, positions, english, vector_en), bound, exhaustive
+        return self._dense_scores(vector, positions, english), bound, exhaustive
 
     def _dense_scores(
         self,
         vector: np.ndarray,
         positions: np.ndarray,
         english: EnglishSide | None = None,
-        vector_en: np.ndarray | None = None,
     ) -> _Dense:
         """Exact dense scores of the given chunks and of each of their sentences, from the stored vectors; with the
         English side, fused with their renderings' scores."""
@@ -691,41 +701,61 @@ class SearchIndex:
         best_row[owner[is_best]] = rows[is_best]
         mixed = mix_scores(chunk_sim, best_value).astype(np.float32)
         if english is not None:
-            rendered = _english_mixed(english, np.asarray(vector_en, dtype=np.float32), positions)
+            rendered = _english_mixed(english, vector, positions)
             fused = (1 - ENGLISH_DENSE_WEIGHT) * mixed + ENGLISH_DENSE_WEIGHT * rendered
             mixed = np.where(np.isfinite(rendered), fused, mixed).astype(np.float32)
-        return _Dense(positions, mixed, best_row, rows, owner, sentence_sim)
+        bounds = np.searchsorted(owner, np.arange(len(positions) + 1))
+        return _Dense(positions, mixed, best_row, rows, owner, sentence_sim, bounds)
 
     # --- hits -----------------------------------------------------------------------------------------------------
 
-    def _dense_hit(
-        self, rank: int, i: int, score: float, dense: _Dense, lexical: np.ndarray | None, query: str
-    ) -> Hit:
-        """The hit for candidate i of a dense or hybrid search: its best sentence highlighted, every sentence scored."""
-        position = int(dense.positions[i])
-        mine = dense.owner == i
-        sentences = [
-            SentenceScore(int(start), int(end), float(sim))
-            for (_, start, end), sim in zip(
-                self.stored.sentence_spans[dense.rows[mine]], dense.sentence_sim[mine], strict=True
+    def _dense_hits(
+        self, order: np.ndarray, final: np.ndarray, dense: _Dense, lexical: np.ndarray | None, query: str
+    ) -> list[Hit]:
+        """The hits for candidates `order` (best first) of a dense or hybrid search: each one's best sentence
+        highlighted, every sentence scored. Gathered for all of them at once: /v1/ask ranks 50."""
+        starts, ends = dense.bounds[order], dense.bounds[order + 1]
+        counts = ends - starts
+        at = np.concatenate(([0], np.cumsum(counts))).tolist()  # hit j's sentences are rows at[j]:at[j + 1] below
+        picked = np.repeat(starts - at[:-1], counts) + np.arange(at[-1])
+        spans = self.stored.sentence_spans[dense.rows[picked]]
+        sentence_starts, sentence_ends = spans[:, 1].tolist(), spans[:, 2].tolist()
+        similarities = dense.sentence_sim[picked].tolist()
+        positions = dense.positions[order].tolist()
+        best_rows = dense.best_row[order]
+        has_best = best_rows >= 0
+        best_spans = np.zeros((len(order), 2), dtype=np.int64)
+        best_spans[has_best] = self.stored.sentence_spans[best_rows[has_best], 1:]
+        best_spans, has_best = best_spans.tolist(), has_best.tolist()
+        bm25 = lexical[dense.positions[order]].tolist() if lexical is not None else [None] * len(order)
+        hits = []
+        for j, (position, score, mixed) in enumerate(
+            zip(positions, final[order].tolist(), dense.mixed[order].tolist(), strict=True)
+        ):
+            first, last = at[j], at[j + 1]
+            sentences = [
+                SentenceScore(start, end, similarity)
+                for start, end, similarity in zip(
+                    sentence_starts[first:last], sentence_ends[first:last], similarities[first:last], strict=True
+                )
+            ]
+            if has_best[j]:
+                highlights = [tuple(best_spans[j])]
+            else:
+                highlights = lexical_best_sentence(self.chunks[position].text, query)
+            hits.append(
+                Hit(
+                    rank=j + 1,
+                    score=score,
+                    chunk=self.chunks[position],
+                    position=position,
+                    dense_score=mixed,
+                    bm25_score=bm25[j],
+                    highlights=highlights,
+                    sentences=sentences,
+                )
             )
-        ]
-        best = int(dense.best_row[i])
-        if best >= 0:
-            _, start, end = self.stored.sentence_spans[best]
-            highlights = [(int(start), int(end))]
-        else:
-            highlights = lexical_best_sentence(self.chunks[position].text, query)
-        return Hit(
-            rank=rank,
-            score=score,
-            chunk=self.chunks[position],
-            position=position,
-            dense_score=float(dense.mixed[i]),
-            bm25_score=float(lexical[position]) if lexical is not None else None,
-            highlights=highlights,
-            sentences=sentences,
-        )
+        return hits
 
     def _lexical_hit(self, rank: int, position: int, score: float, query: str) -> Hit:
         """The hit of a BM25 search: the sentence sharing the most query terms highlighted."""

@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi_offline import FastAPIOffline
+from starlette.concurrency import run_in_threadpool
 
 from service import answers, matching, searching, sections
 from service.admin import install_access
@@ -54,11 +55,17 @@ ERRORS = {
 }
 
 
-def get_corpus(request: Request) -> Corpus:
-    return request.app.state.holder.get()
+async def get_corpus(request: Request) -> Corpus:
+    """The loaded corpus. A coroutine, so that FastAPI does not hand this lookup to its thread pool: each such hop
+    costs a request two thread switches (docs/benchmarks.md, "Request profile"). Loading an index that is not yet
+    in memory reads and verifies files, and happens off the event loop."""
+    holder = request.app.state.holder
+    if holder.corpus is None:
+        return await run_in_threadpool(holder.get)
+    return holder.get()
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -116,8 +123,10 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
             n_documents=len(manifest.get("documents", [])),
         )
 
+    # /v1/search and /v1/ask are coroutines that run the search in the thread pool themselves: FastAPI then checks
+    # the returned model on the event loop, where for a plain function it takes another trip through the pool.
     @app.get("/v1/search", response_model=SearchResponse, tags=["search"], responses=ERRORS)
-    def search(
+    async def search(
         corpus: CorpusDep,
         app_settings: SettingsDep,
         q: Annotated[str, Query(description="the query, Swedish or English")],
@@ -130,12 +139,16 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     ) -> SearchResponse:
         """Ranked passages with their best-matching sentence highlighted (character offsets); each names its
         document (title, kind, year) and pages."""
-        return searching.search(corpus, q, k, retriever, doc, priority, section, app_settings, kind=kind)
+        return await run_in_threadpool(
+            searching.search, corpus, q, k, retriever, doc, priority, section, app_settings, kind=kind
+        )
 
     @app.post("/v1/ask", response_model=AskResponse, tags=["answers"], responses=ERRORS)
-    def ask(body: AskRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AskResponse:
+    async def ask(body: AskRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AskResponse:
         """A short answer quoted from the strategy with citations, or "not covered" when evidence is weak."""
-        return answers.ask(corpus, body.question, body.k, body.lang, app_settings, doc=body.doc, kind=body.kind)
+        return await run_in_threadpool(
+            answers.ask, corpus, body.question, body.k, body.lang, app_settings, doc=body.doc, kind=body.kind
+        )
 
     @app.post("/v1/match", response_model=MatchResponse, tags=["applicants"], responses=ERRORS)
     def match(body: MatchRequest, corpus: CorpusDep, app_settings: SettingsDep) -> MatchResponse:

@@ -10,11 +10,12 @@ import json
 import shutil
 from pathlib import Path
 
+import bm25s
 import numpy as np
 import pytest
 
 from index.language import detect_language
-from index.lexical import TOKENIZER_FILE, LexicalIndex, tokenize
+from index.lexical import STOPWORDS, TOKENIZER_FILE, LexicalIndex, stem_words, tokenize, words
 from index.lexicon import Lexicon
 from index.terms import QueryTerms
 
@@ -41,6 +42,30 @@ def test_words_typed_without_diacritics_share_the_texts_stems() -> None:
     typed, written = tokenize(["bostader forskolan oversvamningar"])[0], tokenize([TEXTS[2] + " " + TEXTS[3]])[0]
     assert typed and set(typed) <= set(written)
     assert tokenize(["för på när"])[0] == tokenize(["for pa nar"])[0] == []  # stopwords with and without
+
+
+def bm25s_tokens(texts: list[str]) -> list[list[str]]:
+    """What bm25s's own tokenizer makes of the texts with the index's stopwords and stemmer."""
+    return bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stem_words, return_ids=False, show_progress=False)
+
+
+TRICKY = ["", "  ", "för på när", "Å ä Ö É ü", "a_b c-d e.f 12 123 x", "VÄSTERBOTTENS Län", "naïve café"]
+
+
+def test_tokenize_gives_bm25s_tokens_so_existing_indexes_stay_valid() -> None:
+    gold = Path(__file__).resolve().parent.parent / "eval" / "calibration_extra.jsonl"
+    queries = [json.loads(line)["query"] for line in gold.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = TEXTS + TRICKY + queries
+    assert tokenize(texts) == bm25s_tokens(texts)  # one call, many texts
+    for text in texts:
+        assert tokenize([text]) == bm25s_tokens([text])
+        assert words(text) == bm25s.tokenize([text], stopwords=STOPWORDS, return_ids=False, show_progress=False)[0]
+
+
+@pytest.mark.slow
+def test_tokenize_gives_bm25s_tokens_on_the_whole_strategy(corpus_search) -> None:
+    texts = [" ".join(chunk.heading_path) + " " + chunk.text for chunk in corpus_search.chunks]
+    assert tokenize(texts) == bm25s_tokens(texts)
 
 
 def test_a_compound_the_text_does_not_use_is_split_into_its_parts(small_terms: QueryTerms) -> None:
