@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
@@ -34,6 +34,7 @@ from index.lexical import tokenize
 from index.query import is_description
 from index.search import Hit, SearchIndex
 from index.wording import PATTERNS
+from service.answer_state_model import MODEL_FILE, read_model
 
 State = Literal["answer", "low_confidence", "not_covered"]
 
@@ -85,20 +86,22 @@ class Confidence:
     signals: Signals
 
 
-# Fitted by `python -m eval.calibrate` on eval/realistic_tune.jsonl + eval/gold_extra.jsonl +
+# Fitted by `python -m eval.calibrate --write` on eval/realistic_tune.jsonl + eval/gold_extra.jsonl +
 # eval/calibration_extra.jsonl (190 answerable and 88 negatives, weighted equally) over hybrid search with its
-# section context: weights for Signals.vector(), then the intercept. The cut-offs are the ones its rule chooses
-# (`eval.calibrate.choose_cutoffs`): NOT_COVERED_BELOW, the highest under which at most 5 % of the answerable
-# items of every training file fall (realistic tune 4.9 %; 65 % of the negatives); from ANSWER_FROM on, at most
-# 10 % of the negatives (9.1 %) and 80 % of the answerable items. The top score, missing information and an
-# unknown name carry the model. With 18 negatives (tune + gold_extra only) a refit answered held-out negatives
-# confidently (0.08 → 0.31); calibration_extra's 70 more — named companies (ten of them opening the question),
-# household grants, practical services, figures — and 8 questions about villages the strategy does not name let
-# it call held-out negatives "not covered" without turning answerable ones away (docs/retrieval.md).
-WEIGHTS = (32.798, -2.196, -0.468, -7.368, -3.523, 0.308, -5.725)
-INTERCEPT = -26.275
-NOT_COVERED_BELOW = 0.32
-ANSWER_FROM = 0.66
+# section context, which writes service/answer_state_model.json: weights for Signals.vector(), then the intercept.
+# The cut-offs are the ones its rule chooses (`eval.calibrate.choose_cutoffs`): NOT_COVERED_BELOW, the highest under
+# which at most 5 % of the answerable items of every training file fall (realistic tune 4.9 %; 65 % of the
+# negatives); from ANSWER_FROM on, at most 10 % of the negatives (9.1 %) and 80 % of the answerable items. The top
+# score, missing information and an unknown name carry the model. With 18 negatives (tune + gold_extra only) a refit
+# answered held-out negatives confidently (0.08 → 0.31); calibration_extra's 70 more — named companies (ten of them
+# opening the question), household grants, practical services, figures — and 8 questions about villages the
+# strategy does not name let it call held-out negatives "not covered" without turning answerable ones away
+# (docs/retrieval.md).
+MODEL = read_model(MODEL_FILE, tuple(field.name for field in fields(Signals)))
+WEIGHTS = MODEL.weights
+INTERCEPT = MODEL.intercept
+NOT_COVERED_BELOW = MODEL.not_covered_below
+ANSWER_FROM = MODEL.answer_from
 
 
 def asks_for_missing_information(

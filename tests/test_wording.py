@@ -1,4 +1,4 @@
-"""The language files (index/languages/*.toml) and their loader, index/wording.py.
+"""The language files (index/languages/*.toml) and their loader, index/wording.py; the answer-state model file.
 
 No index is needed: the loader reads the files and compiles patterns; a third language and faulty files are written
 to a temporary folder.
@@ -6,12 +6,16 @@ to a temporary folder.
 
 from __future__ import annotations
 
+import json
 import shutil
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
 
 from index.wording import LANGUAGES_DIR, PATTERNS, WordingError, compile_patterns, load_wording
+from service import confidence
+from service.answer_state_model import MODEL_FILE, ModelFileError, read_model, write_model
 from service.inriktningar import statements
 
 GERMAN = """
@@ -27,6 +31,7 @@ verbs = ["betrifft", "passt"]
 money = ['kost\\w*', 'miete\\w*']
 clock = ['öffnungszeit\\w*']
 """
+SIGNALS = tuple(field.name for field in fields(confidence.Signals))
 
 
 def _languages(tmp_path: Path, extra: dict[str, str]) -> Path:
@@ -113,3 +118,35 @@ def test_a_folder_without_a_language_or_a_badly_named_file_is_refused(tmp_path: 
     (tmp_path / "de.toml").write_text(GERMAN, encoding="utf-8")
     with pytest.raises(WordingError, match=r"no word list for language 'sv' \(add sv.toml\)"):
         load_wording(tmp_path).language("sv")
+
+
+def test_the_answer_state_model_file_round_trips_and_is_what_the_decision_uses(tmp_path: Path) -> None:
+    model = read_model(MODEL_FILE, SIGNALS)
+    assert (model.weights, model.intercept) == (confidence.WEIGHTS, confidence.INTERCEPT)
+    assert (model.not_covered_below, model.answer_from) == (confidence.NOT_COVERED_BELOW, confidence.ANSWER_FROM)
+    copy = tmp_path / "model.json"
+    write_model(model, copy)
+    assert read_model(copy, SIGNALS) == model
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda d: d["signals"].reverse(), "are not the decision's"),
+        (lambda d: d["weights"].pop(), "weights must be 7 numbers"),
+        (lambda d: d.update(answer_from=0.1), "not_covered_below ≤ answer_from"),
+        (lambda d: d.update(intercept="high"), "intercept must be a number"),
+        (lambda d: d.pop("negatives"), "missing negatives"),
+    ],
+)
+def test_a_faulty_answer_state_model_file_is_refused(tmp_path: Path, change, expected: str) -> None:
+    data = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ModelFileError) as error:
+        read_model(path, SIGNALS)
+    assert str(path) in str(error.value) and expected in str(error.value)
+    path.write_text("{", encoding="utf-8")
+    with pytest.raises(ModelFileError, match="cannot be read as JSON"):
+        read_model(path, SIGNALS)
