@@ -1,6 +1,6 @@
 """Calibrate the service's thresholds on gold questions; prints trade-off tables (run after index changes).
 
-    python -m eval.calibrate [--index-dir DIR] [--gold FILE ...]             # /v1/ask answer states
+    python -m eval.calibrate [--index-dir DIR] [--gold FILE ...] [--write]   # /v1/ask answer states
     python -m eval.calibrate --match                                          # /v1/match aggregation variants
 
 (/v1/align's claims and inriktningar are measured and calibrated with `rus eval align`, eval/align_eval.py.)
@@ -8,14 +8,15 @@
 Answer states: fits service/confidence.py's logistic model (covered vs negative) on the tuning items — by default
 eval/realistic_tune.jsonl, eval/gold_extra.jsonl and eval/calibration_extra.jsonl, never the held-out half or
 dev — and prints, per cut-off, the share of answerable items and of negatives below it and the share answered
-right above it, then the two cut-offs its rule chooses (`choose_cutoffs`). Put the weights and the cut-offs
-into service/confidence.py.
+right above it, then the two cut-offs its rule chooses (`choose_cutoffs`). With --write it writes the weights, the
+intercept and the cut-offs (rounded as printed) to service/answer_state_model.json, which service/confidence.py reads.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,7 @@ from eval.gold import load_gold as load_gold_items
 from eval.metrics import label_matches
 from index.search import SearchIndex
 from service import confidence
+from service.answer_state_model import MODEL_FILE, AnswerStateModel, write_model
 from service.answers import ASK_POOL
 from service.settings import get_settings
 from service.state import Corpus
@@ -97,14 +99,15 @@ def choose_cutoffs(p: np.ndarray, y: np.ndarray, files: np.ndarray) -> tuple[flo
     return float(not_covered_below), float(answer_from)
 
 
-def confidence_report(index: SearchIndex, items: list[GoldItem], files: list[str]) -> None:
+def confidence_report(index: SearchIndex, items: list[GoldItem], files: list[str]) -> AnswerStateModel:
     """Fit the decision's model on the given (tuning) items, print cut-offs with their trade-offs and the cut-offs
-    the rule chooses (`files`: each item's gold file)."""
+    the rule chooses (`files`: each item's gold file); the model with the weights rounded as printed."""
     x, y, right = confidence_signals(index, items)
     weights, intercept = fit_logistic(x, y)
     p = 1 / (1 + np.exp(-np.clip(x @ weights + intercept, -50, 50)))
     print(f"{int(y.sum())} answerable, {int((1 - y).sum())} negatives")
-    print("WEIGHTS =", tuple(round(float(w), 3) for w in weights), " INTERCEPT =", round(intercept, 3))
+    rounded = tuple(round(float(w), 3) for w in weights)
+    print("WEIGHTS =", rounded, " INTERCEPT =", round(intercept, 3))
     print(f"{'cut':>5} {'answerable below':>17} {'negatives below':>16} {'negatives above':>16} {'right above':>11}")
     n_answerable, n_negative = max(y.sum(), 1), max((1 - y).sum(), 1)
     for cut in np.arange(0.05, 1.0, 0.05):
@@ -129,6 +132,16 @@ def confidence_report(index: SearchIndex, items: list[GoldItem], files: list[str
         if len(negatives):
             shares += f"  negatives below {(negatives < not_covered_below).mean():.1%}"
         print(f"  {name}: {shares}")
+    return AnswerStateModel(
+        signals=tuple(field.name for field in fields(confidence.Signals)),
+        weights=rounded,
+        intercept=round(intercept, 3),
+        not_covered_below=round(not_covered_below, 2),
+        answer_from=round(answer_from, 2),
+        fitted_on=tuple(dict.fromkeys(files)),
+        answerable=int(y.sum()),
+        negatives=int((1 - y).sum()),
+    )
 
 
 def _collapse(text: str) -> str:
@@ -192,14 +205,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index-dir", type=Path, default=settings.index_dir)
     parser.add_argument("--gold", type=Path, nargs="*", default=[REALISTIC_TUNE, GOLD_EXTRA, CALIBRATION_EXTRA])
     parser.add_argument("--match", action="store_true", help="evaluate /v1/match aggregation instead")
+    parser.add_argument(
+        "--write",
+        nargs="?",
+        type=Path,
+        const=MODEL_FILE,
+        metavar="FILE",
+        help=f"write the fitted answer-state model to FILE (default {MODEL_FILE}, which /v1/ask reads)",
+    )
     args = parser.parse_args(argv)
+    if args.match and args.write:
+        parser.error("--write writes the answer-state model; it does not apply to --match")
     corpus = Corpus.open(args.index_dir)
     rows = load_gold([p for p in args.gold if p.exists()])
     if args.match:
         match_report(corpus, rows)
     else:
         per_file = [(item, path.name) for path in args.gold for item in load_gold_items(path)]
-        confidence_report(corpus.index, [item for item, _ in per_file], [name for _, name in per_file])
+        model = confidence_report(corpus.index, [item for item, _ in per_file], [name for _, name in per_file])
+        if args.write:
+            write_model(model, args.write)
+            print(f"wrote {args.write}")
     return 0
 
 

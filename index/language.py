@@ -15,18 +15,12 @@ from functools import lru_cache
 import wordfreq
 
 from index.translate import load_glossary
+from index.wording import WORDING
 
-SWEDISH = frozenset(
-    """och att det som en på är för med till av inte den har de om ett vi men så kan sig jag var från vid
-    eller hur vad vilken vilka vilket finns ska skall också mer när där får här alla andra detta dessa under
-    efter genom mellan utan samt våra vår vårt oss man sina sitt sin bli blir nya kommer""".split()
-)
-ENGLISH = frozenset(
-    """the and of to in is for with on that which what how are be by as an it this from or at can does do we
-    our us they their there where who whom whose would should could will about into more most any have has
-    was were not but if so than then also such these those""".split()
-)
-SWEDISH_LETTERS = re.compile(r"[åäö]", re.IGNORECASE)
+# function words and letters of each language: [detection] in index/languages/sv.toml and en.toml
+SWEDISH = frozenset(WORDING.language("sv").get("detection", "function_words"))
+ENGLISH = frozenset(WORDING.language("en").get("detection", "function_words"))
+SWEDISH_LETTERS = re.compile(f"[{WORDING.language('sv').text('detection', 'letters')}]", re.IGNORECASE)
 WORDLIST = "small"
 GLOSSARY_ZIPF = 3.0  # an unlisted glossary word weighs as an English word seen about once per million words
 COMMON_ZIPF = 3.0  # a common word: seen at least once per million words of general English or Swedish text

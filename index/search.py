@@ -28,6 +28,7 @@ from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build,
 from index.terms import QueryTerms
 from index.translate import load_glossary, swedish_concepts
 from index.translated import EnglishSide
+from index.wording import PATTERNS
 from ingest.models import Chunk
 from ingest.vocabulary import PLANS_LISTED, is_framing
 
@@ -73,13 +74,9 @@ SENTENCE_CANDIDATES = 500
 SPECIFIC_SHARE = 0.05
 NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÅÄÖ][^\W\d_]{2,}")  # a capitalised word, not opening a sentence
 OPENING_WORD = re.compile(r"^\W*([A-ZÅÄÖ][^\W\d_]{2,})(?:['’]s)?\b")  # "Northvolt", "Holmen's"
-# A word right after one of these says where something is ("bredband till Kusfors", "the shop in Ammarnäs"): a
-# village the strategy, written for the whole county, need not name. Not "at"/"på"/"for"/"för", which also lead
-# to companies ("jobs at Northvolt").
-AFTER_PLACE_WORD = re.compile(
-    r"\b(?:in|to|near|from|around|outside|between|i|till|vid|nära|från|runt|utanför|kring|mellan)\s+([^\W\d_]+)",
-    re.IGNORECASE,
-)
+# A word right after a place preposition says where something is ("bredband till Kusfors", "the shop in Ammarnäs"): a
+# village the strategy, written for the whole county, need not name.
+AFTER_PLACE_WORD = PATTERNS.after_place_word  # the prepositions: [places] in index/languages/*.toml
 STEM_CACHE = 200_000  # chunks whose stems the hybrid side keeps (large indexes)
 PREPARED_CACHE = 256  # prepared queries kept per index (SearchIndex.prepared)
 EXACT_SUBSET = 2_000  # a filter leaving at most this many chunks is scored exactly over that subset

@@ -15,11 +15,11 @@ so; or "not covered" (only the closest passages are listed) when the strategy co
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from index.language import detect_language
 from index.search import Filters, Hit, SearchIndex, SentenceScore
+from index.wording import PATTERNS
 from ingest.models import Item
 from ingest.vocabulary import is_subpriority, item_start
 from service.confidence import SUBPRIORITY_QUESTION, decide
@@ -32,11 +32,7 @@ from service.settings import Settings, get_settings
 from service.state import Corpus
 from service.texts import format_pages, t
 
-QUESTION_START = re.compile(
-    r"^\s*(what|which|who|whom|whose|when|where|why|how|is|are|does|do|did|can|could|should|will|has|have|"
-    r"vad|vilk\w*|vem|vems|när|var|varför|hur|finns|är|kan|ska|har|nämns)\b",
-    re.IGNORECASE,
-)
+QUESTION_START = PATTERNS.question_start  # [question] openers in index/languages/*.toml
 FACT_CHUNKS = 3  # candidate sentences come from this many top passages
 MAX_FACT_SENTENCES = 2
 SENTENCE_MARGIN = 0.02  # a second sentence is quoted when it scores within this of the best

@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 import numpy as np
@@ -33,53 +33,27 @@ import numpy as np
 from index.lexical import tokenize
 from index.query import is_description
 from index.search import Hit, SearchIndex
+from index.wording import PATTERNS
+from service.answer_state_model import MODEL_FILE, read_model
 
 State = Literal["answer", "low_confidence", "not_covered"]
 ConfidenceLevel = Literal["high", "medium", "low"]
 
-SUBPRIORITY_QUESTION = re.compile(
-    r"\b(sub-?\s?priorit\w*|delprioritering\w*|which\s+priorit\w*|vilken\s+prioritering\w*)\b", re.IGNORECASE
-)  # asks for a section, never for a figure
-
-FIGURE_REQUEST = re.compile(
-    r"\b(how\s+(many|much|long|large|big|old|high|fast)|hur\s+(många|mycket|lång|långa|stor|stort|stora|gammal|"
-    r"hög|högt|höga|snabbt)|what\s+percentage|vad\s+kostar|kostar|kostnad\w*|price\w*|pris\w*|costs?|budget\w*|"
-    r"kronor|sek|salary|salaries|lön\w*|earns?|tjänar|tax\s+rate|\w*skatte?n?|skattesats\w*|average|genomsnitt\w*|"
-    r"rate|andel(en)?|antal(et)?|number\s+of|per\s+(square|kvadrat|kilowatt|capita|invånare)\w*|elpris\w*|"
-    r"hyra|hyran|rent)\b",
-    re.IGNORECASE,
-)
-TIME_REQUEST = re.compile(  # "när"/"when" only as the question word: elsewhere they join clauses
-    r"^\s*(?:when|när)\b|\b(what\s+year|which\s+year|vilket\s+år|what\s+time|öppettider\w*|opening\s+hours|"
-    r"timetables?|tidtabell\w*|schedules?|busstider\w*|avgångar\w*|departures?)\b",
-    re.IGNORECASE,
-)
-CLOCK_REQUEST = re.compile(  # answers that need a time of day, which the strategy never gives
-    r"\b(what\s+time|öppettider\w*|opening\s+hours|timetables?|tidtabell\w*|schedules?|busstider\w*|avgångar\w*|"
-    r"departures?)\b",
-    re.IGNORECASE,
-)
-MONEY_REQUEST = re.compile(  # a price, cost, budget, salary, tax or rent: only an amount of money answers it
-    r"\b(vad\s+kostar|kostar|kostnad\w*|price\w*|pris\w*|costs?|budget\w*|kronor|sek|salary|salaries|lön\w*|"
-    r"earns?|tjänar|tax\s+rate|\w*skatte?n?|skattesats\w*|elpris\w*|hyra|hyran|rent)\b",
-    re.IGNORECASE,
-)
-MONEY = re.compile(
-    r"\d[\d\s.,]*\s*(?:kr\b|kronor|sek\b|€|euro|miljon\w*\s+kr|miljard\w*\s+kr)|\bkronor\b", re.IGNORECASE
-)
-MAP_REQUEST = re.compile(r"\b(karta|kartan|map|maps)\b", re.IGNORECASE)
+# What a question asks for and what a sentence holds: [question] and [information] in index/languages/*.toml.
+SUBPRIORITY_QUESTION = PATTERNS.section_question  # asks for a section, never for a figure
+FIGURE_REQUEST = PATTERNS.figure_request  # the money words and the other figure words
+TIME_REQUEST = PATTERNS.time_request  # "när"/"when" only as the question word: elsewhere they join clauses
+CLOCK_REQUEST = PATTERNS.clock_request  # answers that need a time of day, which the strategy never gives
+MONEY_REQUEST = PATTERNS.money_request  # a price, cost, budget, salary, tax or rent: only an amount of money answers it
+MONEY = PATTERNS.money
+MAP_REQUEST = PATTERNS.map_request
 NUMBERING = re.compile(  # list numbers, item labels, section numbers and the strategy's own time span
     r"^\s*\d{1,2}\.\s|\b(?:Utmaning|Behov|[Dd]elprioritering|[Pp]rioritering)\s+\d+(?:\.\d+)?|\bAgenda\s*2030\b|"
     r"\b(?:19|20)\d\d\s*[–-]\s*(?:19|20)?\d\d\b|\bS3\b|(?<=[^\W\d_])\d+\b"
 )
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b")
-NUMBER = re.compile(
-    r"\d|\b(?:två|tre|fyra|fem|sex|sju|åtta|nio|tio|elva|tolv|tjugo|trettio|hundra|tusen|miljon\w*|miljard\w*|"
-    r"hälften|tredjedel\w*|fjärdedel\w*|dubbelt|procent|two|three|four|five|six|seven|eight|nine|ten|hundred|"
-    r"thousand|million|billion|half|third|quarter|percent)\b",
-    re.IGNORECASE,
-)
+NUMBER = PATTERNS.number  # a digit or a number word
 EVIDENCE_HITS = 3  # the asked-for information must be in the best sentences of this many top passages
 TAIL_FROM = 10  # the query's own score distribution: the ranked passages from this rank on
 
@@ -113,20 +87,22 @@ class Confidence:
     signals: Signals
 
 
-# Fitted by `python -m eval.calibrate` on eval/realistic_tune.jsonl + eval/gold_extra.jsonl +
+# Fitted by `python -m eval.calibrate --write` on eval/realistic_tune.jsonl + eval/gold_extra.jsonl +
 # eval/calibration_extra.jsonl (190 answerable and 88 negatives, weighted equally) over hybrid search with its
-# section context: weights for Signals.vector(), then the intercept. The cut-offs are the ones its rule chooses
-# (`eval.calibrate.choose_cutoffs`): NOT_COVERED_BELOW, the highest under which at most 5 % of the answerable
-# items of every training file fall (realistic tune 4.9 %; 65 % of the negatives); from ANSWER_FROM on, at most
-# 10 % of the negatives (9.1 %) and 80 % of the answerable items. The top score, missing information and an
-# unknown name carry the model. With 18 negatives (tune + gold_extra only) a refit answered held-out negatives
-# confidently (0.08 → 0.31); calibration_extra's 70 more — named companies (ten of them opening the question),
-# household grants, practical services, figures — and 8 questions about villages the strategy does not name let
-# it call held-out negatives "not covered" without turning answerable ones away (docs/retrieval.md).
-WEIGHTS = (32.798, -2.196, -0.468, -7.368, -3.523, 0.308, -5.725)
-INTERCEPT = -26.275
-NOT_COVERED_BELOW = 0.32
-ANSWER_FROM = 0.66
+# section context, which writes service/answer_state_model.json: weights for Signals.vector(), then the intercept.
+# The cut-offs are the ones its rule chooses (`eval.calibrate.choose_cutoffs`): NOT_COVERED_BELOW, the highest under
+# which at most 5 % of the answerable items of every training file fall (realistic tune 4.9 %; 65 % of the
+# negatives); from ANSWER_FROM on, at most 10 % of the negatives (9.1 %) and 80 % of the answerable items. The top
+# score, missing information and an unknown name carry the model. With 18 negatives (tune + gold_extra only) a refit
+# answered held-out negatives confidently (0.08 → 0.31); calibration_extra's 70 more — named companies (ten of them
+# opening the question), household grants, practical services, figures — and 8 questions about villages the
+# strategy does not name let it call held-out negatives "not covered" without turning answerable ones away
+# (docs/retrieval.md).
+MODEL = read_model(MODEL_FILE, tuple(field.name for field in fields(Signals)))
+WEIGHTS = MODEL.weights
+INTERCEPT = MODEL.intercept
+NOT_COVERED_BELOW = MODEL.not_covered_below
+ANSWER_FROM = MODEL.answer_from
 # The one word users see for how sure an answer is (the UI shows it instead of a probability or a cosine):
 # "high" for an answer (probability from ANSWER_FROM on), "medium" for low_confidence (between the cut-offs),
 # "low" for not_covered (below NOT_COVERED_BELOW). Texts: service/texts.py "level_high" / "level_medium" / "level_low".

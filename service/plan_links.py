@@ -13,12 +13,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from index.wording import WORDING
+
 WORD = re.compile(r"[^\W\d_]+")
-GENERIC = frozenset(
-    "västerbotten västerbottens västerbottensläns län länet läns region regionen regional regionala regionalt "
-    "strategi strategin strategier plan planen planer program programmet agenda handlingsplan lokal lokala "
-    "för och i en ett till med på av från om mer vid större eller under framtagande hållbar hållbara nya".split()
-)
+GENERIC = WORDING.words("plan_links", "generic")  # [plan_links] in index/languages/*.toml
 MIN_WORD = 4  # shorter words ("mat", "vård") are too common to link on
 MIN_STEM = 8  # a prefix match needs this many characters
 
