@@ -19,6 +19,7 @@ TEST_LIMITS = {
     "RUS_MAX_FILE_BYTES": "2000000",
     "RUS_MAX_PDF_PAGES": "50",
     "RUS_MAX_STREAM_BYTES": "5000000",
+    "RUS_MAX_UNPACKED_BYTES": "20000000",
     "RUS_MAX_DOCUMENT_CHARS": "1000000",
     "RUS_MAX_EXTRACT_SECONDS": "20",
 }
@@ -160,6 +161,54 @@ def docx_bytes() -> bytes:
     return buffer.getvalue()
 
 
+DOCX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+    '2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
+    '+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+)
+DOCX_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
+)
+DOCX_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document '
+    b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+)
+DOCX_PARAGRAPH = b"<w:p><w:r><w:t>Projektet bygger laddstationer i inlandets byar.</w:t></w:r></w:p>"
+
+
+def docx_bomb(path: Path, inflated_bytes: int = 1_500_000_000) -> Path:
+    """A well-formed Word document whose word/document.xml inflates to `inflated_bytes` of real paragraphs (a zip
+    bomb: 1.5 GB from a 5.3 MB file by default, ~10 s to write); its sizes are declared honestly."""
+    block = DOCX_PARAGRAPH * ((1 << 20) // len(DOCX_PARAGRAPH) + 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
+        package.writestr("[Content_Types].xml", DOCX_CONTENT_TYPES)
+        package.writestr("_rels/.rels", DOCX_RELS)
+        with package.open("word/document.xml", "w", force_zip64=True) as part:
+            part.write(DOCX_HEAD)
+            written = 0
+            while written < inflated_bytes:
+                part.write(block)
+                written += len(block)
+            part.write(b"</w:body></w:document>")
+    return path
+
+
+def docx_lying_sizes(inflated_bytes: int = 60_000_000) -> bytes:
+    """A zip bomb whose central directory declares a 1 kB document.xml (a reader trusting it would inflate it all)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
+        package.writestr("[Content_Types].xml", DOCX_CONTENT_TYPES)
+        package.writestr("_rels/.rels", DOCX_RELS)
+        package.writestr("word/document.xml", DOCX_HEAD + DOCX_PARAGRAPH * (inflated_bytes // len(DOCX_PARAGRAPH)))
+    data = bytearray(buffer.getvalue())
+    entry = data.rfind(b"PK\x01\x02", 0, data.rfind(b"word/document.xml") + 1)
+    data[entry + 24 : entry + 28] = (1000).to_bytes(4, "little")  # the central directory's uncompressed size
+    return bytes(data)
+
+
 def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     """Write every hostile/broken document into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,6 +241,14 @@ def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     put("circular outline", "outline.pdf", circular_outline(), "accept")
     put("stream with absurd declared length", "length.pdf", huge_declared_length())
     put("DOCX document", "document.docx", docx_bytes())
+    put("DOCX zip bomb (0.2 MB inflating to 60 MB)", "bomb.docx", maker=lambda p: docx_bomb(p, 60_000_000))
+    put("DOCX whose parts lie about their unpacked size", "lying.docx", docx_lying_sizes())
+    put("old .doc (OLE) named .docx", "old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))
+    put("HTML with only scripts and navigation", "script.html",
+        b"<html><head><script>" + b"x=1;" * 5000 + b"</script></head><body><nav><a href='/'>Hem</a></nav></body>")
+    put("HTML nested 50 000 tags deep", "deep.html", b"<div>" * 50_000 + b"Text" + b"</div>" * 50_000, "accept")
+    put("HTML over the character limit", "huge.html", b"<p>" + b"ord " * 400_000 + b"</p>")
+    put("text over the character limit (under the byte limit)", "long.txt", b"ord " * 400_000)
     put("DOCX bytes named .txt", "docx.txt", docx_bytes())
     put("UTF-16 text without BOM", "utf16-nobom.txt", SWEDISH.encode("utf-16-le"))
     put("binary noise named .txt", "noise.txt", bytes(range(1, 256)) * 40)
@@ -207,6 +264,9 @@ def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     put("UTF-16 BE text with BOM", "utf16be.txt", b"\xfe\xff" + SWEDISH.encode("utf-16-be"), "accept")
     put("UTF-8 text with BOM", "bom.txt", b"\xef\xbb\xbf" + SWEDISH.encode(), "accept")
     put("Latin-1 text", "latin1.txt", SWEDISH.replace("–", "-").encode("latin-1"), "accept")
+    put("HTML page with a title and headings", "sida.html",
+        ("<html><head><title>Plan för kollektivtrafik</title></head><body><h1>Mål</h1><p>" + SWEDISH
+         + "</p></body></html>").encode(), "accept")
     put("Windows-1252 text", "cp1252.md", ("# Rubrik\n\n" + SWEDISH + "”Citat” €\n").encode("cp1252"), "accept")
     stray = SWEDISH.encode() + b"\xff\xfe\xc3(" + SWEDISH.encode()
     put("invalid UTF-8 (stray bytes in UTF-8 text)", "mixed.txt", stray, "accept")
