@@ -12,7 +12,20 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from pdf_factory import _simple_pdf_bytes, empty_file, encrypted_pdf, image_only_pdf, not_a_pdf, truncated_pdf
+from pdf_factory import _simple_pdf_bytes
+
+from bench.hostile_uploads import (
+    DOCX_CONTENT_TYPES,
+    DOCX_HEAD,
+    DOCX_PARAGRAPH,
+    DOCX_RELS,
+    docx_bomb,
+    empty_file,
+    encrypted_pdf,
+    image_only_pdf,
+    not_a_pdf,
+    truncated_pdf,
+)
 
 # small limits so that "huge" inputs stay cheap to generate
 TEST_LIMITS = {
@@ -159,41 +172,6 @@ def docx_bytes() -> bytes:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", "<w:document><w:body><w:p>Hej</w:p></w:body></w:document>")
     return buffer.getvalue()
-
-
-DOCX_CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/'
-    '2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships'
-    '+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
-)
-DOCX_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-    'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships/officeDocument" Target="word/document.xml"/></Relationships>'
-)
-DOCX_HEAD = (
-    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document '
-    b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
-)
-DOCX_PARAGRAPH = b"<w:p><w:r><w:t>Projektet bygger laddstationer i inlandets byar.</w:t></w:r></w:p>"
-
-
-def docx_bomb(path: Path, inflated_bytes: int = 1_500_000_000) -> Path:
-    """A well-formed Word document whose word/document.xml inflates to `inflated_bytes` of real paragraphs (a zip
-    bomb: 1.5 GB from a 5.3 MB file by default, ~10 s to write); its sizes are declared honestly."""
-    block = DOCX_PARAGRAPH * ((1 << 20) // len(DOCX_PARAGRAPH) + 1)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
-        package.writestr("[Content_Types].xml", DOCX_CONTENT_TYPES)
-        package.writestr("_rels/.rels", DOCX_RELS)
-        with package.open("word/document.xml", "w", force_zip64=True) as part:
-            part.write(DOCX_HEAD)
-            written = 0
-            while written < inflated_bytes:
-                part.write(block)
-                written += len(block)
-            part.write(b"</w:body></w:document>")
-    return path
 
 
 def docx_lying_sizes(inflated_bytes: int = 60_000_000) -> bytes:
