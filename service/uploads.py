@@ -25,7 +25,7 @@ import re
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import BinaryIO, Literal
 
@@ -148,8 +148,7 @@ class DocumentReader:
         size = Path(path).stat().st_size
         if size > limit:
             raise too_large(filename, size, limit)
-        limits = Limits(**{**{f.name: getattr(self.limits, f.name) for f in fields(Limits)}, "max_file_bytes": limit})
-        result = self._read(path, filename, "text", limits)
+        result = self._read(path, filename, "text", replace(self.limits, max_file_bytes=limit))
         return ApplicationText(filename, str(result["text"]), result.get("n_pages"))
 
     def _read(self, path: Path, filename: str, mode: Mode, limits: Limits) -> dict:

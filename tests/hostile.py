@@ -12,20 +12,9 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from pdf_factory import _simple_pdf_bytes
+from pdf_factory import _simple_pdf_bytes, empty_file, encrypted_pdf, image_only_pdf, not_a_pdf, truncated_pdf
 
-from bench.hostile_uploads import (
-    DOCX_CONTENT_TYPES,
-    DOCX_HEAD,
-    DOCX_PARAGRAPH,
-    DOCX_RELS,
-    docx_bomb,
-    empty_file,
-    encrypted_pdf,
-    image_only_pdf,
-    not_a_pdf,
-    truncated_pdf,
-)
+from bench.hostile_uploads import DOCX_CONTENT_TYPES, DOCX_HEAD, DOCX_PARAGRAPH, DOCX_RELS, docx_bomb
 
 # small limits so that "huge" inputs stay cheap to generate
 TEST_LIMITS = {
