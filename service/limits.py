@@ -74,21 +74,25 @@ def current_limits() -> Limits:
 
 class HeavyWork:
     """At most `slots` heavy jobs (alignment, match) at once, from the API and the UI together, each with a
-    time budget. A job that finds no free slot (after `wait` seconds) gets Busy (503 with Retry-After)."""
+    time budget. A job that finds no free slot within `wait_seconds` gets Busy (503 with Retry-After)."""
 
-    def __init__(self, slots: int, budget_seconds: float, retry_after: int) -> None:
+    def __init__(self, slots: int, budget_seconds: float, retry_after: int, wait_seconds: float = 0.0) -> None:
         self.slots = max(1, slots)
         self.budget_seconds = budget_seconds
         self.retry_after = retry_after
+        self.wait_seconds = wait_seconds
         self._free = threading.BoundedSemaphore(self.slots)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HeavyWork:
-        return cls(settings.max_heavy_jobs, settings.heavy_time_budget_seconds, settings.heavy_retry_after_seconds)
+        return cls(settings.max_heavy_jobs, settings.heavy_time_budget_seconds, settings.heavy_retry_after_seconds,
+                   settings.heavy_wait_seconds)
 
     @contextlib.contextmanager
-    def slot(self, wait: float = 0.0) -> Iterator[Budget]:
-        """Hold one slot for the duration of a job; yields its time budget."""
+    def slot(self, wait: float | None = None) -> Iterator[Budget]:
+        """Hold one slot for the duration of a job, waiting up to `wait` seconds for it (default `wait_seconds`);
+        yields its time budget."""
+        wait = self.wait_seconds if wait is None else wait
         acquired = self._free.acquire(timeout=wait) if wait > 0 else self._free.acquire(blocking=False)
         if not acquired:
             raise Busy(

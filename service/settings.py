@@ -47,8 +47,10 @@ class Settings(BaseSettings):
     max_extract_seconds: float = INGEST_DEFAULTS.max_extract_seconds
     max_concurrent_uploads: int = 2  # uploaded files read (each in its own child process) at once; more: 503
     # heavy work anyone may start (alignment and match, API and UI together): at most this many at once (the UI
-    # queues the rest, the API answers 503 with Retry-After), each stopped (503) after its time budget
+    # queues the rest; an API request waits up to heavy_wait_seconds for a slot, then gets 503 with Retry-After),
+    # each stopped (503) after its time budget
     max_heavy_jobs: int = 2
+    heavy_wait_seconds: float = 2.0
     heavy_time_budget_seconds: float = 30.0
     heavy_retry_after_seconds: int = 5
     api_key: SecretStr | None = None  # RUS_API_KEY; without it uploads and rebuilds are switched off

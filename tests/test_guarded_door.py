@@ -107,7 +107,7 @@ def _api(corpus_index: Path, **settings) -> TestClient:
 
 
 def test_api_heavy_work_beyond_the_limit_gets_503_with_retry_after(corpus_index: Path) -> None:
-    with _api(corpus_index, max_heavy_jobs=1, heavy_retry_after_seconds=7) as client:
+    with _api(corpus_index, max_heavy_jobs=1, heavy_retry_after_seconds=7, heavy_wait_seconds=0.2) as client:
         with client.app.state.heavy.slot():  # one job running: the limit
             for path, body in (("/v1/match", {"text": DESCRIPTION}), ("/v1/align", {"text": DESCRIPTION})):
                 busy = client.post(path, json=body)
