@@ -123,14 +123,19 @@ def application_text(item: AlignItem, gold: Path, settings: Settings) -> tuple[s
     """The text the check reads, as the UI's alignment tab would pass it on: the item's file through the upload
     reader when it names one, else its text; cut at a sentence end to the service's limit when longer (the UI's
     rule for uploads). Returns (text, whether it was cut)."""
-    from ui.uploads import UploadError, read_upload, truncate
+    from service.errors import ServiceError
+    from service.limits import Limits
+    from service.uploads import DocumentReader
+    from ui.uploads import truncate
 
     text = item.text
     if item.file is not None:
+        path = gold.parent / item.file
         try:
-            text = read_upload(gold.parent / item.file, settings.ui_max_upload_bytes).text
-        except UploadError as error:
-            raise AlignGoldError(f"{gold.name}: {item.id}: cannot read {item.file} ({error.code})") from error
+            reader = DocumentReader(Limits.from_settings(settings), concurrency=1)
+            text = reader.application_text(path, path.name, settings.ui_max_upload_bytes).text
+        except ServiceError as error:
+            raise AlignGoldError(f"{gold.name}: {item.id}: cannot read {item.file} ({error.message})") from error
     limit = settings.max_text_chars
     return (truncate(text, limit), True) if len(text.strip()) > limit else (text, False)
 

@@ -35,9 +35,13 @@ INLINE_HEADING_KINDS = ("challenges", "actors")
 
 
 class RetrievalSystem(Protocol):
-    """What the runner needs: a name, the indexed chunks (for nDCG) and a search returning ranked hits."""
+    """What the runner needs: a name, the indexed chunks (for nDCG) and a search returning ranked hits.
+
+    `answer_states` says whether its hits carry what the answer-state decision reads (index.search.Hit's dense and
+    sentence scores, coverage, the SearchIndex they came from); the runner decides states only for such systems."""
 
     name: str
+    answer_states: bool
 
     @property
     def chunks(self) -> Sequence[Chunk]: ...
@@ -49,6 +53,8 @@ class IndexRetriever:
     """One retriever ("hybrid", "dense" or "bm25") of a loaded SearchIndex. With `answer_scope` a query is searched
     in the documents the answer path would answer it from (service.answers.answer_filters: a (sub-)priority
     question within the strategy when the index also holds plans); else over the whole index."""
+
+    answer_states = True
 
     def __init__(self, index: SearchIndex, retriever: str, answer_scope: bool = True) -> None:
         self.index = index
@@ -160,9 +166,11 @@ class VectorCache:
 
 
 class NaiveDenseIndex:
-    """Dense search over naive fixed-size chunks; same search interface as an IndexRetriever."""
+    """Dense search over naive fixed-size chunks; same search interface as an IndexRetriever. Its hits have no
+    sentence scores or coverage, so no answer state is decided for it: it reports retrieval metrics only."""
 
     name = "naive-dense"
+    answer_states = False
 
     def __init__(self, chunks: list[Chunk], vectors: np.ndarray, embedder: Embedder) -> None:
         self._chunks = chunks

@@ -140,9 +140,12 @@ def evaluate(
     index: SearchIndex | None = None,
 ) -> dict:
     """Every metric of one system over the gold items, with per-item records; `decide` gives each item's answer
-    state from its ranked pool and `index` (the production rule by default in `rus eval`)."""
+    state from its ranked pool and `index` (the production rule by default in `rus eval`), for a system whose hits
+    carry what it reads (`answer_states`; the naive baseline's do not)."""
     if k < 1:
         raise EvalError("--k must be at least 1")
+    if decide is not None and not system.answer_states:
+        decide = None
     depth = max(k, pool)
     system.search("uppvärmning", 1)  # warm-up: first-call costs are not query latency
     index_sections = [(c.section_id, c.priority) for c in system.chunks]

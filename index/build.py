@@ -26,7 +26,7 @@ from index.store import (
 )
 from index.translation_memory import MemoryStatus, load_memories, status, translations
 from ingest.chunking import ChunkedDocument, ChunkingConfig, split_document
-from ingest.errors import IngestError
+from ingest.errors import IngestError, Refusal
 from ingest.formats import FORMATS_IN_WORDS
 from ingest.limits import IngestLimits
 from ingest.load import assign_doc_id, doc_id_for, expand_paths, file_hash, load_document
@@ -268,7 +268,8 @@ def library_documents(
         doc_id, file = entry["doc_id"], build / entry["file"] if entry.get("file") else None
         if file is None or not file.is_file():  # the library keeps every document's file: it was deleted
             errors.append(IngestError(entry.get("original_name") or doc_id, "added to the library, but its kept "
-                                      "file is missing from the index; add it again with `rus docs add`"))
+                                      "file is missing from the index; add it again with `rus docs add`",
+                                      Refusal.NOT_FOUND))
             continue
         if reusable and doc_id in by_id:
             document = document_from_json(by_id[doc_id])

@@ -6,9 +6,13 @@ but a link (a "Läs mer" or a menu entry) is left out: it is navigation, not con
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html.parser import HTMLParser
+from pathlib import Path
 
-from ingest.models import Line
+from ingest.limits import IngestLimits
+from ingest.models import Extracted, Line
+from ingest.text import read_text
 
 SKIPPED = {"script", "style", "nav", "header", "footer", "aside", "form", "noscript", "template", "svg"}
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3}
@@ -17,6 +21,7 @@ BLOCKS = {
     "pre", "dt", "dd", "caption", "figcaption", "table", "ul", "ol", "dl", "br", "hr", "body",
 }  # fmt: skip
 VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "col", "area", "base", "source"}
+FEED_CHARS = 1 << 20  # the markup is parsed in pieces this long, the time limit checked between them
 
 
 class _PageParser(HTMLParser):
@@ -134,10 +139,21 @@ class _PageParser(HTMLParser):
         self._cells = None
 
 
-def html_lines(markup: str) -> tuple[list[Line], str | None]:
-    """The page's content lines in reading order, and its <title> (None when it has none)."""
+def read_html(path: Path, limits: IngestLimits, deadline: float) -> Extracted:
+    """The HTML format's reader: the page's content lines and its <title>, text and time limited."""
+    markup = read_text(path, limits)
+    lines, title = html_lines(markup, lambda done: limits.check_time(path, deadline, f"character {done:,}"))
+    return Extracted(lines, title)
+
+
+def html_lines(markup: str, between: Callable[[int], None] | None = None) -> tuple[list[Line], str | None]:
+    """The page's content lines in reading order, and its <title> (None when it has none); `between(done)` is
+    called after each piece of markup is parsed (the time limit)."""
     parser = _PageParser()
-    parser.feed(markup)
+    for start in range(0, len(markup), FEED_CHARS):
+        parser.feed(markup[start : start + FEED_CHARS])
+        if between is not None:
+            between(start + FEED_CHARS)
     parser.close()
     title = " ".join("".join(parser.title_parts).split()) or None
     return parser.lines, title

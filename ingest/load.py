@@ -7,20 +7,17 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.clean import drop_artifacts, drop_footnotes
-from ingest.docx_reader import read_docx
-from ingest.errors import IngestError
-from ingest.formats import DOCUMENT_FORMATS, FORMATS_IN_WORDS, SUPPORTED_SUFFIXES
+from ingest.clean import drop_artifacts, drop_footnotes, paragraphs_from_lines
+from ingest.errors import IngestError, Refusal
+from ingest.formats import SUPPORTED_SUFFIXES, read_file
 from ingest.headings import detect_headings
-from ingest.html_reader import html_lines
-from ingest.limits import IngestLimits, pdf_limits
+from ingest.limits import IngestLimits
 from ingest.models import Document, Heading, Line, OutlineEntry
 from ingest.outline import locate_outline
-from ingest.pdf import open_pdf, pdf_title, read_lines, read_outline
+from ingest.pdf import open_pdf, read_lines
 from ingest.plan_headings import detect_plan_headings
 from ingest.plan_sections import build_plan_sections, section_id
 from ingest.sections import build_sections
-from ingest.text import read_text, text_lines
 from ingest.vocabulary import PRIORITY_HEADING, SUBPRIORITY_HEADING
 
 
@@ -59,39 +56,9 @@ def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | N
     core properties, HTML <title>), else its first line.
     """
     path = Path(path)
-    limits = limits or IngestLimits()
-    if not path.is_file():
-        raise IngestError(path, "no such file")
-    suffix = path.suffix.lower()
-    reader_kind = DOCUMENT_FORMATS.get(suffix)
-    if reader_kind is None:
-        raise IngestError(path, f"unsupported file type {suffix or '(none)'}; use {FORMATS_IN_WORDS}")
-    size = path.stat().st_size
-    if size > limits.max_file_bytes:
-        raise IngestError(path, f"the file is {size:,} bytes; the limit is {limits.max_file_bytes:,} bytes")
-    outline: list[OutlineEntry] = []
-    n_pages: int | None = None
-    if reader_kind == "pdf":
-        with pdf_limits(limits):
-            reader = open_pdf(path)
-            n_pages = len(reader.pages)
-            limits.check_pages(path, n_pages)
-            lines = read_lines(reader, path, limits.deadline(), limits.max_document_chars)
-            title = pdf_title(reader)
-            outline = read_outline(reader) if use_outline else []
-    elif reader_kind == "docx":
-        lines, title = read_docx(path, limits)
-    else:
-        text = read_text(path)
-        if len(text) > limits.max_document_chars:
-            raise IngestError(
-                path, f"the text is {len(text):,} characters; the limit is {limits.max_document_chars:,} characters"
-            )
-        if reader_kind == "html":
-            lines, title = html_lines(text)
-        else:
-            lines, title = text_lines(text), None
-            n_pages = max((line.page or 0 for line in lines), default=0) or None
+    extracted = read_file(path, limits or IngestLimits())
+    lines, title, n_pages = extracted.lines, extracted.title, extracted.n_pages
+    outline = extracted.outline if use_outline else []
     lines = drop_artifacts(lines, n_pages or 0)
     doc_id = doc_id_for(path)
     if is_strategy_shaped(lines, outline):
@@ -107,7 +74,9 @@ def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | N
         headings = locate_outline(lines, outline) if outline else detect_plan_headings(lines)
         sections = build_plan_sections(lines, headings, doc_id)
     if not lines or not title:
-        raise IngestError(path, "no text left after removing headers, footers, links and figure debris")
+        raise IngestError(
+            path, "no text left after removing headers, footers, links and figure debris", Refusal.NO_TEXT
+        )
     return Document(
         doc_id=doc_id,
         title=title,
@@ -117,6 +86,18 @@ def load_document(path: Path, use_outline: bool = True, limits: IngestLimits | N
         sections=sections,
         headings_from="outline" if outline else "detected",
     )
+
+
+def plain_text(path: Path, limits: IngestLimits | None = None) -> tuple[str, int | None]:
+    """A file's text as paragraphs separated by blank lines (running headers, page numbers and debris removed),
+    and its page count when it has pages: how an application uploaded for the alignment check is read."""
+    path = Path(path)
+    extracted = read_file(path, limits or IngestLimits())
+    lines = drop_artifacts(extracted.lines, extracted.n_pages or 0)
+    text = "\n\n".join(paragraph.text for paragraph in paragraphs_from_lines(lines)).strip()
+    if not text:
+        raise IngestError(path, "the file holds no readable text", Refusal.NO_TEXT)
+    return text, extracted.n_pages
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

@@ -29,6 +29,17 @@ class OutlineEntry:
 
 
 @dataclass
+class Extracted:
+    """What a format's reader gives (ingest/formats.py): the lines in reading order, the title from the file's
+    metadata (None when it has none), the page count when the format has pages, and the PDF outline."""
+
+    lines: list[Line]
+    title: str | None
+    n_pages: int | None = None
+    outline: list[OutlineEntry] = field(default_factory=list)
+
+
+@dataclass
 class Heading:
     """A heading located in the line stream: lines[start:end] hold its text."""
 

@@ -10,8 +10,9 @@ from pathlib import Path
 from pypdf import PdfReader
 from pypdf.errors import LimitReachedError, PdfReadError
 
-from ingest.errors import IngestError
-from ingest.models import Line, OutlineEntry
+from ingest.errors import IngestError, Refusal
+from ingest.limits import IngestLimits, pdf_limits
+from ingest.models import Extracted, Line, OutlineEntry
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -19,30 +20,41 @@ PLACEHOLDER_TITLES = {"", "untitled", "(anonymous)", "anonymous", "title", "docu
 PARAGRAPH_GAP = 1.55  # a baseline gap larger than this many font sizes starts a new paragraph
 
 
+def read_pdf(path: Path, limits: IngestLimits, deadline: float) -> Extracted:
+    """The PDF format's reader: every page's lines, its title and outline, under `limits` (every decompressed
+    stream capped, pages counted before any text is extracted, text and time checked page by page)."""
+    with pdf_limits(limits):
+        reader = open_pdf(path)
+        n_pages = len(reader.pages)
+        limits.check_pages(path, n_pages)
+        lines = read_lines(reader, path, deadline, limits.max_document_chars)
+        return Extracted(lines, pdf_title(reader), n_pages, read_outline(reader))
+
+
 def open_pdf(path: Path) -> PdfReader:
     """Open a PDF or raise IngestError saying why it cannot be read."""
     if path.stat().st_size == 0:
-        raise IngestError(path, "the file is empty")
+        raise IngestError(path, "the file is empty", Refusal.EMPTY)
     with path.open("rb") as handle:
         if b"%PDF" not in handle.read(1024):
-            raise IngestError(path, "not a PDF (no %PDF header)")
+            raise IngestError(path, "not a PDF (no %PDF header)", Refusal.WRONG_FORMAT)
     try:
         reader = PdfReader(path)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise IngestError(path, "the PDF is encrypted with a password")
+            raise IngestError(path, "the PDF is encrypted with a password", Refusal.ENCRYPTED)
         _ = len(reader.pages)
     except IngestError:
         raise
     except LimitReachedError as exc:
-        raise IngestError(path, f"the PDF exceeds a safety limit ({exc})") from exc
+        raise IngestError(path, f"the PDF exceeds a safety limit ({exc})", Refusal.UNPACKS_TOO_LARGE) from exc
     except RecursionError as exc:
-        raise IngestError(path, "the PDF is nested too deeply to read") from exc
+        raise IngestError(path, "the PDF is nested too deeply to read", Refusal.DAMAGED) from exc
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise IngestError(path, f"the PDF is damaged or unreadable ({exc})") from exc
+        raise IngestError(path, f"the PDF is damaged or unreadable ({exc})", Refusal.DAMAGED) from exc
     except Exception as exc:  # pypdf raises assorted errors (e.g. for missing crypto backends)
         if reader_is_encrypted(path):
-            raise IngestError(path, "the PDF is encrypted with a password") from exc
-        raise IngestError(path, f"the PDF could not be read ({exc})") from exc
+            raise IngestError(path, "the PDF is encrypted with a password", Refusal.ENCRYPTED) from exc
+        raise IngestError(path, f"the PDF could not be read ({exc})", Refusal.DAMAGED) from exc
     return reader
 
 
@@ -64,11 +76,13 @@ def read_lines(
     failures: list[str] = []
     for number, page in enumerate(reader.pages, start=1):
         if deadline is not None and time.monotonic() > deadline:
-            raise IngestError(path, f"reading the text took too long (stopped at page {number})")
+            raise IngestError(path, f"reading the text took too long (stopped at page {number})", Refusal.TOO_SLOW)
         try:
             page_lines = _page_lines(page, number)
         except LimitReachedError as exc:  # a decompression or nesting bomb: refuse the document
-            raise IngestError(path, f"page {number} exceeds a safety limit ({exc})") from exc
+            raise IngestError(
+                path, f"page {number} exceeds a safety limit ({exc})", Refusal.UNPACKS_TOO_LARGE
+            ) from exc
         except Exception as exc:  # a single broken page should not lose the document
             logging.getLogger(__name__).warning("%s: page %d unreadable (%s)", path.name, number, exc)
             reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
@@ -77,11 +91,15 @@ def read_lines(
         lines.extend(page_lines)
         chars += sum(len(line.text) for line in page_lines)
         if max_chars is not None and chars > max_chars:
-            raise IngestError(path, f"the PDF holds more than {max_chars:,} characters of text (the limit)")
+            raise IngestError(
+                path, f"the PDF holds more than {max_chars:,} characters of text (the limit)", Refusal.TOO_MUCH_TEXT
+            )
     if not any(line.text.strip() for line in lines):
         if failures:
-            raise IngestError(path, f"no page could be read ({len(failures)} failed; {failures[0]})")
-        raise IngestError(path, "no text layer (image-only or scanned PDF); run OCR first")
+            raise IngestError(
+                path, f"no page could be read ({len(failures)} failed; {failures[0]})", Refusal.DAMAGED
+            )
+        raise IngestError(path, "no text layer (image-only or scanned PDF); run OCR first", Refusal.NO_TEXT_LAYER)
     return lines
 
 

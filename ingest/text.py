@@ -6,27 +6,39 @@ import re
 import unicodedata
 from pathlib import Path
 
-from ingest.errors import IngestError
-from ingest.models import Line
+from ingest.errors import IngestError, Refusal
+from ingest.limits import IngestLimits
+from ingest.models import Extracted, Line
 
 MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+")
 
 
-def read_text(path: Path) -> str:
-    """Decode a text file (UTF-8, UTF-16 with BOM, else Windows-1252 or Latin-1); refuse binary data."""
+def read_text_document(path: Path, limits: IngestLimits, deadline: float) -> Extracted:
+    """The plain-text and Markdown formats' reader: decoded lines (Markdown # headings marked, form feeds as
+    pages), no title of its own (the first line serves)."""
+    text = read_text(path, limits)
+    lines = text_lines(text)
+    limits.check_time(path, deadline, "the end")
+    return Extracted(lines, None, max((line.page or 0 for line in lines), default=0) or None)
+
+
+def read_text(path: Path, limits: IngestLimits) -> str:
+    """Decode a text file (UTF-8, UTF-16 with BOM, else Windows-1252 or Latin-1); refuse binary data and text
+    over the character limit."""
     data = path.read_bytes()
     if not data.strip():
-        raise IngestError(path, "the file is empty")
+        raise IngestError(path, "the file is empty", Refusal.EMPTY)
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise IngestError(
-            path, "binary data (NUL bytes), not a text file; UTF-16 text needs a byte-order mark"
+            path, "binary data (NUL bytes), not a text file; UTF-16 text needs a byte-order mark", Refusal.NOT_TEXT
         )
     text = _decode(data)
+    limits.check_chars(path, len(text))
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
     if controls > max(2, len(text) // 100):
-        raise IngestError(path, f"binary data ({controls} control characters), not a text file")
+        raise IngestError(path, f"binary data ({controls} control characters), not a text file", Refusal.NOT_TEXT)
     if not text.replace("\ufeff", "").strip():
-        raise IngestError(path, "the file is empty")
+        raise IngestError(path, "the file is empty", Refusal.EMPTY)
     return text
 
 

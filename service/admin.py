@@ -1,12 +1,12 @@
-"""Access control and the state-changing endpoints: document upload and background index rebuilds.
+"""Access control and the background index rebuild (documents are added through the library: library_routes.py).
 
 * Read endpoints stay open. The endpoints here change state and need ``X-API-Key`` equal to
   ``Settings.api_key`` (RUS_API_KEY), compared in constant time (hmac.compare_digest). With no key
   configured they are switched off: 403 ``admin_disabled`` saying how to switch them on.
-* ``POST /v1/documents`` stores a PDF/TXT/MD file under a generated name in ``Settings.corpus_dir``
-  (see service.uploads); ``POST /v1/index/rebuild`` runs ``rus index build`` over the corpus and the
-  corpus directory in a child process and the server hot-swaps to the new build when it is complete
-  (service.state.IndexHolder); ``GET /v1/index/rebuild`` reports the last rebuild.
+* ``POST /v1/index/rebuild`` runs ``rus index build`` over the corpus and the corpus directory
+  (``Settings.corpus_dir``, files an operator put there) in a child process and the server hot-swaps to the new
+  build when it is complete (service.state.IndexHolder; library documents are kept); ``GET /v1/index/rebuild``
+  reports the last rebuild.
 * CORS is off unless ``Settings.cors_origins`` lists origins.
 """
 
@@ -22,18 +22,17 @@ import time
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, File, Header, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel, Field
 
-from ingest.formats import FORMATS_IN_WORDS
 from ingest.load import expand_paths
 from service.errors import ServiceError
 from service.limits import Limits
 from service.models import ErrorResponse
 from service.settings import Settings
 from service.state import IndexHolder
-from service.uploads import UploadStore, limit_env
+from service.uploads import limit_env
 
 log = logging.getLogger("rus.service")
 
@@ -96,16 +95,6 @@ class RebuildStatus(BaseModel):
     message: str | None = None
     build: str | None = Field(None, description="the build being served")
     swaps: int = Field(0, description="hot swaps since the server started")
-
-
-class UploadResponse(BaseModel):
-    stored_as: str = Field(description="the generated file name inside the corpus directory")
-    bytes: int
-    sha256: str
-    title: str
-    n_pages: int | None
-    n_sections: int
-    rebuild: RebuildStatus | None = Field(None, description="the rebuild started with ?rebuild=true")
 
 
 class RebuildJob:
@@ -201,37 +190,7 @@ class RebuildJob:
 
 def build_router(settings: Settings, holder: IndexHolder) -> APIRouter:
     router = APIRouter(tags=["admin"], dependencies=[Depends(require_api_key)])
-    store = UploadStore(settings.corpus_dir, Limits.from_settings(settings), settings.max_concurrent_uploads)
     job = RebuildJob(settings, holder)
-
-    @router.post(
-        "/v1/documents",
-        response_model=UploadResponse,
-        status_code=201,
-        responses={
-            **ADMIN_ERRORS,
-            409: _error("A rebuild is already running (with ?rebuild=true)"),
-            413: _error("The file is over the size limit"),
-            415: _error(f"Not {FORMATS_IN_WORDS}"),
-            422: _error("Bad file name, empty file, or a document that cannot be read (the reason is given)"),
-        },
-    )
-    def upload_document(
-        file: Annotated[UploadFile, File(description=f"a document: {FORMATS_IN_WORDS}")],
-        rebuild: Annotated[bool, Query(description="start a rebuild of the index afterwards")] = False,
-    ) -> UploadResponse:
-        """Add a document to the corpus directory (stored under a generated name); needs the API key."""
-        stored = store.store(file.file, file.filename)
-        log.info("stored upload %r as %s (%d bytes)", file.filename, stored.stored_as, stored.bytes)
-        return UploadResponse(
-            stored_as=stored.stored_as,
-            bytes=stored.bytes,
-            sha256=stored.sha256,
-            title=stored.title,
-            n_pages=stored.n_pages,
-            n_sections=stored.n_sections,
-            rebuild=job.start() if rebuild else None,
-        )
 
     @router.post(
         "/v1/index/rebuild",

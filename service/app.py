@@ -25,7 +25,7 @@ from service.docs import install_redoc
 from service.errors import install_error_handlers
 from service.feedback_api import install_feedback
 from service.library_routes import install_library
-from service.limits import BodyLimitMiddleware, Limits
+from service.limits import BodyLimitMiddleware, HeavyWork, Limits
 from service.models import (
     AlignReportRequest,
     AlignRequest,
@@ -44,6 +44,7 @@ from service.models import (
 )
 from service.settings import Settings, get_settings
 from service.state import Corpus, IndexHolder
+from service.uploads import DocumentReader
 from ui.limits import with_ui
 
 log = logging.getLogger("rus.service")
@@ -52,6 +53,14 @@ ERRORS = {
     413: {"model": ErrorResponse, "description": "Input over the size limit"},
     422: {"model": ErrorResponse, "description": "Invalid input (the field is named)"},
     503: {"model": ErrorResponse, "description": "No index loaded; build one with `rus index build`"},
+}
+HEAVY_ERRORS = {
+    **ERRORS,
+    503: {
+        "model": ErrorResponse,
+        "description": "No index loaded; or every slot for alignment and match is taken (busy, see Retry-After); "
+        "or the request ran past its time budget (over_time_budget)",
+    },
 }
 
 
@@ -96,6 +105,10 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     )
     app.state.settings = settings
     app.state.holder = holder
+    # uploaded files are read in a sandboxed child, a few at once (service/uploads.py); alignment and match run a
+    # few at once with a time budget, the API's and the UI's together (service/limits.py HeavyWork)
+    app.state.reader = DocumentReader(Limits.from_settings(settings), settings.max_concurrent_uploads)
+    app.state.heavy = HeavyWork.from_settings(settings)
     install_error_handlers(app)
     # request bodies over the limit get 413 before parsing (uploads have their own, larger limit: service/limits.py)
     # (the mounted UI, when on, gets room under settings.ui_path for Gradio's file uploads: ui/limits.py)
@@ -150,15 +163,17 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
             answers.ask, corpus, body.question, body.k, body.lang, app_settings, doc=body.doc, kind=body.kind
         )
 
-    @app.post("/v1/match", response_model=MatchResponse, tags=["applicants"], responses=ERRORS)
+    @app.post("/v1/match", response_model=MatchResponse, tags=["applicants"], responses=HEAVY_ERRORS)
     def match(body: MatchRequest, corpus: CorpusDep, app_settings: SettingsDep) -> MatchResponse:
         """The sub-priorities a project description fits, with the best-matching identified needs."""
-        return matching.match(corpus, body.text, body.k, app_settings, doc=body.doc, kind=body.kind)
+        with app.state.heavy.slot() as budget:
+            return matching.match(corpus, body.text, body.k, app_settings, doc=body.doc, kind=body.kind, budget=budget)
 
-    @app.post("/v1/align", response_model=AlignResponse, tags=["officers"], responses=ERRORS)
+    @app.post("/v1/align", response_model=AlignResponse, tags=["officers"], responses=HEAVY_ERRORS)
     def align(body: AlignRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AlignResponse:
         """Which needs, challenges and inriktningar an application addresses, with a Markdown report."""
-        return matching.align(corpus, body.text, body.k, app_settings)
+        with app.state.heavy.slot() as budget:
+            return matching.align(corpus, body.text, body.k, app_settings, budget=budget)
 
     @app.post(
         "/v1/align/docx",
@@ -206,6 +221,6 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     if settings.ui_enabled:  # the Gradio UI (ui/), calling the same domain functions on the same index holder
         from ui.app import mount_ui
 
-        mount_ui(app, holder, settings)
+        mount_ui(app, holder, settings, app.state.reader, app.state.heavy)
 
     return app

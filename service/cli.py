@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -120,15 +119,16 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_align(args: argparse.Namespace) -> int:
-    """The alignment report of an application file, read as the UI's alignment upload reads it (ui/uploads.py):
-    Markdown on stdout, or written to --out as Word (.docx) or Markdown (.md)."""
+    """The alignment report of an application file, read as the UI's alignment upload reads it (service/uploads.py:
+    ingest's reader in a sandboxed child, under the configured limits): Markdown on stdout, or written to --out as
+    Word (.docx) or Markdown (.md)."""
     from service.align_report_docx import alignment_docx, application_name
     from service.errors import ServiceError
     from service.limits import Limits
     from service.matching import align
     from service.state import Corpus
-    from service.texts import t
-    from ui.uploads import UploadError, read_upload, truncate
+    from service.uploads import DocumentReader
+    from ui.uploads import truncate
 
     settings = get_settings()
     out: Path | None = args.out
@@ -141,12 +141,11 @@ def cmd_align(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return 2
-    ingest_limits = Limits.from_settings(settings).ingest  # RUS_MAX_*, as the server reads files
+    reader = DocumentReader(Limits.from_settings(settings), concurrency=1)  # RUS_MAX_*, as the server reads files
     try:
-        upload = read_upload(args.file, ingest_limits.max_file_bytes, limits=ingest_limits)
-    except UploadError as error:
-        reason = t(f"upload_{error.code}", "en", name=error.name, **error.params)
-        print(f"error: {re.sub(r'</?b>', '', reason)}", file=sys.stderr)
+        upload = reader.application_text(args.file, args.file.name, settings.ui_max_upload_bytes)
+    except ServiceError as error:
+        print(f"error: {error.message}", file=sys.stderr)
         return 2
     text = truncate(upload.text, settings.max_text_chars)
     if len(text) < len(upload.text):

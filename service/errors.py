@@ -31,6 +31,8 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.headers: dict[str, str] = {}  # added to the HTTP response (e.g. Retry-After)
+        self.details: dict[str, Any] = {}  # added to the JSON error (e.g. the ingest refusal code)
 
 
 class InvalidInput(ServiceError):
@@ -64,6 +66,31 @@ class EncoderBusy(ServiceError):
 
     status = 503
     code = "busy"
+
+
+class Busy(ServiceError):
+    """Every slot for this kind of work is taken; the client should retry after `retry_after` seconds."""
+
+    status = 503
+    code = "busy"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.headers["Retry-After"] = str(max(1, int(retry_after)))
+
+
+class OverTimeBudget(ServiceError):
+    """A request ran past its time budget of `seconds` and was stopped."""
+
+    status = 503
+    code = "over_time_budget"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"the request took longer than its time budget of {seconds:g} s and was stopped; "
+            "try a shorter text or try again later"
+        )
+        self.seconds = seconds
 
 
 class IndexUnavailable(ServiceError):
@@ -118,7 +145,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.field)
+        response = error_response(exc.status, exc.code, exc.message, exc.field, **exc.details)
+        response.headers.update(exc.headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -3,7 +3,7 @@
 Writes go through index.library (only new text is embedded; the new build replaces the current one atomically)
 and then the `IndexHolder` loads the new build before the call returns, so the next request already sees the
 change. An upload is copied under the upload size limit, read once in a child process with the server's limits
-(service.uploads.check_document: a hostile file cannot hang or swell the server) and only then ingested.
+(service.uploads.DocumentReader: a hostile file cannot hang or swell the server) and only then ingested.
 Embedding uses the index's own embedder without the service's lock, so searches keep being answered meanwhile.
 """
 
@@ -25,28 +25,28 @@ from index.library import (
     check_metadata,
     remove_document,
 )
+from ingest.errors import Refusal
+from ingest.formats import media_type
 from service.errors import InvalidInput, NotFound, ServiceError
 from service.limits import Limits
 from service.models import DocumentInfo, DocumentsResponse
 from service.settings import Settings
 from service.state import Corpus, IndexHolder
-from service.uploads import UnreadableDocument, check_document, copy_limited, safe_extension
+from service.uploads import DocumentReader, DocumentRefused, copy_limited, safe_extension
 
 INCOMING = ".library-incoming"  # inside the index directory: uploads being checked and ingested
-MEDIA_TYPES = {
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ".html": "text/html; charset=utf-8",
-    ".htm": "text/html; charset=utf-8",
-    ".md": "text/markdown; charset=utf-8",
-    ".markdown": "text/markdown; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-}
 
 
 class Conflict(ServiceError):
     status = 409
     code = "conflict"
+
+
+class LibraryRefused(ServiceError):
+    """The library would not take a document that could be read (index.library.LibraryError)."""
+
+    status = 422
+    code = "unreadable_document"
 
 
 class LoadFailed(ServiceError):
@@ -109,7 +109,7 @@ def document_file(corpus: Corpus, doc_id: str) -> DocumentFile:
         raise NotFound(f"the original file of {doc_id!r} is missing from the index build", "doc_id")
     suffix = path.suffix.lower()
     name = entry.get("original_name") or path.name
-    return DocumentFile(path, MEDIA_TYPES.get(suffix, "application/octet-stream"), name)
+    return DocumentFile(path, media_type(suffix), name)
 
 
 def parse_year(value: str | int | None) -> int | None:
@@ -134,14 +134,20 @@ def check_fields(kind: str | None, year: int | None) -> None:
 def add_upload(
     holder: IndexHolder,
     settings: Settings,
+    reader: DocumentReader,
     source: BinaryIO,
     filename: str | None,
     title: str | None = None,
     kind: str | None = None,
     year: int | None = None,
 ) -> DocumentInfo:
-    """Add an uploaded file to the library and serve the new build; returns the added document."""
-    safe_extension(filename)  # 415 for an unsupported type, 422 for a name that is a path
+    """Add an uploaded file to the library and serve the new build; returns the added document.
+
+    The one way a file reaches the library over the network (the API's route and its alias, the UI's library
+    tab): 415 for an unsupported type, 422 for a name that is a path or a document that cannot be read, 413 past
+    the file limit, 503 with Retry-After while every reading slot is taken."""
+    safe_extension(filename)
+    name = str(filename)
     kind = (kind or "").strip() or None
     title = (title or "").strip() or None
     check_fields(kind, year)
@@ -150,13 +156,11 @@ def add_upload(
     folder = Path(settings.index_dir) / INCOMING / uuid.uuid4().hex
     folder.mkdir(parents=True)
     try:
-        path = folder / str(filename)
-        size, _ = copy_limited(source, path, limits.max_file_bytes)
+        path = folder / name
+        size, _ = copy_limited(source, path, limits.max_file_bytes, name)
         if size == 0:
-            raise InvalidInput(f"{filename}: the file is empty", "file")
-        info = check_document(path, limits)
-        if not info.get("ok"):
-            raise UnreadableDocument(f"{filename}: {info.get('reason', 'cannot be read')}", "file")
+            raise DocumentRefused(Refusal.EMPTY, name, "the file is empty")
+        reader.check_document(path, name)
         change = _library_call(
             lambda: add_documents(
                 Path(settings.index_dir), [path], title, kind, year, embedder=_embedder(holder),
@@ -197,7 +201,7 @@ def _library_call(call):
     except (AlreadyInLibrary, LastDocument) as error:
         raise Conflict(str(error), "file" if isinstance(error, AlreadyInLibrary) else "doc_id") from None
     except LibraryError as error:
-        raise UnreadableDocument(str(error), "file") from None
+        raise LibraryRefused(str(error), "file") from None
 
 
 def _serve_new_build(holder: IndexHolder) -> Corpus:

@@ -4,7 +4,9 @@
 * ``GET /v1/documents/{doc_id}/file`` — the original file (PDFs open in the browser; ``#page=N`` works);
   text types are served with ``Content-Security-Policy: sandbox`` so an uploaded HTML file cannot run scripts
   on this origin, DOCX as a download;
-* ``POST /v1/documents/library`` — add a file with optional title, kind and year (multipart form; API key);
+* ``POST /v1/documents/library`` — add a file with optional title, kind and year (multipart form; API key); the
+  older path ``POST /v1/documents`` is an alias of the same handler (service.limits gives both the upload body
+  limit, RUS_MAX_FILE_BYTES + 64 KiB);
 * ``DELETE /v1/documents/{doc_id}`` — remove a document (API key).
 Library writes are refused (409) while a background rebuild runs: that rebuild would replace their result.
 """
@@ -19,6 +21,7 @@ from fastapi.responses import FileResponse
 from ingest.formats import FORMATS_IN_WORDS
 from service import library
 from service.admin import ADMIN_ERRORS, require_api_key
+from service.limits import LIBRARY_UPLOAD_ALIAS, LIBRARY_UPLOAD_PATH
 from service.models import DocumentInfo, DocumentsResponse, ErrorResponse
 from service.state import Corpus
 
@@ -84,18 +87,16 @@ def open_router() -> APIRouter:
 def admin_router() -> APIRouter:
     router = APIRouter(tags=["library"], dependencies=[Depends(require_api_key)])
 
-    @router.post(
-        "/v1/documents/library",
-        response_model=DocumentInfo,
-        status_code=201,
-        responses={
-            **ADMIN_ERRORS,
-            409: _error("The file is already in the library, or a rebuild is running"),
-            413: _error("The file is over the size limit"),
-            415: _error(f"Not {FORMATS_IN_WORDS}"),
-            422: _error("Bad kind or year, an empty file or a document that cannot be read (the reason is given)"),
-        },
-    )
+    responses = {
+        **ADMIN_ERRORS,
+        409: _error("The file is already in the library, or a rebuild is running"),
+        413: _error("The file is over the size limit (RUS_MAX_FILE_BYTES)"),
+        415: _error(f"Not {FORMATS_IN_WORDS}"),
+        422: _error("Bad kind or year, an empty file or a document that cannot be read (the reason is given, and "
+                    "ingest's code as `refusal`)"),
+        503: _error("No index loaded, or every reading slot is taken (see Retry-After)"),
+    }
+
     def add_document(
         request: Request,
         file: Annotated[UploadFile, File(description=f"a document: {FORMATS_IN_WORDS}")],
@@ -106,9 +107,16 @@ def admin_router() -> APIRouter:
         """Add a document to the library: only its text is embedded, and the server serves the new index
         when this returns; needs the API key."""
         _no_rebuild_running(request)
+        state = request.app.state
         return library.add_upload(
-            request.app.state.holder, request.app.state.settings, file.file, file.filename, title, kind,
+            state.holder, state.settings, state.reader, file.file, file.filename, title, kind,
             library.parse_year(year),
+        )
+
+    for path, in_schema in ((LIBRARY_UPLOAD_PATH, True), (LIBRARY_UPLOAD_ALIAS, False)):  # the alias: older path
+        router.add_api_route(
+            path, add_document, methods=["POST"], response_model=DocumentInfo, status_code=201, responses=responses,
+            include_in_schema=in_schema, name="add_document" if in_schema else "add_document_alias",
         )
 
     @router.delete(

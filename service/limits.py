@@ -1,21 +1,29 @@
 """Every input limit, in one place: the values come from `Settings` (env RUS_*), the checks live here.
 
 The API (query/text/k checks, request bodies, uploads), the CLI (`rus search`, `rus index build`) and
-ingest (file size, PDF pages, decompressed streams, extracted text, time) all take their limits from
-`Limits.from_settings(...)`, so changing a limit is one setting and every entry point obeys it.
+ingest (file size, unpacked size, PDF pages, decompressed streams, extracted text, time) all take their limits
+from `Limits.from_settings(...)`, so changing a limit is one setting and every entry point obeys it.
+`HeavyWork` bounds alignment and match: a few jobs at once, each with a time budget.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
+from ingest.errors import Refusal
 from ingest.limits import IngestLimits
-from service.errors import error_body, require_k, require_text
+from service.errors import Busy, OverTimeBudget, error_body, require_k, require_text
 from service.settings import Settings, get_settings
 
 MULTIPART_OVERHEAD = 64 * 1024  # room for the multipart framing around an uploaded file
-UPLOAD_PATH = "/v1/documents"
+LIBRARY_UPLOAD_PATH = "/v1/documents/library"  # the route that adds a document to the library
+LIBRARY_UPLOAD_ALIAS = "/v1/documents"  # its older path (POST only), kept for compatibility
+UPLOAD_PATHS = frozenset({LIBRARY_UPLOAD_PATH, LIBRARY_UPLOAD_ALIAS})  # every route that takes a file
 
 
 @dataclass(frozen=True)
@@ -27,6 +35,7 @@ class Limits:
     max_file_bytes: int
     max_pdf_pages: int
     max_stream_bytes: int
+    max_unpacked_bytes: int
     max_document_chars: int
     max_extract_seconds: float
 
@@ -45,8 +54,8 @@ class Limits:
         return self.max_file_bytes + MULTIPART_OVERHEAD
 
     def body_limit(self, path: str) -> int:
-        """The largest request body accepted on `path` (uploads may carry a whole document)."""
-        return self.max_upload_body_bytes if path.rstrip("/") == UPLOAD_PATH else self.max_body_bytes
+        """The largest request body accepted on `path`: a route that takes a file may carry a whole document."""
+        return self.max_upload_body_bytes if path.rstrip("/") in UPLOAD_PATHS else self.max_body_bytes
 
     def query(self, text: str | None, field: str = "q") -> str:
         """The stripped query, or EmptyInput / InputTooLong (413) naming the field."""
@@ -61,6 +70,51 @@ class Limits:
 
 def current_limits() -> Limits:
     return Limits.from_settings(get_settings())
+
+
+class HeavyWork:
+    """At most `slots` heavy jobs (alignment, match) at once, from the API and the UI together, each with a
+    time budget. A job that finds no free slot within `wait_seconds` gets Busy (503 with Retry-After)."""
+
+    def __init__(self, slots: int, budget_seconds: float, retry_after: int, wait_seconds: float = 0.0) -> None:
+        self.slots = max(1, slots)
+        self.budget_seconds = budget_seconds
+        self.retry_after = retry_after
+        self.wait_seconds = wait_seconds
+        self._free = threading.BoundedSemaphore(self.slots)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HeavyWork:
+        return cls(settings.max_heavy_jobs, settings.heavy_time_budget_seconds, settings.heavy_retry_after_seconds,
+                   settings.heavy_wait_seconds)
+
+    @contextlib.contextmanager
+    def slot(self, wait: float | None = None) -> Iterator[Budget]:
+        """Hold one slot for the duration of a job, waiting up to `wait` seconds for it (default `wait_seconds`);
+        yields its time budget."""
+        wait = self.wait_seconds if wait is None else wait
+        acquired = self._free.acquire(timeout=wait) if wait > 0 else self._free.acquire(blocking=False)
+        if not acquired:
+            raise Busy(
+                f"{self.slots} alignment or match job(s) are already running; try again in {self.retry_after} s",
+                self.retry_after,
+            )
+        try:
+            yield Budget(time.monotonic() + self.budget_seconds, self.budget_seconds)
+        finally:
+            self._free.release()
+
+
+@dataclass(frozen=True)
+class Budget:
+    """A job's deadline on the monotonic clock; `check` stops the job (503) once it has passed."""
+
+    deadline: float
+    seconds: float
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise OverTimeBudget(self.seconds)
 
 
 class BodyLimitMiddleware:
@@ -79,6 +133,8 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = self.limits.body_limit(scope.get("path", ""))
+        # on a route that takes a file, a body over the limit is ingest's "too large" refusal (as the route says)
+        extra = {"refusal": Refusal.TOO_LARGE.value} if scope.get("path", "").rstrip("/") in UPLOAD_PATHS else {}
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length")
         if declared is not None:
@@ -87,7 +143,7 @@ class BodyLimitMiddleware:
                 await _send_error(send, 400, "bad_request", "the Content-Length header is not a number")
                 return
             if int(text) > limit:
-                await _send_error(send, 413, "input_too_long", _too_long(int(text), limit))
+                await _send_error(send, 413, "input_too_long", _too_long(int(text), limit), **extra)
                 return
             await self.app(scope, receive, send)
             return
@@ -102,7 +158,7 @@ class BodyLimitMiddleware:
                 return  # the client went away
             size += len(message.get("body", b""))
             if size > limit:
-                await _send_error(send, 413, "input_too_long", _too_long(size, limit, at_least=True))
+                await _send_error(send, 413, "input_too_long", _too_long(size, limit, at_least=True), **extra)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -119,8 +175,8 @@ def _too_long(size: int, limit: int, at_least: bool = False) -> str:
     return f"the request body is {'over ' if at_least else ''}{size} bytes; the limit is {limit} bytes"
 
 
-async def _send_error(send, status: int, code: str, message: str) -> None:
-    body = json.dumps(error_body(code, message)).encode()
+async def _send_error(send, status: int, code: str, message: str, **extra: str) -> None:
+    body = json.dumps(error_body(code, message, **extra)).encode()
     await send(
         {
             "type": "http.response.start",

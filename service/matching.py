@@ -26,6 +26,7 @@ from service.claims import confidence_label, item_support, judge_link
 from service.confidence import Confidence, decide
 from service.errors import require_k, require_text
 from service.inriktningar import judge_inriktning, statements
+from service.limits import Budget
 from service.models import (
     AlignResponse,
     ApplicationSentence,
@@ -189,9 +190,15 @@ def _passages(corpus: Corpus, app: Application, doc_id: str, section_id: str) ->
 
 
 def match_application(
-    corpus: Corpus, app: Application, k: int, doc: str | None = None, kind: str | None = None
+    corpus: Corpus,
+    app: Application,
+    k: int,
+    doc: str | None = None,
+    kind: str | None = None,
+    budget: Budget | None = None,
 ) -> list[SubpriorityMatch]:
-    """The k best sub-priorities (of document `doc` / documents of kind `kind` when given)."""
+    """The k best sub-priorities (of document `doc` / documents of kind `kind` when given); a `budget` is checked
+    between sub-priorities."""
     documents = corpus.index.documents
     scores = [
         (key, score)
@@ -200,6 +207,8 @@ def match_application(
     ]
     matches = []
     for (doc_id, section_id), score in scores[:k]:
+        if budget is not None:
+            budget.check()
         matches.append(
             SubpriorityMatch(
                 subpriority=subpriority_ref(corpus, doc_id, section_id),
@@ -218,14 +227,18 @@ def match(
     settings: Settings | None = None,
     doc: str | None = None,
     kind: str | None = None,
+    budget: Budget | None = None,
 ) -> MatchResponse:
     """The sub-priorities a project description fits best, with their best-matching needs and passages
-    (only the strategy has sub-priorities; `doc`/`kind` choose among several strategies)."""
+    (only the strategy has sub-priorities; `doc`/`kind` choose among several strategies). With a `budget` the
+    work stops with OverTimeBudget (503) once it has run out."""
     settings = settings or get_settings()
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
+    if budget is not None:
+        budget.check()
     kind = require_kind(kind)
-    matches = match_application(corpus, app, k, doc or None, kind)
+    matches = match_application(corpus, app, k, doc or None, kind, budget)
     covered = description_confidence(corpus, text, app.language, Filters(doc=doc or None, kind=kind))
     return MatchResponse(
         language=app.language, n_sentences=len(app.spans), matches=matches, state=covered.state,
@@ -335,14 +348,19 @@ def check_inriktningar(corpus: Corpus, app: Application) -> list[InriktningCheck
     return checks
 
 
-def align(corpus: Corpus, text: str, k: int | None = None, settings: Settings | None = None) -> AlignResponse:
+def align(
+    corpus: Corpus, text: str, k: int | None = None, settings: Settings | None = None, budget: Budget | None = None
+) -> AlignResponse:
     """For the best-matching sub-priorities: which needs and challenges the text addresses (with its own
-    supporting sentences), whether it addresses each inriktning, and the whole report as Markdown."""
+    supporting sentences), whether it addresses each inriktning, and the whole report as Markdown. With a
+    `budget` the work stops with OverTimeBudget (503) once it has run out."""
     settings = settings or get_settings()
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
     alignments = []
     for rank, ((doc_id, section_id), score) in enumerate(score_subpriorities(corpus, app)[:k]):
+        if budget is not None:
+            budget.check()
         alignments.append(
             SubpriorityAlignment(
                 subpriority=subpriority_ref(corpus, doc_id, section_id),
@@ -351,6 +369,8 @@ def align(corpus: Corpus, text: str, k: int | None = None, settings: Settings | 
                 challenges=link_items(corpus, app, doc_id, section_id, "challenge", settings, rank == 0),
             )
         )
+    if budget is not None:
+        budget.check()
     checks = check_inriktningar(corpus, app)
     report = AlignResponse(
         language=app.language, n_sentences=len(app.spans), subpriorities=alignments, inriktningar=checks, markdown=""

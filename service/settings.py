@@ -47,9 +47,17 @@ class Settings(BaseSettings):
     max_file_bytes: int = INGEST_DEFAULTS.max_file_bytes
     max_pdf_pages: int = INGEST_DEFAULTS.max_pdf_pages
     max_stream_bytes: int = INGEST_DEFAULTS.max_stream_bytes
+    max_unpacked_bytes: int = INGEST_DEFAULTS.max_unpacked_bytes
     max_document_chars: int = INGEST_DEFAULTS.max_document_chars
     max_extract_seconds: float = INGEST_DEFAULTS.max_extract_seconds
-    max_concurrent_uploads: int = 2
+    max_concurrent_uploads: int = 2  # uploaded files read (each in its own child process) at once; more: 503
+    # heavy work anyone may start (alignment and match, API and UI together): at most this many at once (the UI
+    # queues the rest; an API request waits up to heavy_wait_seconds for a slot, then gets 503 with Retry-After),
+    # each stopped (503) after its time budget
+    max_heavy_jobs: int = 2
+    heavy_wait_seconds: float = 2.0
+    heavy_time_budget_seconds: float = 30.0
+    heavy_retry_after_seconds: int = 5
     api_key: SecretStr | None = None  # RUS_API_KEY; without it uploads and rebuilds are switched off
     corpus_dir: Path = REPO_ROOT / "data" / "corpus"  # uploads land here (generated names); rebuilds include it
     rebuild_timeout_seconds: float = 1800.0

@@ -270,15 +270,20 @@ TEXTS: dict[str, dict[str, str]] = {
     "error_invalid": {"sv": "Ogiltig indata: {message}", "en": "Invalid input: {message}"},
     "error_not_found": {"sv": "Avsnittet hittades inte.", "en": "The section was not found."},
     # --- uploads -------------------------------------------------------------------------------
+    # uploads: one text per ingest Refusal code (ingest/errors.py), plus the size limit's own numbers
     "upload_too_large": {
         "sv": "Filen <b>{name}</b> är {size} stor; gränsen är {limit}. Ladda upp en mindre fil eller klistra in "
         "texten.",
         "en": "The file <b>{name}</b> is {size}; the limit is {limit}. Upload a smaller file or paste the text.",
     },
-    "upload_unsupported": {
-        "sv": "Filtypen {suffix} stöds inte. Ladda upp en PDF, en Word-fil (.docx) eller en textfil (.txt).",
-        "en": "The file type {suffix} is not supported. Upload a PDF, a Word file (.docx) or a text file (.txt).",
+    "upload_unsupported_type": {
+        "sv": "Filtypen {suffix} stöds inte. Ladda upp en PDF, en Word-fil (.docx), en webbsida (.html), Markdown "
+        "(.md) eller en textfil (.txt).",
+        "en": "The file type {suffix} is not supported. Upload a PDF, a Word file (.docx), a web page (.html), "
+        "Markdown (.md) or a text file (.txt).",
     },
+    "upload_not_found": {"sv": "Filen <b>{name}</b> kom inte fram. Ladda upp den igen.",
+                         "en": "The file <b>{name}</b> did not arrive. Upload it again."},
     "upload_empty": {"sv": "Filen <b>{name}</b> är tom.", "en": "The file <b>{name}</b> is empty."},
     "upload_encrypted": {
         "sv": "PDF-filen <b>{name}</b> är lösenordsskyddad (krypterad) och kan inte läsas. Spara en kopia utan "
@@ -286,7 +291,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The PDF <b>{name}</b> is password-protected (encrypted) and cannot be read. Save a copy without "
         "a password and upload that, or paste the text.",
     },
-    "upload_image_only": {
+    "upload_no_text_layer": {
         "sv": "PDF-filen <b>{name}</b> innehåller ingen text – bara bilder (t.ex. en inskannad ansökan). Kör "
         "textigenkänning (OCR) på den, eller klistra in texten.",
         "en": "The PDF <b>{name}</b> contains no text – only images (e.g. a scanned application). Run text "
@@ -296,25 +301,52 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Filen <b>{name}</b> är skadad eller kan inte läsas ({detail}).",
         "en": "The file <b>{name}</b> is damaged or cannot be read ({detail}).",
     },
-    "upload_over_limit": {
-        "sv": "Filen <b>{name}</b> är för stor för att läsas här ({detail}). Klistra in de viktigaste delarna "
-        "av texten i stället.",
-        "en": "The file <b>{name}</b> is too large to read here ({detail}). Paste the most important parts of "
-        "the text instead.",
+    "upload_unpacks_too_large": {
+        "sv": "Filen <b>{name}</b> packas upp till mycket mer data än den får (en så kallad zip-bomb, eller en "
+        "fil som är för tung att läsa här). Spara om den, eller klistra in texten.",
+        "en": "The file <b>{name}</b> unpacks to far more data than allowed (a so-called zip bomb, or a file too "
+        "heavy to read here). Save it again, or paste the text.",
     },
-    "upload_not_pdf": {
-        "sv": "Filen <b>{name}</b> är ingen giltig PDF trots filändelsen.",
-        "en": "The file <b>{name}</b> is not a valid PDF despite its extension.",
+    "upload_too_many_pages": {
+        "sv": "Filen <b>{name}</b> har för många sidor för att läsas här ({detail}). Klistra in de viktigaste "
+        "delarna av texten i stället.",
+        "en": "The file <b>{name}</b> has too many pages to read here ({detail}). Paste the most important parts "
+        "of the text instead.",
     },
-    "upload_not_docx": {
-        "sv": "Filen <b>{name}</b> kan inte läsas som Word-dokument (.docx). Äldre .doc-filer och "
-        "lösenordsskyddade dokument stöds inte – spara som .docx eller PDF utan lösenord.",
-        "en": "The file <b>{name}</b> cannot be read as a Word document (.docx). Old .doc files and "
-        "password-protected documents are not supported – save it as .docx or PDF without a password.",
+    "upload_too_much_text": {
+        "sv": "Filen <b>{name}</b> innehåller för mycket text för att läsas här ({detail}). Klistra in de "
+        "viktigaste delarna av texten i stället.",
+        "en": "The file <b>{name}</b> holds too much text to read here ({detail}). Paste the most important parts "
+        "of the text instead.",
+    },
+    "upload_too_slow": {
+        "sv": "Det tog för lång tid att läsa filen <b>{name}</b>, så läsningen avbröts. Klistra in texten i stället.",
+        "en": "Reading the file <b>{name}</b> took too long and was stopped. Paste the text instead.",
+    },
+    "upload_wrong_format": {
+        "sv": "Filen <b>{name}</b> är inte det som filändelsen säger (till exempel en äldre .doc-fil, ett "
+        "lösenordsskyddat dokument eller en bild med fel ändelse). Spara den som .docx eller PDF utan lösenord.",
+        "en": "The file <b>{name}</b> is not what its extension says (for example an old .doc file, a "
+        "password-protected document or a picture with the wrong extension). Save it as .docx or PDF without a "
+        "password.",
     },
     "upload_not_text": {
         "sv": "Filen <b>{name}</b> innehåller binärdata, inte text.",
         "en": "The file <b>{name}</b> contains binary data, not text.",
+    },
+    "upload_no_text": {
+        "sv": "Filen <b>{name}</b> innehåller ingen läsbar text.",
+        "en": "The file <b>{name}</b> contains no readable text.",
+    },
+    "error_busy": {
+        "sv": "Tjänsten kör redan så många kontroller som den får just nu. Försök igen om {seconds} sekunder.",
+        "en": "The service is already running as many checks as it may right now. Try again in {seconds} seconds.",
+    },
+    "error_over_budget": {
+        "sv": "Kontrollen tog längre tid än de {seconds} sekunder den får och avbröts. Försök med en kortare text "
+        "eller försök igen senare.",
+        "en": "The check took longer than its {seconds} seconds and was stopped. Try a shorter text or try again "
+        "later.",
     },
     # --- answers (service/answers.py) ------------------------------------------------------------
     "low_confidence_answer": {
@@ -401,10 +433,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "report_others": {"sv": "Andra kontrollerade delprioriteringar", "en": "Other sub-priorities checked"},
     "report_strategy_text": {"sv": "Strategins text", "en": "The strategy's text"},
     "report_in_strategy": {"sv": "I strategin", "en": "In the strategy"},
-    "upload_no_text": {
-        "sv": "Filen <b>{name}</b> innehåller ingen läsbar text.",
-        "en": "The file <b>{name}</b> contains no readable text.",
-    },
 }
 
 TEXTS.update(

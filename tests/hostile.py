@@ -14,11 +14,14 @@ from pathlib import Path
 
 from pdf_factory import _simple_pdf_bytes, empty_file, encrypted_pdf, image_only_pdf, not_a_pdf, truncated_pdf
 
+from bench.hostile_uploads import DOCX_CONTENT_TYPES, DOCX_HEAD, DOCX_PARAGRAPH, DOCX_RELS, docx_bomb
+
 # small limits so that "huge" inputs stay cheap to generate
 TEST_LIMITS = {
     "RUS_MAX_FILE_BYTES": "2000000",
     "RUS_MAX_PDF_PAGES": "50",
     "RUS_MAX_STREAM_BYTES": "5000000",
+    "RUS_MAX_UNPACKED_BYTES": "20000000",
     "RUS_MAX_DOCUMENT_CHARS": "1000000",
     "RUS_MAX_EXTRACT_SECONDS": "20",
 }
@@ -160,6 +163,19 @@ def docx_bytes() -> bytes:
     return buffer.getvalue()
 
 
+def docx_lying_sizes(inflated_bytes: int = 60_000_000) -> bytes:
+    """A zip bomb whose central directory declares a 1 kB document.xml (a reader trusting it would inflate it all)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
+        package.writestr("[Content_Types].xml", DOCX_CONTENT_TYPES)
+        package.writestr("_rels/.rels", DOCX_RELS)
+        package.writestr("word/document.xml", DOCX_HEAD + DOCX_PARAGRAPH * (inflated_bytes // len(DOCX_PARAGRAPH)))
+    data = bytearray(buffer.getvalue())
+    entry = data.rfind(b"PK\x01\x02", 0, data.rfind(b"word/document.xml") + 1)
+    data[entry + 24 : entry + 28] = (1000).to_bytes(4, "little")  # the central directory's uncompressed size
+    return bytes(data)
+
+
 def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     """Write every hostile/broken document into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -192,6 +208,14 @@ def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     put("circular outline", "outline.pdf", circular_outline(), "accept")
     put("stream with absurd declared length", "length.pdf", huge_declared_length())
     put("DOCX document", "document.docx", docx_bytes())
+    put("DOCX zip bomb (0.2 MB inflating to 60 MB)", "bomb.docx", maker=lambda p: docx_bomb(p, 60_000_000))
+    put("DOCX whose parts lie about their unpacked size", "lying.docx", docx_lying_sizes())
+    put("old .doc (OLE) named .docx", "old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))
+    put("HTML with only scripts and navigation", "script.html",
+        b"<html><head><script>" + b"x=1;" * 5000 + b"</script></head><body><nav><a href='/'>Hem</a></nav></body>")
+    put("HTML nested 50 000 tags deep", "deep.html", b"<div>" * 50_000 + b"Text" + b"</div>" * 50_000, "accept")
+    put("HTML over the character limit", "huge.html", b"<p>" + b"ord " * 400_000 + b"</p>")
+    put("text over the character limit (under the byte limit)", "long.txt", b"ord " * 400_000)
     put("DOCX bytes named .txt", "docx.txt", docx_bytes())
     put("UTF-16 text without BOM", "utf16-nobom.txt", SWEDISH.encode("utf-16-le"))
     put("binary noise named .txt", "noise.txt", bytes(range(1, 256)) * 40)
@@ -207,6 +231,9 @@ def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     put("UTF-16 BE text with BOM", "utf16be.txt", b"\xfe\xff" + SWEDISH.encode("utf-16-be"), "accept")
     put("UTF-8 text with BOM", "bom.txt", b"\xef\xbb\xbf" + SWEDISH.encode(), "accept")
     put("Latin-1 text", "latin1.txt", SWEDISH.replace("–", "-").encode("latin-1"), "accept")
+    put("HTML page with a title and headings", "sida.html",
+        ("<html><head><title>Plan för kollektivtrafik</title></head><body><h1>Mål</h1><p>" + SWEDISH
+         + "</p></body></html>").encode(), "accept")
     put("Windows-1252 text", "cp1252.md", ("# Rubrik\n\n" + SWEDISH + "”Citat” €\n").encode("cp1252"), "accept")
     stray = SWEDISH.encode() + b"\xff\xfe\xc3(" + SWEDISH.encode()
     put("invalid UTF-8 (stray bytes in UTF-8 text)", "mixed.txt", stray, "accept")

@@ -14,7 +14,9 @@ from eval.align_gold import AlignGoldError, ambiguous_needs, load_align_gold, ne
 from eval.split import output_paths
 from ingest.load import load_document
 from ingest.vocabulary import INRIKTNINGAR
-from ui.uploads import read_upload
+from service.limits import Limits
+from service.settings import Settings
+from service.uploads import DocumentReader
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +75,8 @@ def test_the_pdf_and_docx_files_read_back_with_every_evidence_sentence(items):
     suffixes = [Path(item.file).suffix for item in with_files]
     assert suffixes.count(".pdf") >= 3 and suffixes.count(".docx") >= 3
     for item in with_files:
-        upload = read_upload(ALIGN_MULTI.parent / item.file, 10_000_000)
+        path = ALIGN_MULTI.parent / item.file
+        upload = DocumentReader(Limits.from_settings(Settings())).application_text(path, path.name, 10_000_000)
         read = " ".join(upload.text.split())
         for evidence in [n.evidence for n in (*item.needs, *item.needs_elsewhere)]:
             assert " ".join(evidence.split()) in read, (item.file, evidence)

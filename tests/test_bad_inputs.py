@@ -1,5 +1,9 @@
 """Hostile and broken input, end to end: every case gets a clear 4xx (API) or a non-zero exit with a message (CLI),
-the server stays up, its memory stays bounded, and nothing on disk changes (the index is hashed before and after).
+the server stays up, its memory stays bounded, and no refused input changes anything on disk (the index is hashed
+before and after; the odd-but-valid documents are added to the library and removed again).
+The hostile documents go through every way a file comes in: the library route (POST /v1/documents/library and
+its alias POST /v1/documents), `rus index build` and `rus docs add`; the UI's alignment upload has its own
+browser test (tests/test_ui_bombs_browser.py).
 
 The documents come from tests/hostile.py (generated here, nothing downloaded); the limits are lowered through the
 environment (hostile.TEST_LIMITS) so that "huge" inputs stay cheap. Run with -s for the table of answers by class.
@@ -7,6 +11,7 @@ environment (hostile.TEST_LIMITS) so that "huge" inputs stay cheap. Run with -s 
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -14,6 +19,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +48,10 @@ class Env:
     index_dir: Path
     corpus_dir: Path
     files: dict[str, tuple[Path, str]]
+
+    def incoming(self) -> list[Path]:
+        """Files left where the library copies uploads while reading them (none, once a request is answered)."""
+        return [p for p in (self.index_dir / ".library-incoming").rglob("*") if p.is_file()]
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +83,8 @@ def baseline(env: Env, server) -> dict:
         client.get("/v1/search", params={"q": "kollektivtrafik"})
         client.post("/v1/ask", json={"question": "Vad gäller för kollektivtrafiken?"})
         client.post("/v1/match", json={"text": "Vi vill bygga laddstolpar längs vägarna."})
-    return {"index": tree_digest(env.index_dir), "rss": psutil.Process(server.pid).memory_info().rss}
+        documents = sorted(d["doc_id"] for d in client.get("/v1/documents").json()["documents"])
+    return {"rss": psutil.Process(server.pid).memory_info().rss, "documents": documents}
 
 
 @pytest.fixture(scope="module")
@@ -228,33 +239,70 @@ def test_raw_http_abuse(baseline, server) -> None:
 # --- uploads: hostile documents and file names --------------------------------------------------------------------
 
 
-def _upload(http: httpx.Client, filename: str, content: bytes, key: str | None = KEY) -> httpx.Response:
+def _upload(
+    http: httpx.Client, filename: str, content: bytes, key: str | None = KEY, path: str = "/v1/documents/library"
+) -> httpx.Response:
     headers = {"X-API-Key": key} if key is not None else {}
-    return http.post("/v1/documents", headers=headers, files={"file": (filename, content)})
+    return http.post(path, headers=headers, files={"file": (filename, content)})
 
 
-def _names(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.name != ".incoming")
+def _documents(http: httpx.Client) -> list[str]:
+    return sorted(d["doc_id"] for d in http.get("/v1/documents").json()["documents"])
+
+
+def _build(http: httpx.Client) -> str:
+    return http.get("/readyz").json()["build"]
+
+
+def _remove(http: httpx.Client, doc_id: str) -> None:
+    assert http.delete(f"/v1/documents/{doc_id}", headers={"X-API-Key": KEY}).status_code == 200
 
 
 def test_hostile_documents_uploaded(env: Env, baseline, http: httpx.Client, server) -> None:
-    for name, (path, expect) in env.files.items():
-        before = _names(env.corpus_dir)
-        response = _upload(http, path.name, path.read_bytes())
+    for number, (name, (path, expect)) in enumerate(env.files.items()):
+        route = "/v1/documents" if number % 2 else "/v1/documents/library"  # the route and its alias, in turn
+        build = _build(http)
+        response = _upload(http, path.name, path.read_bytes(), path=route)
         if expect == "accept":
             _check("upload: odd but valid document", name, response, {201}, server)
-            stored = env.corpus_dir / response.json()["stored_as"]
-            assert stored.read_bytes() == path.read_bytes()
-            stored.unlink()  # keep the corpus directory as it was for the next case
+            added = response.json()
+            assert added["original_name"] == path.name and added["n_chunks"] > 0, added
+            assert http.get(added["file_url"]).content == path.read_bytes()
+            _remove(http, added["doc_id"])  # keep the library as it was for the next case
         else:
             body = _check("upload: broken/hostile document", name, response, {413, 415, 422}, server)
-            if response.status_code != 413 or body["error"].get("field"):
-                assert path.name in body["error"]["message"] or response.status_code in (413, 415), body
-        assert _names(env.corpus_dir) == before, name
-        assert not list((env.corpus_dir / ".incoming").iterdir())
+            assert body["error"]["refusal"], body  # ingest's code, for clients to word themselves
+            assert path.name in body["error"]["message"] or response.status_code in (413, 415), body
+            assert _build(http) == build, name  # a refused document changes nothing
+        assert _documents(http) == baseline["documents"], name
+        assert not env.incoming()
     # just over the file limit but under the body limit: stopped while copying
     response = _upload(http, "nearly.pdf", padded_pdf(2_030_000))
     _check("upload: broken/hostile document", "PDF just over the file limit", response, {413}, server)
+
+
+def test_four_bombs_at_once_leave_the_server_answering(env: Env, baseline, http: httpx.Client, server) -> None:
+    """Four zip bombs sent together: each is refused (4xx) or told to retry (503 with Retry-After, every reading slot
+    taken), none takes down the server, /healthz answers throughout."""
+    bomb = env.files["DOCX zip bomb (0.2 MB inflating to 60 MB)"][0]
+
+    def send() -> httpx.Response:
+        with httpx.Client(base_url=server.base, timeout=120) as client:
+            return _upload(client, bomb.name, bomb.read_bytes())
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        sent = [pool.submit(send) for _ in range(4)]
+        while not all(f.done() for f in sent):
+            assert http.get("/healthz", timeout=5).status_code == 200
+            time.sleep(0.05)
+    for future in sent:
+        response = future.result()
+        body = _check("upload: four bombs at once", "DOCX zip bomb", response, {422, 503}, server)
+        if response.status_code == 503:
+            assert body["error"]["code"] == "busy" and int(response.headers["Retry-After"]) > 0
+        else:
+            assert body["error"]["refusal"] == "unpacks_too_large", body
+    assert _documents(http) == baseline["documents"] and not env.incoming()
 
 
 FILENAME_CASES = {
@@ -274,23 +322,22 @@ FILENAME_CASES = {
 @pytest.mark.parametrize("case", list(FILENAME_CASES))
 def test_upload_file_name_tricks(case: str, env: Env, baseline, http: httpx.Client, server) -> None:
     expected, filename = FILENAME_CASES[case]
-    before = _names(env.corpus_dir)
+    build = _build(http)
     response = _upload(http, filename, SWEDISH.encode())
     _check("upload: file-name trick", case, response, expected, server)
-    assert _names(env.corpus_dir) == before
+    assert _build(http) == build and _documents(http) == baseline["documents"]
 
 
 def test_upload_raw_name_tricks_and_access(env: Env, baseline, http: httpx.Client, server) -> None:
-    before = _names(env.corpus_dir)
     status = raw_request(server.base, multipart(b"evil\x00.pdf", SWEDISH.encode()))
     _check("upload: file-name trick", "NUL in file name", status, {400, 422}, server)
-    # a CR LF in the name cuts the header short; whatever the parser makes of it, the file gets a generated name
+    # a CR LF in the name cuts the header short; whatever the parser makes of it, the document gets a plain id
     status = raw_request(server.base, multipart(b"a.txt\r\nX-Evil: 1", SWEDISH.encode()))
     _check("upload: file-name trick", "CR LF header injection", status, {201, 400, 422}, server)
     if status[0] == 201:
-        stored = json.loads(status[1])["stored_as"]
-        assert re.fullmatch(r"[0-9a-f]{32}\.txt", stored), stored
-        (env.corpus_dir / stored).unlink()
+        doc_id = json.loads(status[1])["doc_id"]
+        assert re.fullmatch(r"[a-z0-9-]+", doc_id), doc_id
+        _remove(http, doc_id)
     cases = {
         "no API key": (lambda: _upload(http, "a.txt", SWEDISH.encode(), key=None), {401}),
         "wrong API key": (lambda: _upload(http, "a.txt", SWEDISH.encode(), key="wrong"), {401}),
@@ -316,16 +363,17 @@ def test_upload_raw_name_tricks_and_access(env: Env, baseline, http: httpx.Clien
     }
     for case, (send, expected) in cases.items():
         _check("upload: access and framing", case, send(), expected, server)
-    assert _names(env.corpus_dir) == before
+    assert _documents(http) == baseline["documents"] and not env.incoming()
 
 
 def test_server_survived_unchanged_and_bounded(env: Env, baseline, http: httpx.Client, server) -> None:
-    """Runs last in this module: the server is up and answers, the index is byte-for-byte unchanged, memory bounded."""
+    """Runs last among the server's tests: the server is up and answers, the library holds what it held (the odd but
+    valid documents were added and removed again), nothing was left behind, memory bounded."""
     assert http.get("/healthz").json() == {"status": "ok"}
     hits = http.get("/v1/search", params={"q": "kollektivtrafik i inlandet", "k": 3}).json()["hits"]
     assert hits and any("ollektivtrafik" in h["text"] for h in hits)
-    assert tree_digest(env.index_dir) == baseline["index"]
-    assert not [p for p in env.corpus_dir.iterdir() if p.name != ".incoming"]
+    assert _documents(http) == baseline["documents"] and not env.incoming()
+    assert not list(env.corpus_dir.iterdir())  # uploads are never stored beside the index
     rss = psutil.Process(server.pid).memory_info().rss
     growth = (rss - baseline["rss"]) / 2**20
     print(f"\nserver RSS {baseline['rss'] / 2**20:.0f} → {rss / 2**20:.0f} MB over the hostile requests")
@@ -353,6 +401,21 @@ def test_cli_build_names_each_bad_file_and_fails(
         RESULTS["cli: rus index build <bad file>"].append((name, f"exit {code}"))
         assert code != 0, name
         assert f"{path.name}: " in err and "nothing to index" in err, (name, err)
+    assert tree_digest(env.index_dir) == before
+
+
+def test_cli_docs_add_names_each_bad_file_and_fails(
+    env: Env, limited, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rus docs add` reads through the same format table and limits: each hostile file is refused with its reason."""
+    before = tree_digest(env.index_dir)
+    for name, (path, expect) in env.files.items():
+        if expect != "reject":
+            continue
+        code = main(["docs", "add", str(path), "--index-dir", str(env.index_dir), "--quiet"])
+        err = capsys.readouterr().err
+        RESULTS["cli: rus docs add <bad file>"].append((name, f"exit {code}"))
+        assert code == 1 and path.name in err and "Traceback" not in err, (name, err)
     assert tree_digest(env.index_dir) == before
 
 

@@ -250,6 +250,8 @@ def make_chunk(section_id: str, priority: int | None, text: str, n: int = 0) -> 
 class FakeSystem:
     """Answers every query with a fixed ranking; its chunks are the whole 'index'."""
 
+    answer_states = True
+
     def __init__(self, name: str, order: list[Chunk]) -> None:
         self.name = name
         self._order = order
@@ -518,3 +520,29 @@ def test_calibration_cutoffs_keep_every_files_answerable_items_above_not_covered
     not_covered_below, answer_from = choose_cutoffs(p, y, files)
     assert not_covered_below <= 0.2  # pooled, 1 of 50 (2 %) would allow up to 0.5: 1 of 10 realistic is 10 %
     assert answer_from == 0.71  # one of the ten negatives (10 %) may score at or above it, not two
+
+
+def test_rus_eval_with_every_retriever_runs_and_the_baseline_keeps_its_retrieval_metrics(
+    corpus_index, dev_gold, tmp_path, capsys
+):
+    """`rus eval --retriever all` (the README's command) completes: answer states are decided for the index's
+    retrievers, while the naive baseline, whose hits carry no sentence scores, reports retrieval metrics only."""
+    from service.cli import main
+
+    lines = dev_gold.read_text(encoding="utf-8").splitlines()
+    negatives = [line for line in lines if '"kind": "negative"' in line][:2]
+    gold = write_gold(tmp_path, *lines[:4], *negatives, name="small.jsonl")
+    out = tmp_path / "report"
+    code = main(["eval", "--gold", str(gold), "--index-dir", str(corpus_index), "--retriever", "all",
+                 "--out", str(out), "--cache", str(tmp_path / "cache"), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert list(results["retrievers"]) == ["naive-dense", "bm25", "dense", "hybrid"]
+    naive = results["retrievers"]["naive-dense"]
+    overall = naive["metrics"]["overall"]
+    assert overall["n_answerable"] == 4 and overall["section_mrr@10"] is not None
+    assert "states" not in naive["negatives"] and all(item["state"] is None for item in naive["items"])
+    hybrid = results["retrievers"]["hybrid"]
+    assert {item["state"] for item in hybrid["items"]} <= {"answer", "low_confidence", "not_covered"}
+    assert sum(c["n"] for c in hybrid["negatives"]["states"].values()) == 6
+    assert "naive-dense" in (out / "report.md").read_text(encoding="utf-8")

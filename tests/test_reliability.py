@@ -253,7 +253,7 @@ def test_hot_swap_under_load_loses_no_request(pristine: Path, docs: Path, tmp_pa
             )
             assert done.returncode == 0, done.stderr
             builds.append(_wait_for_build(server.base, builds[-1]))
-            # 2. a rebuild through the API (upload + POST /v1/index/rebuild), still under load
+            # 2. a library addition (the older upload path) and a rebuild through the API, still under load
             headers = {"X-API-Key": API_KEY}
             upload = httpx.post(
                 server.base + "/v1/documents",

@@ -1,13 +1,17 @@
 """Crash safety: SIGKILL `rus index build` at many moments; the previous index must always load and answer,
 and the next build must complete.
 
-Two tests:
+The tests:
 * `test_sigkill_rus_index_build_at_random_moments` kills the real CLI (a subprocess) at RUS_KILL_RUNS (default 50)
   random moments spread over its measured duration (imports, extraction, embedding, writing), each run with new
   text so that embedding really happens;
 * `test_sigkill_at_every_step_of_writing` kills a process inside `write_build` at evenly spaced steps (counted with
   a profiler hook), since writing is only a small slice of a build's wall time.
-Both print a table of outcomes (run with -s to see it).
+* `test_sigkill_during_library_add_and_remove` kills `rus docs add` / `rus docs remove` at random moments: the
+  library is as before or as after, never a mix, and the next change completes;
+* `test_sigkill_during_feedback_writes` kills a process writing verdicts: the feedback store stays readable and
+  keeps every verdict written before.
+They print tables of outcomes (run with -s to see them).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import random
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -28,6 +33,7 @@ from live_server import REPO_ROOT, small_corpus
 
 from index.build import build_index
 from index.embedders import get_embedder
+from index.library import list_documents
 from index.store import BUILDS, current_build, load_build
 from service.state import Corpus, ServiceEmbedder
 
@@ -227,3 +233,104 @@ def test_sigkill_at_every_step_of_writing(tmp_path: Path) -> None:
         assert previous == f"f{number}"
     print(f"\nwrite_build: {steps} profiled steps, killed at {len(points)} of them: {dict(outcomes)}")
     assert len(points) >= min(STEP_RUNS, steps) // 2
+
+
+LIBRARY_RUNS = int(os.environ.get("RUS_KILL_LIBRARY_RUNS", "8"))
+FEEDBACK_RUNS = int(os.environ.get("RUS_KILL_FEEDBACK_RUNS", "15"))
+
+
+def _cli_docs(*args: str) -> list[str]:
+    return [sys.executable, "-m", "service.cli", "docs", *args]
+
+
+def _library(index_dir: Path, embedder: ServiceEmbedder) -> set[str]:
+    """The documents of the build being served (loaded with verified checksums; it answers a search)."""
+    _serves(index_dir, embedder)
+    return {d["doc_id"] for d in list_documents(index_dir)}
+
+
+def test_sigkill_during_library_add_and_remove(tmp_path: Path, embedder: ServiceEmbedder) -> None:
+    """`rus docs add` and `rus docs remove` killed at random moments: the index loads with verified checksums and
+    holds the library as it was before or after the change, never a mix, and the next change completes."""
+    rng = random.Random(21)
+    docs = small_corpus(tmp_path / "docs")
+    index_dir = tmp_path / "index"
+    build_index([docs], index_dir, embedder=embedder, progress=False)
+    plan = tmp_path / "plan-0.txt"
+    plan.write_text(_unique_text(rng, 0), encoding="utf-8")
+    started = time.monotonic()
+    done = subprocess.run([*_cli_docs("add", str(plan), "--quiet"), "--index-dir", str(index_dir)], capture_output=True,
+                          text=True, cwd=REPO_ROOT, timeout=600)
+    wall = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    outcomes: Counter[str] = Counter()
+    for run in range(1, LIBRARY_RUNS + 1):
+        before = _library(index_dir, embedder)
+        if run % 2:  # add a new plan
+            plan = tmp_path / f"plan-{run}.txt"
+            plan.write_text(_unique_text(rng, run), encoding="utf-8")
+            command, changed = _cli_docs("add", str(plan), "--quiet"), before | {f"plan-{run}"}
+        else:  # remove the last plan added
+            victim = max((d for d in before if d.startswith("plan-")), key=lambda d: int(d.split("-")[1]))
+            command, changed = _cli_docs("remove", victim), before - {victim}
+        process = subprocess.Popen([*command, "--index-dir", str(index_dir)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+        time.sleep(rng.uniform(0.05, wall * 1.05))
+        process.send_signal(signal.SIGKILL)
+        code = process.wait(timeout=60)
+        after = _library(index_dir, embedder)
+        assert after in (before, changed), (run, before, after)
+        outcomes[("finished" if code == 0 else "killed") + (", changed" if after == changed else ", unchanged")] += 1
+        # the next library change completes and is served
+        extra = tmp_path / f"next-{run}.txt"
+        extra.write_text(_unique_text(rng, 100 + run), encoding="utf-8")
+        follow = subprocess.run([*_cli_docs("add", str(extra), "--quiet"), "--index-dir", str(index_dir)],
+                                capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+        assert follow.returncode == 0, follow.stderr
+        assert _library(index_dir, embedder) == after | {f"next-{run}"}
+    print(f"\nSIGKILL of rus docs add/remove: {LIBRARY_RUNS} runs (one change takes {wall:.1f} s): {dict(outcomes)}")
+    assert sum(outcomes.values()) == LIBRARY_RUNS
+
+
+FEEDBACK_CHILD = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from service.feedback import FeedbackStore
+
+    store = FeedbackStore(Path(sys.argv[1]))
+    for n in range(100_000):
+        store.add(question=f"Vilken delprioritering tar upp renar? {n}", verdict="down" if n % 2 else "up",
+                  answer_state="subpriority", top_sections=["3.1", "1.1"], chosen_section="3.1")
+        if n == 0:
+            print("ready", flush=True)  # writing: the kill lands among the writes that follow
+    """
+)
+
+
+def test_sigkill_during_feedback_writes(tmp_path: Path) -> None:
+    """A process writing verdicts non-stop is killed at random moments: the feedback store stays readable, keeps
+    every verdict written before, and takes new ones."""
+    from service.feedback import FeedbackStore
+
+    rng = random.Random(14)
+    path = tmp_path / "feedback.sqlite3"
+    store = FeedbackStore(path)
+    kept = 0
+    for run in range(1, FEEDBACK_RUNS + 1):
+        process = subprocess.Popen([sys.executable, "-c", FEEDBACK_CHILD, str(path)], stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, cwd=REPO_ROOT, text=True)
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.3))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=60)
+        entries = store.entries()  # readable
+        assert len(entries) >= kept and all(e.question.startswith(("Vilken", "Efter avbrott")) for e in entries)
+        assert [e.id for e in entries] == sorted({e.id for e in entries})
+        kept = len(entries)
+        store.add(question=f"Efter avbrott {run}", verdict="up")  # and writable
+        kept += 1
+        assert store.entries()[-1].question == f"Efter avbrott {run}"
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    print(f"\nSIGKILL of a feedback writer: {FEEDBACK_RUNS} runs, {kept} verdicts kept, integrity ok")

@@ -11,22 +11,18 @@ from pathlib import Path
 import pdf_factory
 import pytest
 
-from ingest.limits import IngestLimits
+from ingest.errors import Refusal
 from service.limits import Limits
 from service.models import Citation, Span
 from service.settings import Settings
 from service.state import IndexHolder
+from service.texts import TEXTS
+from service.uploads import DocumentReader, DocumentRefused
 from ui import evaluation, feedback, render
 from ui.limits import UILimits, with_ui
-from ui.uploads import UploadError, read_upload, truncate
+from ui.uploads import truncate
 
-LIMITS = IngestLimits(
-    max_file_bytes=30_000_000,
-    max_pdf_pages=400,
-    max_stream_bytes=25_000_000,
-    max_document_chars=5_000_000,
-    max_extract_seconds=60.0,
-)
+READER = DocumentReader(Limits.from_settings(Settings()), concurrency=2)
 APPLICATION = [
     "Ansökan: Laddinfrastruktur i inlandet",
     "Projektet bygger laddstationer för elbilar i byarna längs E12.",
@@ -40,13 +36,14 @@ def application_pdf(path: Path) -> Path:
 
 
 def read(path: Path, max_bytes: int = 10_000_000):
-    return read_upload(path, max_bytes, limits=LIMITS)
+    """An application read as the alignment tab reads it: by the service, in a sandboxed child."""
+    return READER.application_text(path, path.name, max_bytes)
 
 
 def upload_code(path: Path, max_bytes: int = 10_000_000) -> str:
-    with pytest.raises(UploadError) as caught:
+    with pytest.raises(DocumentRefused) as caught:
         read(path, max_bytes)
-    return caught.value.code
+    return caught.value.refusal.value
 
 
 # --- uploads --------------------------------------------------------------------------------------
@@ -54,16 +51,16 @@ def upload_code(path: Path, max_bytes: int = 10_000_000) -> str:
 
 def test_a_pdf_application_is_read_as_paragraph_text(tmp_path: Path):
     upload = read(application_pdf(tmp_path / "ansokan.pdf"))
-    assert upload.kind == "pdf" and upload.pages == 1
+    assert upload.name == "ansokan.pdf" and upload.pages == 1
     assert "laddstationer för elbilar" in upload.text and "Ansökan: Laddinfrastruktur" in upload.text
 
 
 def test_unreadable_pdfs_get_a_reason_the_ui_can_word(tmp_path: Path):
     assert upload_code(pdf_factory.encrypted_pdf(tmp_path)) == "encrypted"
-    assert upload_code(pdf_factory.image_only_pdf(tmp_path)) == "image_only"
+    assert upload_code(pdf_factory.image_only_pdf(tmp_path)) == "no_text_layer"
     assert upload_code(pdf_factory.empty_file(tmp_path)) == "empty"
-    assert upload_code(pdf_factory.not_a_pdf(tmp_path)) == "not_pdf"
-    assert upload_code(pdf_factory.truncated_pdf(tmp_path)) in ("damaged", "image_only")
+    assert upload_code(pdf_factory.not_a_pdf(tmp_path)) == "wrong_format"
+    assert upload_code(pdf_factory.truncated_pdf(tmp_path)) in ("damaged", "no_text_layer")
 
 
 def test_docx_and_text_uploads(tmp_path: Path):
@@ -77,7 +74,7 @@ def test_docx_and_text_uploads(tmp_path: Path):
     table.rows[0].cells[1].text = "2 miljoner kronor"
     document.save(tmp_path / "ansokan.docx")
     upload = read(tmp_path / "ansokan.docx")
-    assert upload.kind == "docx"
+    assert upload.pages is None
     assert "Projektansökan" in upload.text and "laddstationer" in upload.text and "2 miljoner kronor" in upload.text
 
     (tmp_path / "ansokan.txt").write_text("Rad ett.\n\nRad två om renar.", encoding="utf-8")
@@ -86,19 +83,25 @@ def test_docx_and_text_uploads(tmp_path: Path):
 
 def test_bad_uploads_are_refused_with_reasons(tmp_path: Path):
     (tmp_path / "fake.docx").write_text("not a zip")
-    assert upload_code(tmp_path / "fake.docx") == "not_docx"
+    assert upload_code(tmp_path / "fake.docx") == "wrong_format"
     (tmp_path / "old.docx").write_bytes(b"\xd0\xcf\x11\xe0" + bytes(100))
-    assert upload_code(tmp_path / "old.docx") == "not_docx"
+    assert upload_code(tmp_path / "old.docx") == "wrong_format"
     (tmp_path / "bild.png").write_bytes(b"\x89PNG")
-    assert upload_code(tmp_path / "bild.png") == "unsupported"
+    assert upload_code(tmp_path / "bild.png") == "unsupported_type"
     (tmp_path / "stor.txt").write_text("x" * 2000)
-    with pytest.raises(UploadError) as caught:
+    with pytest.raises(DocumentRefused) as caught:
         read(tmp_path / "stor.txt", max_bytes=1000)
-    assert caught.value.code == "too_large" and caught.value.params["limit"] == "1000 B"
+    assert caught.value.refusal == Refusal.TOO_LARGE and caught.value.params["limit"] == "1000 B"
     (tmp_path / "binar.txt").write_bytes(b"abc\x00def")
     assert upload_code(tmp_path / "binar.txt") == "not_text"
     (tmp_path / "tom.txt").write_text("   \n")
     assert upload_code(tmp_path / "tom.txt") in ("empty", "no_text")
+
+
+def test_every_refusal_has_words_in_both_languages():
+    """The UI words a refused file from ingest's code alone: every code has a Swedish and an English text."""
+    for refusal in Refusal:
+        assert set(TEXTS[f"upload_{refusal.value}"]) == {"sv", "en"}, refusal
 
 
 def test_truncate_cuts_at_a_sentence_end():

@@ -2,7 +2,7 @@
 
 Every tab calls the same domain functions as the HTTP API (service.answers.ask, service.matching.match/align,
 service.sections.*) on the corpus held by the app's `IndexHolder`; ui.render only lays the results out.
-`mount_ui(app, holder, settings)` mounts it in the FastAPI app (at settings.ui_path, default /ui);
+`mount_ui(app, holder, settings, reader, heavy)` mounts it in the FastAPI app (at settings.ui_path, default /ui);
 `python -m ui` runs it alone.
 
 Offline by construction: analytics off (GRADIO_ANALYTICS_ENABLED=False, set before gradio is imported),
@@ -31,22 +31,22 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from index.library import KINDS
-from ingest.formats import APPLICATION_SUFFIXES, SUPPORTED_SUFFIXES
 from service import answers, library, matching, sections
 from service.admin import check_api_key
 from service.align_report_docx import alignment_docx, application_name, report_filename
-from service.errors import EmptyInput, IndexUnavailable, InputTooLong, NotFound, ServiceError
+from service.errors import Busy, EmptyInput, IndexUnavailable, InputTooLong, NotFound, OverTimeBudget, ServiceError
 from service.feedback import FeedbackStore, tally
-from service.limits import Limits
+from service.limits import Budget, HeavyWork, Limits
 from service.models import AlignResponse, AskResponse, MatchResponse
 from service.settings import Settings, get_settings
 from service.state import Corpus, IndexHolder
 from service.texts import DEFAULT_LANGUAGE, LANGUAGES, t
+from service.uploads import UPLOAD_SUFFIXES, DocumentReader, DocumentRefused
 from ui import evaluation, feedback, render
 from ui.examples import EXAMPLE_DESCRIPTIONS, EXAMPLE_QUESTIONS
 from ui.limits import ui_upload_cap
 from ui.render import esc, notice, placeholder
-from ui.uploads import UploadError, read_upload, truncate
+from ui.uploads import truncate
 
 log = logging.getLogger("rus.ui")
 
@@ -136,10 +136,16 @@ def css() -> str:
 
 
 def error_html(error: Exception, lang: str, text: str | None = None, empty_key: str | None = None) -> str:
-    """A friendly message for any failure (never a traceback); unexpected errors are logged."""
-    if isinstance(error, UploadError):
-        params = {key: esc(value) for key, value in error.params.items()}
-        return notice(t(f"upload_{error.code}", lang, name=esc(error.name), **params), "error")
+    """A friendly message for any failure (never a traceback); unexpected errors are logged. A refused file is
+    worded from ingest's refusal code, never from the message."""
+    if isinstance(error, DocumentRefused):
+        params = {"detail": error.reason, **error.params}
+        params = {key: esc(str(value)) for key, value in params.items()}
+        return notice(t(f"upload_{error.refusal.value}", lang, name=esc(error.filename), **params), "error")
+    if isinstance(error, Busy):
+        return notice(esc(t("error_busy", lang, seconds=error.headers.get("Retry-After", "5"))), "error")
+    if isinstance(error, OverTimeBudget):
+        return notice(esc(t("error_over_budget", lang, seconds=f"{error.seconds:g}")), "error")
     if isinstance(error, EmptyInput):
         return notice(esc(t(empty_key or "ask_empty", lang)), "empty")
     if isinstance(error, InputTooLong):
@@ -193,10 +199,20 @@ class RusUI:
     With `feedback_endpoint` (the API's POST /v1/feedback, when the UI is mounted in the API app) every
     answer and match gets 👍/👎 controls; the Evaluation tab summarises the feedback store either way."""
 
-    def __init__(self, holder: IndexHolder, settings: Settings, feedback_endpoint: str | None = None) -> None:
+    def __init__(
+        self,
+        holder: IndexHolder,
+        settings: Settings,
+        feedback_endpoint: str | None = None,
+        reader: DocumentReader | None = None,
+        heavy: HeavyWork | None = None,
+    ) -> None:
         self.holder = holder
         self.settings = settings
         self.feedback_endpoint = feedback_endpoint
+        # shared with the API when mounted in it: files read a few at once, alignment and match a few at once
+        self.reader = reader or DocumentReader(Limits.from_settings(settings), settings.max_concurrent_uploads)
+        self.heavy = heavy or HeavyWork.from_settings(settings)
         self.feedback_store = FeedbackStore(settings.feedback_file())
         self.relabel: list[tuple[gr.components.Component | gr.blocks.BlockContext, dict[str, str]]] = []
 
@@ -222,7 +238,9 @@ class RusUI:
             if not (text or "").strip():
                 raise EmptyInput("text")
             corpus = self.corpus()
-            response = matching.match(corpus, text or "", int(k or self.settings.match_k), self.settings)
+            with self.heavy.slot(wait=self.heavy.budget_seconds) as budget:
+                response = matching.match(corpus, text or "", int(k or self.settings.match_k), self.settings,
+                                          budget=budget)
             text = (text or "").strip()
             head = feedback.share_html("match", text, lang)
             return render.match_html(corpus, response, lang, head, self._match_actions(corpus, response, text, lang))
@@ -233,47 +251,51 @@ class RusUI:
         """The report's HTML and its two downloads (Markdown and Word), both hidden when there is no report."""
         lang = _lang(lang)
         hidden = gr.update(value=None, visible=False)
-        notes: list[str] = []
-        name: str | None = None
         try:
-            if upload:
-                document = read_upload(
-                    Path(upload), self.settings.ui_max_upload_bytes, limits=Limits.from_settings(self.settings).ingest
-                )
-                name = document.name
-                if (text or "").strip():
-                    notes.append(esc(t("align_file_wins", lang)))
-                source = document.text
-                page_note = ""
-                if document.pages:
-                    page_note = t("page_suffix" if document.pages == 1 else "pages_suffix", lang, n=document.pages)
-                notes.append(
-                    t(
-                        "align_source_file",
-                        lang,
-                        chars=f"{len(source):,}".replace(",", " "),
-                        name=esc(document.name),
-                        pages=esc(page_note),
-                    )
-                )
-                limit = self.settings.max_text_chars
-                if len(source) > limit:
-                    checked = truncate(source, limit)
-                    tail = " ".join(checked[-60:].split())
-                    notes.append(esc(t("align_truncated", lang, chars=len(source), limit=limit, cut=f"“…{tail}”")))
-                    source = checked
-            else:
-                if not (text or "").strip():
-                    raise EmptyInput("text")
-                source = text or ""
-                notes.append(esc(t("align_source_text", lang, chars=len(source.strip()))))
-            corpus = self.corpus()
-            report = matching.align(corpus, source, None, self.settings)
-            markdown, word = write_downloads(report, application_name(source, name, report.language))
-            shown = (gr.update(value=str(markdown), visible=True), gr.update(value=str(word), visible=True))
-            return render.align_html(report, lang, notes), *shown
+            with self.heavy.slot(wait=self.heavy.budget_seconds) as budget:
+                return self._align(text, upload, lang, budget)
         except Exception as error:
             return error_html(error, lang, text, "align_empty"), hidden, hidden
+
+    def _align(self, text: str | None, upload: str | None, lang: str, budget: Budget):
+        """The alignment report for the uploaded file (read by the service) or the pasted text, with its downloads."""
+        notes: list[str] = []
+        name: str | None = None
+        if upload:
+            path = Path(upload)
+            document = self.reader.application_text(path, path.name, self.settings.ui_max_upload_bytes)
+            name = document.name
+            if (text or "").strip():
+                notes.append(esc(t("align_file_wins", lang)))
+            source = document.text
+            page_note = ""
+            if document.pages:
+                page_note = t("page_suffix" if document.pages == 1 else "pages_suffix", lang, n=document.pages)
+            notes.append(
+                t(
+                    "align_source_file",
+                    lang,
+                    chars=f"{len(source):,}".replace(",", " "),
+                    name=esc(document.name),
+                    pages=esc(page_note),
+                )
+            )
+            limit = self.settings.max_text_chars
+            if len(source) > limit:
+                checked = truncate(source, limit)
+                tail = " ".join(checked[-60:].split())
+                notes.append(esc(t("align_truncated", lang, chars=len(source), limit=limit, cut=f"“…{tail}”")))
+                source = checked
+        else:
+            if not (text or "").strip():
+                raise EmptyInput("text")
+            source = text or ""
+            notes.append(esc(t("align_source_text", lang, chars=len(source.strip()))))
+        corpus = self.corpus()
+        report = matching.align(corpus, source, None, self.settings, budget=budget)
+        markdown, word = write_downloads(report, application_name(source, name, report.language))
+        shown = (gr.update(value=str(markdown), visible=True), gr.update(value=str(word), visible=True))
+        return render.align_html(report, lang, notes), *shown
 
     # --- feedback and sharing --------------------------------------------------------------------
 
@@ -358,7 +380,8 @@ class RusUI:
             path = Path(upload)
             with path.open("rb") as handle:
                 added = library.add_upload(
-                    self.holder, self.settings, handle, path.name, title, kind or None, library.parse_year(year)
+                    self.holder, self.settings, self.reader, handle, path.name, title, kind or None,
+                    library.parse_year(year),
                 )
             message = t("library_added", lang, title=added.title, chunks=added.n_chunks)
             return (notice(esc(message), "info"), *self.on_library_view(lang))
@@ -605,7 +628,7 @@ class RusUI:
                             upload = L(
                                 gr.File(
                                     label=t("upload", lang),
-                                    file_types=list(APPLICATION_SUFFIXES),
+                                    file_types=list(UPLOAD_SUFFIXES),
                                     type="filepath",
                                     file_count="single",
                                     elem_id="align-upload",
@@ -660,7 +683,7 @@ class RusUI:
                             library_file = L(
                                 gr.File(
                                     label=t("library_file_input", lang),
-                                    file_types=list(SUPPORTED_SUFFIXES),
+                                    file_types=list(UPLOAD_SUFFIXES),
                                     type="filepath",
                                     file_count="single",
                                     elem_id="library-upload",
@@ -733,18 +756,20 @@ class RusUI:
 
             # events (api_visibility="private": the HTTP API is the FastAPI one, not gradio's)
             private = {"api_visibility": "private"}
+            # alignment and match share one pool of max_heavy_jobs workers; more requests wait in Gradio's queue
+            heavy = {**private, "concurrency_limit": self.heavy.slots, "concurrency_id": "heavy"}
             ask_button.click(self.on_ask, [question, language], [ask_out], **private)
             question.submit(self.on_ask, [question, language], [ask_out], **private)
-            match_button.click(self.on_match, [description, n_matches, language], [match_out], **private)
+            match_button.click(self.on_match, [description, n_matches, language], [match_out], **heavy)
             # an example fills the box and runs it
             ask_examples.click(self.on_example, None, [question], **private).then(
                 self.on_ask, [question, language], [ask_out], **private
             )
             match_examples.click(self.on_example, None, [description], **private).then(
-                self.on_match, [description, n_matches, language], [match_out], **private
+                self.on_match, [description, n_matches, language], [match_out], **heavy
             )
             align_button.click(
-                self.on_align, [application, upload, language], [align_out, download, download_docx], **private
+                self.on_align, [application, upload, language], [align_out, download, download_docx], **heavy
             )
             browse_choice.change(self.on_browse, [browse_choice, language], [browse_out, tree], **private)
             tree.click(self.on_tree_click, None, [browse_choice], **private)
@@ -796,9 +821,13 @@ def header_html(lang: str) -> str:
 
 
 def build_ui(
-    holder: IndexHolder, settings: Settings | None = None, feedback_endpoint: str | None = None
+    holder: IndexHolder,
+    settings: Settings | None = None,
+    feedback_endpoint: str | None = None,
+    reader: DocumentReader | None = None,
+    heavy: HeavyWork | None = None,
 ) -> gr.Blocks:
-    return RusUI(holder, settings or get_settings(), feedback_endpoint).build()
+    return RusUI(holder, settings or get_settings(), feedback_endpoint, reader, heavy).build()
 
 
 def mount_options(settings: Settings) -> dict:
@@ -815,9 +844,12 @@ def mount_options(settings: Settings) -> dict:
     }
 
 
-def mount_ui(app: FastAPI, holder: IndexHolder, settings: Settings) -> FastAPI:
-    """Mount the UI on the API's FastAPI app at settings.ui_path, sharing its index holder."""
-    blocks = build_ui(holder, settings, FEEDBACK_ENDPOINT)
+def mount_ui(
+    app: FastAPI, holder: IndexHolder, settings: Settings, reader: DocumentReader, heavy: HeavyWork
+) -> FastAPI:
+    """Mount the UI on the API's FastAPI app at settings.ui_path, sharing its index holder, its file reader and its
+    bound on heavy work."""
+    blocks = build_ui(holder, settings, FEEDBACK_ENDPOINT, reader, heavy)
     path = "/" + settings.ui_path.strip("/")
 
     # Gradio's page links its web manifest at the site root, and browsers ask the root for a favicon

@@ -1,0 +1,143 @@
+"""One guarded door for every file and bounded heavy work.
+
+* ingest's format table: every format refuses each limit the table says it runs into, with that limit's code;
+* every route that takes a file gets the upload body limit (the library route and its alias);
+* alignment and match, from the API and the UI: at most `max_heavy_jobs` at once (503 with Retry-After, or the
+  UI's words for it) and a time budget (503 over_time_budget); the UI's events queue in Gradio beyond the limit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from hostile import flate_bomb
+from pdf_factory import _simple_pdf_bytes
+
+from ingest.errors import IngestError, Refusal
+from ingest.formats import FORMATS, read_file
+from ingest.limits import IngestLimits
+from service.app import create_app
+from service.limits import LIBRARY_UPLOAD_ALIAS, UPLOAD_PATHS, Limits
+from service.settings import Settings
+from service.state import IndexHolder
+
+TEXT = "Regionen ska stärka kollektivtrafiken i inlandet. Fler ska kunna pendla till arbete och studier.\n\n"
+DESCRIPTION = "Vi vill bygga laddstolpar för elbilar längs vägarna i inlandet så att fler kan pendla."
+
+
+def sample(fmt_name: str, folder: Path) -> Path:
+    """A small readable file of each format in the table."""
+    if fmt_name == "PDF":
+        path = folder / "plan.pdf"
+        path.write_bytes(_simple_pdf_bytes([[TEXT.strip()], [TEXT.strip()]], "Plan"))
+    elif fmt_name == "DOCX":
+        import docx
+
+        path = folder / "plan.docx"
+        document = docx.Document()
+        document.add_heading("Plan", level=1)
+        document.add_paragraph(TEXT.strip())
+        document.save(str(path))
+    elif fmt_name == "HTML":
+        path = folder / "plan.html"
+        path.write_text(f"<html><head><title>Plan</title></head><body><p>{TEXT}</p></body></html>", "utf-8")
+    elif fmt_name == "Markdown":
+        path = folder / "plan.md"
+        path.write_text(f"# Plan\n\n{TEXT}", "utf-8")
+    else:
+        path = folder / "plan.txt"
+        path.write_text(f"Plan\n\n{TEXT}", "utf-8")
+    return path
+
+
+OVER = {  # a limit → (the limits that a sample file is over, the refusal expected)
+    "max_file_bytes": (IngestLimits(max_file_bytes=100), Refusal.TOO_LARGE),
+    "max_document_chars": (IngestLimits(max_document_chars=20), Refusal.TOO_MUCH_TEXT),
+    "max_extract_seconds": (IngestLimits(max_extract_seconds=0.0), Refusal.TOO_SLOW),
+    "max_pdf_pages": (IngestLimits(max_pdf_pages=1), Refusal.TOO_MANY_PAGES),
+    "max_unpacked_bytes": (IngestLimits(max_unpacked_bytes=1000), Refusal.UNPACKS_TOO_LARGE),
+}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "limit"), [(f, limit) for f in FORMATS for limit in f.limits], ids=lambda v: getattr(v, "name", v)
+)
+def test_every_format_refuses_each_limit_it_runs_into(fmt, limit: str, tmp_path: Path) -> None:
+    path = sample(fmt.name, tmp_path)
+    assert read_file(path, IngestLimits()).lines  # readable under the defaults
+    if limit == "max_stream_bytes":  # a flate bomb in a PDF stream
+        path.write_bytes(flate_bomb(5_000_000))
+        limits, expected = IngestLimits(max_stream_bytes=100_000), Refusal.UNPACKS_TOO_LARGE
+    else:
+        limits, expected = OVER[limit]
+    with pytest.raises(IngestError) as refused:
+        read_file(path, limits)
+    assert refused.value.code == expected, refused.value
+
+
+def test_the_table_names_every_suffix_once_with_a_media_type() -> None:
+    suffixes = [suffix for fmt in FORMATS for suffix in fmt.suffixes]
+    assert len(suffixes) == len(set(suffixes)) and {".pdf", ".docx", ".html", ".md", ".txt"} <= set(suffixes)
+    assert all(fmt.media_type and "max_file_bytes" in fmt.limits for fmt in FORMATS)
+
+
+def test_every_route_that_takes_a_file_has_the_upload_body_limit(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "missing", ui_enabled=False)
+    app = create_app(settings)
+    spec = app.openapi()
+    takes_files = {
+        path for path, operations in spec["paths"].items() for operation in operations.values()
+        if "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+    }
+    assert takes_files and takes_files <= UPLOAD_PATHS
+    assert app.url_path_for("add_document_alias") == LIBRARY_UPLOAD_ALIAS  # the older path: same handler
+    limits = Limits.from_settings(settings)
+    for path in UPLOAD_PATHS:
+        assert limits.body_limit(path) == settings.max_file_bytes + 64 * 1024 > 20_000_000  # a 20 MB plan fits
+    assert limits.body_limit("/v1/ask") == settings.max_body_bytes
+
+
+# --- heavy work -------------------------------------------------------------------------------------------------
+
+
+def _api(corpus_index: Path, **settings) -> TestClient:
+    return TestClient(create_app(Settings(index_dir=corpus_index, ui_enabled=False, **settings)))
+
+
+def test_api_heavy_work_beyond_the_limit_gets_503_with_retry_after(corpus_index: Path) -> None:
+    with _api(corpus_index, max_heavy_jobs=1, heavy_retry_after_seconds=7, heavy_wait_seconds=0.2) as client:
+        with client.app.state.heavy.slot():  # one job running: the limit
+            for path, body in (("/v1/match", {"text": DESCRIPTION}), ("/v1/align", {"text": DESCRIPTION})):
+                busy = client.post(path, json=body)
+                assert busy.status_code == 503 and busy.headers["Retry-After"] == "7", busy.text
+                assert busy.json()["error"]["code"] == "busy"
+            assert client.post("/v1/ask", json={"question": "kollektivtrafik"}).status_code == 200  # not heavy
+        assert client.post("/v1/match", json={"text": DESCRIPTION}).status_code == 200  # the slot is free again
+
+
+def test_api_heavy_work_stops_at_its_time_budget(corpus_index: Path) -> None:
+    with _api(corpus_index, heavy_time_budget_seconds=0.0) as client:
+        for path in ("/v1/match", "/v1/align", "/v1/match"):  # three in turn with two slots: each slot is given back
+            over = client.post(path, json={"text": DESCRIPTION})
+            assert over.status_code == 503 and over.json()["error"]["code"] == "over_time_budget", over.text
+
+
+def test_ui_heavy_work_is_queued_by_gradio_and_bounded(corpus_index: Path, tmp_path: Path) -> None:
+    from ui.app import RusUI
+
+    settings = Settings(index_dir=corpus_index, eval_reports_dir=tmp_path, max_heavy_jobs=1,
+                        heavy_time_budget_seconds=0.2)
+    holder = IndexHolder(corpus_index)
+    holder.load()
+    ui = RusUI(holder, settings)
+    demo = ui.build()
+    heavy = [fn for fn in demo.fns.values() if fn.name in ("on_match", "on_align")]
+    assert len(heavy) >= 3 and {(fn.concurrency_limit, fn.concurrency_id) for fn in heavy} == {(1, "heavy")}
+    with ui.heavy.slot():  # an API job holds the only slot longer than the UI waits for it
+        assert "Försök igen om 5 sekunder" in ui.on_match(DESCRIPTION, 3, "sv")
+        html, download = ui.on_align(DESCRIPTION, None, "en")
+        assert "Try again in 5 seconds" in html and download["visible"] is False
+    ui.heavy.budget_seconds = 0.0
+    assert "took longer than its 0 seconds" in ui.on_align(DESCRIPTION, None, "en")[0]
