@@ -14,17 +14,12 @@ from index.library import KINDS
 from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
-from ingest.formats import APPLICATION_SUFFIXES, FORMATS_IN_WORDS
+from ingest.formats import FORMATS_IN_WORDS
 from service.models import SearchHit
 from service.settings import get_settings
 from service.texts import format_pages
 
 REPORT_SUFFIXES = (".docx", ".md")  # what `rus align --out` writes
-
-
-def _in_words(suffixes: Sequence[str]) -> str:
-    """The suffixes in words: (".pdf", ".docx") → "PDF, DOCX"."""
-    return ", ".join(suffix.lstrip(".").upper() for suffix in suffixes)
 
 
 def _snippet(hit: Hit, width: int = 320) -> str:
@@ -223,8 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     align = commands.add_parser(
         "align", help="check an application against the strategy: the alignment report as Markdown or Word"
     )
-    formats = _in_words(APPLICATION_SUFFIXES)
-    align.add_argument("file", type=Path, metavar="FILE", help=f"the application ({formats}, read as the UI does)")
+    align.add_argument(
+        "file", type=Path, metavar="FILE", help=f"the application ({FORMATS_IN_WORDS}, read as the UI does)"
+    )
     align.add_argument(
         "--out", type=Path, help="write the report to this .docx (Word) or .md file (default: Markdown on stdout)"
     )
