@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -122,7 +123,8 @@ def cmd_align(args: argparse.Namespace) -> int:
     from service.limits import Limits
     from service.matching import align
     from service.state import Corpus
-    from service.uploads import DocumentReader
+    from service.texts import t
+    from service.uploads import DocumentReader, DocumentRefused
     from ui.uploads import truncate
 
     settings = get_settings()
@@ -139,6 +141,11 @@ def cmd_align(args: argparse.Namespace) -> int:
     reader = DocumentReader(Limits.from_settings(settings), concurrency=1)  # RUS_MAX_*, as the server reads files
     try:
         upload = reader.application_text(args.file, args.file.name, settings.ui_max_upload_bytes)
+    except DocumentRefused as error:  # worded from ingest's refusal code, as the UI words it
+        params = {"detail": error.reason, **error.params}
+        reason = t(f"upload_{error.refusal.value}", "en", name=error.filename, **params)
+        print(f"error: {re.sub(r'</?b>', '', reason)}", file=sys.stderr)
+        return 2
     except ServiceError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 2

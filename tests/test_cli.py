@@ -228,7 +228,7 @@ def test_align_prints_markdown_and_writes_it_with_out_md(
         ("ansokan.odt", b"PK\x03\x04", [], "The file type .odt is not supported"),
         ("tom.txt", b"", [], "The file tom.txt is empty"),
         ("binar.txt", b"\x00\x01\x02binary", [], "binar.txt contains binary data"),
-        ("trasig.pdf", b"not a pdf at all", [], "trasig.pdf is not a valid PDF"),
+        ("trasig.pdf", b"not a pdf at all", [], "trasig.pdf is not what its extension says"),
         ("ansokan.txt", b"Bredband i glesbygd.", ["--out", "rapport.pdf"], "--out must name a .docx or .md"),
         ("ansokan.txt", b"Bredband i glesbygd.", ["--out", "saknas/rapport.docx"], "does not exist"),
         ("ansokan.txt", b"Bredband i glesbygd.", ["-k", "11"], "'k' must be between 1 and 10"),

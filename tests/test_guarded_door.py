@@ -137,7 +137,7 @@ def test_ui_heavy_work_is_queued_by_gradio_and_bounded(corpus_index: Path, tmp_p
     assert len(heavy) >= 3 and {(fn.concurrency_limit, fn.concurrency_id) for fn in heavy} == {(1, "heavy")}
     with ui.heavy.slot():  # an API job holds the only slot longer than the UI waits for it
         assert "Försök igen om 5 sekunder" in ui.on_match(DESCRIPTION, 3, "sv")
-        html, download = ui.on_align(DESCRIPTION, None, "en")
+        html, download, _ = ui.on_align(DESCRIPTION, None, "en")
         assert "Try again in 5 seconds" in html and download["visible"] is False
     ui.heavy.budget_seconds = 0.0
     assert "took longer than its 0 seconds" in ui.on_align(DESCRIPTION, None, "en")[0]
