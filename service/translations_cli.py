@@ -54,21 +54,27 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace) -> int:
+def _document(args: argparse.Namespace) -> list[Chunk] | None:
+    """The chunks of the document `args.doc_id` names (None, with an error printed, when it is not indexed)."""
     chunks, _ = _documents(args.index_dir)
     if args.doc_id not in chunks:
         print(f"error: no document {args.doc_id!r} in the index; see `rus docs list`", file=sys.stderr)
+        return None
+    return chunks[args.doc_id]
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    chunks = _document(args)
+    if chunks is None:
         return 2
     memory = load_memories(args.translations_dir, [args.doc_id]).get(args.doc_id)
-    count = export_template(chunks[args.doc_id], memory, args.out)
+    count = export_template(chunks, memory, args.out)
     print(f"wrote {count} passage(s) of {args.doc_id} to translate (missing or stale) to {args.out}")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    chunks, _ = _documents(args.index_dir)
-    if args.doc_id not in chunks:
-        print(f"error: no document {args.doc_id!r} in the index; see `rus docs list`", file=sys.stderr)
+    if _document(args) is None:
         return 2
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)

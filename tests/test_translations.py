@@ -119,3 +119,13 @@ def test_an_english_question_gets_english_passages_and_citations(corpus_index: P
         assert any("reindeer" in need["text_en"] for need in answer["needs"] if need["text_en"])
         swedish = client.get("/v1/search", params={"q": "trygga passager för renar"}).json()["hits"][0]
         assert swedish["section_id"] == "3.1" and swedish["text"] and swedish["text_en"]
+
+
+def test_the_translator_commands_refuse_an_unknown_document(corpus_index: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "todo.po"
+    assert main(["translations", "export", "no-such-plan", "--out", str(out), "--index-dir", str(corpus_index)]) == 2
+    assert "no document 'no-such-plan' in the index" in capsys.readouterr().err and not out.exists()
+    code = main(["translations", "import", STRATEGY, str(tmp_path / "missing.po"), "--index-dir", str(corpus_index),
+                 "--translations-dir", str(tmp_path)])
+    assert code == 2 and "no such file" in capsys.readouterr().err
+    assert not memory_path(tmp_path, STRATEGY).exists()
