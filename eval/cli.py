@@ -12,7 +12,7 @@ from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, SCOPES, EvalError, load
 from index.embedders import EmbedderError
 from index.store import IndexProblem
 from ingest.errors import IngestError
-from service.settings import get_settings
+from service.settings import Settings
 
 REPORTS = Path(__file__).resolve().parent / "reports"
 USER_ERRORS = (GoldFormatError, EvalError, IndexProblem, EmbedderError, IngestError)
@@ -56,6 +56,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results = run(
             args.gold, args.index_dir, retriever=args.retriever, k=args.k, pool=args.pool,
             cache_dir=args.cache, decide=decide, progress=not args.quiet, scope=args.scope,
+            engine=args.settings.e5_engine,
         )
         out = args.out or REPORTS / args.gold.stem
         written = write_results(results, out)
@@ -109,7 +110,8 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
         print("error: --gold FILE is required (e.g. eval/align_gold_heldout.jsonl)", file=sys.stderr)
         return 2
     try:
-        results = run_align(args.gold, args.index_dir, progress=not args.quiet)
+        settings = args.settings.model_copy(update={"index_dir": args.index_dir})
+        results = run_align(args.gold, settings, progress=not args.quiet)
         written = write_align_results(results, args.out or REPORTS / f"align-{args.gold.stem}")
     except (AlignGoldError, *USER_ERRORS, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -119,9 +121,8 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_eval_command(subparsers) -> argparse.ArgumentParser:
-    """Register `eval` (and `eval compare`) on the `rus` sub-command parser."""
-    settings = get_settings()
+def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
+    """Register `eval` (and `eval compare`) on the `rus` sub-command parser (defaults from `settings`)."""
     parser = subparsers.add_parser(
         "eval", help="evaluate retrieval quality against a gold file",
         description="Evaluate retrievers on a gold JSONL file; write results.json, report.md and plots.",

@@ -9,7 +9,7 @@ from pathlib import Path
 from index.library import KINDS, LibraryChange, add_documents, list_documents, remove_document
 from ingest.limits import IngestLimits
 from service.limits import Limits
-from service.settings import get_settings
+from service.settings import Settings
 
 
 def _year(text: str) -> int:
@@ -18,15 +18,15 @@ def _year(text: str) -> int:
     return int(text)
 
 
-def _embedder(spec: str | None):
+def _embedder(spec: str | None, settings: Settings):
     from index.embedders import get_embedder
 
-    return get_embedder(spec or get_settings().embedder)
+    return get_embedder(spec or settings.embedder, settings.e5_engine)
 
 
-def _limits() -> IngestLimits:
+def _limits(settings: Settings) -> IngestLimits:
     """The configured ingest limits (RUS_MAX_*), as `rus index build` uses them."""
-    return Limits.from_settings(get_settings()).ingest
+    return Limits.from_settings(settings).ingest
 
 
 def _print_change(verb: str, change: LibraryChange, index_dir: Path) -> None:
@@ -40,7 +40,7 @@ def _print_change(verb: str, change: LibraryChange, index_dir: Path) -> None:
 def cmd_docs_add(args: argparse.Namespace) -> int:
     change = add_documents(
         args.index_dir, [Path(p) for p in args.paths], title=args.title, kind=args.kind, year=args.year,
-        embedder=_embedder(args.embedder), progress=not args.quiet, limits=_limits(),
+        embedder=_embedder(args.embedder, args.settings), progress=not args.quiet, limits=_limits(args.settings),
     )
     _print_change("added", change, args.index_dir)
     return 0
@@ -61,14 +61,15 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_docs_remove(args: argparse.Namespace) -> int:
-    change = remove_document(args.index_dir, args.doc_id, embedder=_embedder(args.embedder), limits=_limits())
+    change = remove_document(
+        args.index_dir, args.doc_id, embedder=_embedder(args.embedder, args.settings), limits=_limits(args.settings)
+    )
     _print_change("removed", change, args.index_dir)
     return 0
 
 
-def add_docs_command(subparsers) -> argparse.ArgumentParser:
-    """Register `docs add|list|remove` on the `rus` sub-command parser."""
-    settings = get_settings()
+def add_docs_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
+    """Register `docs add|list|remove` on the `rus` sub-command parser (defaults from `settings`)."""
     parser = subparsers.add_parser("docs", help="manage the document library (plans searched with the strategy)")
     actions = parser.add_subparsers(dest="docs_action", required=True)
 

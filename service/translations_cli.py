@@ -19,7 +19,7 @@ from index.translation_memory import (
     status,
 )
 from ingest.models import Chunk
-from service.settings import get_settings
+from service.settings import Settings
 
 
 def _documents(index_dir: Path) -> tuple[dict[str, list[Chunk]], dict[str, dict]]:
@@ -90,9 +90,8 @@ def _run(handler):
     return run
 
 
-def add_translations_command(subparsers) -> argparse.ArgumentParser:
-    """Register `translations status|export|import` on the `rus` sub-command parser."""
-    settings = get_settings()
+def add_translations_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
+    """Register `translations status|export|import` on the `rus` sub-command parser (defaults from `settings`)."""
     parser = subparsers.add_parser("translations", help="the English translation memory of each document")
     actions = parser.add_subparsers(dest="translations_action", required=True)
 
