@@ -12,6 +12,7 @@ from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, SCOPES, EvalError, load
 from index.embedders import EmbedderError
 from index.store import IndexProblem
 from ingest.errors import IngestError
+from service.cli_options import index_dir_option
 from service.settings import Settings
 
 REPORTS = Path(__file__).resolve().parent / "reports"
@@ -137,8 +138,7 @@ def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
     parser.add_argument("--k", type=int, default=10, help="chunks per query for chunk-level metrics (default 10)")
     parser.add_argument("--pool", type=int, default=DEFAULT_POOL,
                         help=f"chunks aggregated into the section ranking (default {DEFAULT_POOL})")
-    parser.add_argument("--index-dir", type=Path, default=settings.index_dir,
-                        help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
+    index_dir_option(parser, settings)
     parser.add_argument("--out", type=Path, help="output folder (default eval/reports/<gold file name>)")
     parser.add_argument("--cache", type=Path,
                         help="cache folder for the naive baseline's vectors (default <index-dir>/../eval-cache)")
@@ -163,8 +163,7 @@ def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
                     "write results.json, report.md and alignment.png.",
     )
     aligned.add_argument("--gold", type=Path, help="alignment gold JSONL (e.g. eval/align_gold_heldout.jsonl)")
-    aligned.add_argument("--index-dir", type=Path, default=settings.index_dir,
-                         help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
+    index_dir_option(aligned, settings)
     aligned.add_argument("--out", type=Path, help="output folder (default eval/reports/align-<gold file name>)")
     aligned.add_argument("--quiet", action="store_true", help="no progress bar")
     aligned.set_defaults(func=cmd_eval_align)

@@ -15,6 +15,7 @@ from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
 from ingest.formats import FORMATS_IN_WORDS
+from service.cli_options import index_dir_option
 from service.models import SearchHit
 from service.settings import Settings, get_settings
 from service.texts import format_pages
@@ -182,14 +183,6 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     parser.set_defaults(settings=settings)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def index_dir_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--index-dir",
-            type=Path,
-            default=settings.index_dir,
-            help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)",
-        )
-
     index = commands.add_parser("index", help="build the index").add_subparsers(dest="action", required=True)
     build = index.add_parser("build", help="ingest documents and build the index")
     build.add_argument("paths", nargs="*", help=f"{FORMATS_IN_WORDS} files or folders (default: the shared corpus)")
@@ -202,7 +195,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     build.add_argument("--chunk-size", type=int, default=ChunkingConfig.size, help="characters per chunk")
     build.add_argument("--chunk-overlap", type=int, default=ChunkingConfig.overlap, help="overlap of split chunks")
-    index_dir_option(build)
+    index_dir_option(build, settings)
     build.set_defaults(func=cmd_index_build)
 
     search = commands.add_parser("search", help="search the index")
@@ -215,7 +208,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     search.add_argument("--section", help="only this section id, e.g. 3.1")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.add_argument("--embedder", default=None, help="embedder to query with (must match the index)")
-    index_dir_option(search)
+    index_dir_option(search, settings)
     search.set_defaults(func=cmd_search)
 
     align = commands.add_parser(
@@ -229,7 +222,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     )
     align.add_argument("--name", help="the application's name in the Word report (default: the file name)")
     align.add_argument("-k", type=int, default=None, help=f"sub-priorities to check (default {settings.match_k})")
-    index_dir_option(align)
+    index_dir_option(align, settings)
     align.set_defaults(func=cmd_align)
     from eval.cli import add_eval_command
 

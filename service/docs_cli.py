@@ -8,6 +8,7 @@ from pathlib import Path
 
 from index.library import KINDS, LibraryChange, add_documents, list_documents, remove_document
 from ingest.limits import IngestLimits
+from service.cli_options import index_dir_option
 from service.limits import Limits
 from service.settings import Settings
 
@@ -73,10 +74,6 @@ def add_docs_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("docs", help="manage the document library (plans searched with the strategy)")
     actions = parser.add_subparsers(dest="docs_action", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index-dir", type=Path, default=settings.index_dir,
-                       help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
-
     add = actions.add_parser("add", help="ingest documents and add them to the index")
     add.add_argument("paths", nargs="+", metavar="PATH", help="PDF, DOCX, HTML, MD or TXT files")
     add.add_argument("--title", help="the document's title (one PATH only; default: its metadata or first line)")
@@ -84,17 +81,17 @@ def add_docs_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
     add.add_argument("--year", type=_year, help="the year the document was adopted, e.g. 2023")
     add.add_argument("--embedder", default=None, help="embedder (must match the index; default as configured)")
     add.add_argument("--quiet", action="store_true", help="no progress bar")
-    common(add)
+    index_dir_option(add, settings)
     add.set_defaults(func=cmd_docs_add)
 
     listing = actions.add_parser("list", help="list the documents in the index")
     listing.add_argument("--json", action="store_true", help="print the metadata as JSON")
-    common(listing)
+    index_dir_option(listing, settings)
     listing.set_defaults(func=cmd_docs_list)
 
     remove = actions.add_parser("remove", help="remove a document from the index")
     remove.add_argument("doc_id", metavar="DOC_ID", help="the document id (see `rus docs list`)")
     remove.add_argument("--embedder", default=None, help="embedder (must match the index; default as configured)")
-    common(remove)
+    index_dir_option(remove, settings)
     remove.set_defaults(func=cmd_docs_remove)
     return parser
