@@ -34,9 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from index.build import build_index, embedding_text, sentence_units
     from index.embedders import get_embedder
+    from service.settings import get_settings
 
     imported = time.perf_counter()
-    embedder = get_embedder()
+    embedder = get_embedder("e5", get_settings().e5_engine)  # RUS_E5_ENGINE (bench/suite.py sets it for a run)
     loaded = time.perf_counter()
     report = build_index(args.paths, args.index_dir, embedder=embedder, progress=False)
     finished = time.perf_counter()

@@ -34,6 +34,7 @@ from index.embedders import get_embedder
 from index.microbatch import QueryBatcher
 from index.sentences import embeddable_sentences
 from index.store import current_build
+from service.settings import get_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_GOLD = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"
@@ -102,7 +103,7 @@ def _clients(embed: Callable[[list[str]], np.ndarray], queries: list[list[str]])
 
 def batching(args: argparse.Namespace) -> None:
     _, sentences = corpus_texts(args.index_dir)
-    embedder = get_embedder("e5")
+    embedder = get_embedder("e5", get_settings().e5_engine)  # RUS_E5_ENGINE, as `rus` reads it
     print("engine:", embedder.engine)
     embedder.embed_queries(["warm-up"])
     offset = 0

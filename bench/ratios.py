@@ -43,8 +43,9 @@ class Encoder:
 
     def __init__(self, index_dir: Path) -> None:
         from index.search import SearchIndex
+        from service.settings import get_settings
 
-        self.index = SearchIndex.open(index_dir)
+        self.index = SearchIndex.open(index_dir, engine=get_settings().e5_engine)  # RUS_E5_ENGINE, as `rus` reads it
         self.embedder = self.index.embedder
         self.engine = getattr(self.embedder, "engine", None)
         self.embedder.embed_queries(["warm-up"])

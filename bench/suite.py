@@ -182,7 +182,7 @@ def bench_in_process(index_dir: Path, pool: Pool, n: int) -> dict:
     from index.search import SearchIndex
     from service.state import ServiceEmbedder
 
-    index = SearchIndex.open(index_dir)
+    index = SearchIndex.open(index_dir, engine=get_settings().e5_engine)  # RUS_E5_ENGINE, as `rus` reads it
     index.search("uppvärmning", k=10)
     raw = index.embedder
     result: dict = {"n_chunks": len(index.chunks)}

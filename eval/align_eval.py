@@ -140,12 +140,13 @@ def application_text(item: AlignItem, gold: Path, settings: Settings) -> tuple[s
     return (truncate(text, limit), True) if len(text.strip()) > limit else (text, False)
 
 
-def run_align(gold: Path, index_dir: Path, progress: bool = True, corpus: Corpus | None = None) -> dict:
-    """Validate the gold file, open the index, check every application; return the results document."""
+def run_align(gold: Path, settings: Settings, progress: bool = True, corpus: Corpus | None = None) -> dict:
+    """Validate the gold file, open the index in settings.index_dir, check every application (with the settings'
+    limits and thresholds); return the results document."""
     gold = Path(gold)
     items = load_align_gold(gold)
-    corpus = corpus or Corpus.open(Path(index_dir))
-    settings = Settings(index_dir=Path(index_dir))
+    index_dir = Path(settings.index_dir)
+    corpus = corpus or Corpus.open(index_dir, engine=settings.e5_engine)
     outcomes, records = [], []
     started = time.perf_counter()
     for item in tqdm(items, desc="eval align", unit="application", disable=not progress):

@@ -23,7 +23,6 @@ team's fixed split (eval.split, seed 20261129), stratified by language.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import sys
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
+from eval.gold import load_items
 from eval.split import DEFAULT_SEED, output_paths, split_items
 from ingest.errors import IngestError
 from ingest.load import load_document
@@ -350,33 +350,15 @@ def load_align_gold(
 
     With `check_files` an item's `file` must exist beside the gold file (eval/align_files.py writes them)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise AlignGoldError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise AlignGoldError(f"{path}: cannot read the file ({exc})") from None
-    items: list[AlignItem] = []
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if not raw.strip():
-            continue
-        where = f"{path.name} line {number}"
-        try:
-            data = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise AlignGoldError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+
+    def parse_checked(data: object, where: str, number: int) -> AlignItem:
         item = parse_item(data, where, number, needs_map)
         if check_files and item.file is not None and not (path.parent / item.file).is_file():
             raise AlignGoldError(f"{where}: file {item.file!r} does not exist beside the gold file "
                                  f"(python -m eval.align_files writes it)")
-        if item.id in seen:
-            raise AlignGoldError(f"{where}: id {item.id!r} repeats the id on line {seen[item.id]}")
-        seen[item.id] = number
-        items.append(item)
-    if not items:
-        raise AlignGoldError(f"{path}: the file holds no items")
-    return items
+        return item
+
+    return load_items(path, AlignGoldError, "file", parse_checked)
 
 
 def split_halves(items: Sequence[AlignItem], seed: int = DEFAULT_SEED) -> tuple[list[AlignItem], list[AlignItem]]:

@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.match and args.write:
         parser.error("--write writes the answer-state model; it does not apply to --match")
-    corpus = Corpus.open(args.index_dir)
+    corpus = Corpus.open(args.index_dir, engine=settings.e5_engine)
     rows = load_gold([p for p in args.gold if p.exists()])
     if args.match:
         match_report(corpus, rows)

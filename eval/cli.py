@@ -12,7 +12,8 @@ from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, SCOPES, EvalError, load
 from index.embedders import EmbedderError
 from index.store import IndexProblem
 from ingest.errors import IngestError
-from service.settings import get_settings
+from service.cli_options import index_dir_option
+from service.settings import Settings
 
 REPORTS = Path(__file__).resolve().parent / "reports"
 USER_ERRORS = (GoldFormatError, EvalError, IndexProblem, EmbedderError, IngestError)
@@ -56,6 +57,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         results = run(
             args.gold, args.index_dir, retriever=args.retriever, k=args.k, pool=args.pool,
             cache_dir=args.cache, decide=decide, progress=not args.quiet, scope=args.scope,
+            engine=args.settings.e5_engine,
         )
         out = args.out or REPORTS / args.gold.stem
         written = write_results(results, out)
@@ -109,7 +111,8 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
         print("error: --gold FILE is required (e.g. eval/align_gold_heldout.jsonl)", file=sys.stderr)
         return 2
     try:
-        results = run_align(args.gold, args.index_dir, progress=not args.quiet)
+        settings = args.settings.model_copy(update={"index_dir": args.index_dir})
+        results = run_align(args.gold, settings, progress=not args.quiet)
         written = write_align_results(results, args.out or REPORTS / f"align-{args.gold.stem}")
     except (AlignGoldError, *USER_ERRORS, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -119,9 +122,8 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_eval_command(subparsers) -> argparse.ArgumentParser:
-    """Register `eval` (and `eval compare`) on the `rus` sub-command parser."""
-    settings = get_settings()
+def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
+    """Register `eval` (and `eval compare`) on the `rus` sub-command parser (defaults from `settings`)."""
     parser = subparsers.add_parser(
         "eval", help="evaluate retrieval quality against a gold file",
         description="Evaluate retrievers on a gold JSONL file; write results.json, report.md and plots.",
@@ -136,8 +138,7 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--k", type=int, default=10, help="chunks per query for chunk-level metrics (default 10)")
     parser.add_argument("--pool", type=int, default=DEFAULT_POOL,
                         help=f"chunks aggregated into the section ranking (default {DEFAULT_POOL})")
-    parser.add_argument("--index-dir", type=Path, default=settings.index_dir,
-                        help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
+    index_dir_option(parser, settings)
     parser.add_argument("--out", type=Path, help="output folder (default eval/reports/<gold file name>)")
     parser.add_argument("--cache", type=Path,
                         help="cache folder for the naive baseline's vectors (default <index-dir>/../eval-cache)")
@@ -162,8 +163,7 @@ def add_eval_command(subparsers) -> argparse.ArgumentParser:
                     "write results.json, report.md and alignment.png.",
     )
     aligned.add_argument("--gold", type=Path, help="alignment gold JSONL (e.g. eval/align_gold_heldout.jsonl)")
-    aligned.add_argument("--index-dir", type=Path, default=settings.index_dir,
-                         help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
+    index_dir_option(aligned, settings)
     aligned.add_argument("--out", type=Path, help="output folder (default eval/reports/align-<gold file name>)")
     aligned.add_argument("--quiet", action="store_true", help="no progress bar")
     aligned.set_defaults(func=cmd_eval_align)

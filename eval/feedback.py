@@ -19,7 +19,7 @@ from pathlib import Path
 
 from eval.gold import GoldFormatError, parse_item
 from service.feedback import Feedback, FeedbackStore, tally
-from service.settings import get_settings
+from service.settings import Settings
 
 VERDICT_MARK = {"up": "👍", "down": "👎"}
 
@@ -81,7 +81,7 @@ def gold_candidates(entries: Sequence[Feedback]) -> list[dict]:
 
 def _store(args: argparse.Namespace) -> FeedbackStore:
     """The store beside --index-dir when given, else the server's (RUS_FEEDBACK_PATH or beside RUS_INDEX_DIR)."""
-    settings = get_settings()
+    settings = args.settings
     if args.index_dir is not None:
         settings = settings.model_copy(update={"index_dir": args.index_dir, "feedback_path": None})
     return FeedbackStore(settings.feedback_file())
@@ -140,9 +140,8 @@ def cmd_feedback_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_feedback_command(commands: argparse._SubParsersAction) -> None:
-    """Register `rus feedback list` and `rus feedback export` on the CLI's subcommands."""
-    settings = get_settings()
+def add_feedback_command(commands: argparse._SubParsersAction, settings: Settings) -> None:
+    """Register `rus feedback list` and `rus feedback export` on the CLI's subcommands (defaults from `settings`)."""
     feedback = commands.add_parser("feedback", help="users' 👍/👎 feedback: list it, export it as gold candidates")
     actions = feedback.add_subparsers(dest="action", required=True)
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 KINDS = ("subpriority", "applicant", "fact", "crosscut", "related_plan", "negative", "keyword", "casual", "everyday")
 LANGS = ("en", "sv")
@@ -76,33 +78,53 @@ def parse_item(data: object, where: str, line: int = 0) -> GoldItem:
     )
 
 
-def load_gold(path: Path | str) -> list[GoldItem]:
-    """Every item of a gold JSONL file (blank lines skipped), or GoldFormatError naming the bad line."""
-    path = Path(path)
+def jsonl_records(path: Path, error: type[ValueError], what: str) -> Iterator[tuple[int, str, object]]:
+    """(line number, "<file> line <n>", parsed JSON) of every non-blank line of a JSONL file (the gold files' one
+    reader); `error` names a missing or unreadable file (`what` it is) or the line that is not JSON."""
     if not path.is_file():
-        raise GoldFormatError(f"{path}: no such gold file")
+        raise error(f"{path}: no such {what}")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise GoldFormatError(f"{path}: cannot read the gold file ({exc})") from exc
-    items: list[GoldItem] = []
-    seen: dict[str, int] = {}
+        raise error(f"{path}: cannot read the {what} ({exc})") from None
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
         where = f"{path.name} line {number}"
         try:
-            data = json.loads(raw)
+            yield number, where, json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise GoldFormatError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-        item = parse_item(data, where, number)
+            raise error(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+
+
+class Identified(Protocol):
+    id: str
+
+
+Item = TypeVar("Item", bound=Identified)
+
+
+def load_items(
+    path: Path, error: type[ValueError], what: str, parse: Callable[[object, str, int], Item]
+) -> list[Item]:
+    """Every item of a gold-style JSONL file, each parsed by `parse(data, where, line)`; `error` names the line
+    whose id repeats an earlier one, or the file when it has no items."""
+    items: list[Item] = []
+    seen: dict[str, int] = {}
+    for number, where, data in jsonl_records(path, error, what):
+        item = parse(data, where, number)
         if item.id in seen:
-            raise GoldFormatError(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
+            raise error(f"{where}: duplicate id {item.id!r} (first on line {seen[item.id]})")
         seen[item.id] = number
         items.append(item)
     if not items:
-        raise GoldFormatError(f"{path}: the gold file has no items")
+        raise error(f"{path}: the {what} has no items")
     return items
+
+
+def load_gold(path: Path | str) -> list[GoldItem]:
+    """Every item of a gold JSONL file (blank lines skipped), or GoldFormatError naming the bad line."""
+    return load_items(Path(path), GoldFormatError, "gold file", parse_item)
 
 
 def missing_evidence(items: list[GoldItem], texts: list[str]) -> list[tuple[str, str]]:

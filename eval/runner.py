@@ -35,6 +35,7 @@ from eval.metrics import (
     section_display,
     section_summary,
 )
+from index.embedders import DEFAULT_ENGINE
 from index.search import SearchIndex
 
 RETRIEVER_ORDER = ("naive-dense", "bm25", "dense", "hybrid")
@@ -232,6 +233,7 @@ def run(
     progress: bool = True,
     index: SearchIndex | None = None,
     scope: str = "answer",
+    engine: str = DEFAULT_ENGINE,
 ) -> dict:
     """Validate the gold file, open the index, evaluate the chosen retrievers; return the results document.
 
@@ -243,7 +245,7 @@ def run(
         raise EvalError("--k and --pool must be at least 1")
     if scope not in SCOPES:
         raise EvalError(f"unknown scope {scope!r}; use one of {', '.join(SCOPES)}")
-    index = index or SearchIndex.open(Path(index_dir))
+    index = index or SearchIndex.open(Path(index_dir), engine=engine)
     if cache_dir is None:
         cache_dir = Path(index_dir).resolve().parent / "eval-cache"
     systems = build_systems(index, names, cache_dir, progress, scope)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from index.embedders import Embedder, get_embedder
-from index.lexical import ENGLISH_TOKENIZER, LexicalIndex
+from index.lexical import LexicalIndex
 from index.lexicon import Lexicon
 from index.sentences import aligned_spans, embeddable_sentences
 from index.store import (
@@ -24,6 +24,7 @@ from index.store import (
     read_manifest,
     write_build,
 )
+from index.tokens import ENGLISH_TOKENIZER
 from index.translation_memory import MemoryStatus, load_memories, status, translations
 from ingest.chunking import ChunkedDocument, ChunkingConfig, split_document
 from ingest.errors import IngestError, Refusal

@@ -8,6 +8,8 @@ from typing import Protocol
 import numpy as np
 from tqdm import tqdm
 
+from index.e5fast import DEFAULT_ENGINE  # the e5 engine: "auto", "fast" or "shipped" (Settings.e5_engine chooses)
+
 DEFAULT_EMBEDDER = "e5"
 BATCH_SIZE = 16
 
@@ -44,11 +46,11 @@ class E5Embedder:
 
     id = "e5:multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, engine: str = DEFAULT_ENGINE) -> None:
         from index.e5fast import load_model
 
         try:
-            self._model, self.engine = load_model()  # engine: "fast" (AVX-512 VNNI build) or "shipped"
+            self._model, self.engine = load_model(engine)  # engine: "fast" (AVX-512 VNNI build) or "shipped"
         except (ValueError, RuntimeError) as exc:
             raise EmbedderError(str(exc)) from exc
         self.dim = int(self._model.dim)
@@ -98,10 +100,10 @@ class SentenceTransformerEmbedder:
         return _normalise(_batched(prefixed, self._encode, progress, "embedding"))
 
 
-def get_embedder(spec: str = DEFAULT_EMBEDDER) -> Embedder:
-    """Build an embedder from a spec: "e5" or "st:<model name or local path>"."""
+def get_embedder(spec: str = DEFAULT_EMBEDDER, engine: str = DEFAULT_ENGINE) -> Embedder:
+    """Build an embedder from a spec: "e5" (on the e5 `engine` asked for) or "st:<model name or local path>"."""
     if spec in ("e5", E5Embedder.id):
-        return E5Embedder()
+        return E5Embedder(engine)
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbedder(spec[3:])
     raise EmbedderError(f"unknown embedder {spec!r}; use 'e5' or 'st:<model name or path>'")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.lexical import stem_words, words
+from index.tokens import stem_words, words
 from index.vectors import dot
 
 WORDS_FILE = "lexicon_words.json"

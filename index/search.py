@@ -18,14 +18,14 @@ import faiss
 import numpy as np
 
 from index import vectors as vector_search
-from index.embedders import Embedder, embedder_id, get_embedder
+from index.embedders import DEFAULT_ENGINE, Embedder, embedder_id, get_embedder
 from index.language import detect_language, is_common, is_general_word
-from index.lexical import TOKENIZER, tokenize
 from index.lexicon import Lexicon
 from index.query import is_description, retrieval_text
 from index.sentences import sentence_spans
 from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
 from index.terms import QueryTerms
+from index.tokens import TOKENIZER, tokenize
 from index.translate import load_glossary, swedish_concepts
 from index.translated import EnglishSide
 from index.wording import PATTERNS
@@ -211,14 +211,17 @@ class SearchIndex:
         return self._terms
 
     @classmethod
-    def open(cls, index_dir: Path, embedder: Embedder | str | None = None) -> SearchIndex:
-        """Load the index in `index_dir`; the embedder must be the one it was built with."""
+    def open(
+        cls, index_dir: Path, embedder: Embedder | str | None = None, engine: str = DEFAULT_ENGINE
+    ) -> SearchIndex:
+        """Load the index in `index_dir`; the embedder must be the one it was built with (an e5 one runs on the
+        e5 `engine` asked for)."""
         manifest = read_manifest(index_dir)
         built_with = manifest["embedder"]["id"]
         if isinstance(embedder, str) and embedder_id(embedder) != built_with:
             raise EmbedderMismatch(Path(index_dir), built_with, embedder_id(embedder))
         if embedder is None or isinstance(embedder, str):
-            embedder = get_embedder(built_with if built_with.startswith("st:") else "e5")
+            embedder = get_embedder(built_with if built_with.startswith("st:") else "e5", engine)
         if embedder.id != built_with:
             raise EmbedderMismatch(Path(index_dir), built_with, embedder.id)
         stored = load_build(index_dir)

@@ -29,7 +29,8 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from index.language import is_swedish_word
-from index.lexical import LexicalIndex, fold, stem_words, words
+from index.lexical import LexicalIndex
+from index.tokens import fold, stem_words, words
 
 MIN_PART = 3  # letters of a compound part ("ren", "väg"); shorter parts split too many words wrongly
 MIN_MODIFIER = 2  # letters of a general word before a known head ("el" in "elbilar")

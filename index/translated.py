@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.lexical import tokenize_english
 from index.query import retrieval_text
 from index.store import TranslatedSide
+from index.tokens import tokenize_english
 from ingest.models import Chunk
 
 LEXICAL_CANDIDATES = 100  # English BM25 evidence is computed for the top chunks only, as on the Swedish side

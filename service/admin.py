@@ -156,7 +156,10 @@ class RebuildJob:
                 command,
                 capture_output=True,
                 timeout=self.settings.rebuild_timeout_seconds,
-                env={**os.environ, "PYTHONUNBUFFERED": "1", **limit_env(Limits.from_settings(self.settings))},
+                env={
+                    **os.environ, "PYTHONUNBUFFERED": "1", "RUS_E5_ENGINE": self.settings.e5_engine,
+                    **limit_env(Limits.from_settings(self.settings)),
+                },
                 check=False,
             )
             output = (done.stdout + done.stderr).decode("utf-8", "replace").strip()

@@ -10,10 +10,11 @@ Served by POST /v1/align/docx, the UI's alignment download and `rus align FILE -
 Cost: 0.145 s and 38 kB for a three-sub-priority report, against 0.067 s for the alignment itself (best of 5 × 10
 loops on 2 shared cores under load ~6), measured with
     python -m timeit -n 10 -r 5 -s "from datetime import date; from service.state import Corpus; \
-      from service.matching import align; from service.align_report_docx import alignment_docx; \
+      from service.settings import Settings; from service.matching import align; \
+      from service.align_report_docx import alignment_docx; \
       r = align(Corpus.open('data/index'), 'Vi vill förnya byanätet och bygga ut fiber till fäbodar och \
-      turistanläggningar som saknar uppkoppling.')" "alignment_docx(r, 'x', date.today())"
-(and "align(c, t)" for the alignment); python-docx's per-paragraph work is most of it.
+      turistanläggningar som saknar uppkoppling.', None, Settings())" "alignment_docx(r, 'x', date.today())"
+(and "align(c, t, None, s)" for the alignment); python-docx's per-paragraph work is most of it.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def application_name(text: str, given: str | None, lang: str) -> str:
 
 
 def word_report(
-    corpus: Corpus, text: str, k: int | None = None, name: str | None = None, settings: Settings | None = None
+    corpus: Corpus, text: str, k: int | None, name: str | None, settings: Settings
 ) -> WordReport:
     """POST /v1/align/docx: the alignment report of `text` (as /v1/align checks it) as a Word document dated today."""
     name = require_name(name)

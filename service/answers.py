@@ -28,7 +28,7 @@ from service.models import AskResponse, Citation, ItemQuote, SubpriorityRef
 from service.ranking import SectionScore, rank_subpriorities
 from service.searching import require_kind
 from service.sections import item_quote, stored_items, subpriority_ref
-from service.settings import Settings, get_settings
+from service.settings import Settings
 from service.state import Corpus
 from service.texts import format_pages, t
 
@@ -180,13 +180,13 @@ def ask(
     question: str,
     k: int | None = None,
     lang: str | None = None,
-    settings: Settings | None = None,
+    *,
+    settings: Settings,
     doc: str | None = None,
     kind: str | None = None,
 ) -> AskResponse:
     """Answer a question from the strategy's own text (or the documents `doc`/`kind` select), with citations,
     or say it is not covered."""
-    settings = settings or get_settings()
     question = require_text(question, "question", settings.max_query_chars)
     k = require_k(k if k is not None else settings.ask_k, settings.max_k)
     filters, strategy_first = answer_filters(corpus.index, question, doc, require_kind(kind))

@@ -84,7 +84,9 @@ SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 def create_app(settings: Settings | None = None, holder: IndexHolder | None = None) -> FastAPI:
     settings = settings or get_settings()
-    holder = holder or IndexHolder(settings.index_dir, settings.embedder, settings.embedding_cache_size)
+    holder = holder or IndexHolder(
+        settings.index_dir, settings.embedder, settings.embedding_cache_size, engine=settings.e5_engine
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -153,14 +155,14 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
         """Ranked passages with their best-matching sentence highlighted (character offsets); each names its
         document (title, kind, year) and pages."""
         return await run_in_threadpool(
-            searching.search, corpus, q, k, retriever, doc, priority, section, app_settings, kind=kind
+            searching.search, corpus, q, k, retriever, doc, priority, section, settings=app_settings, kind=kind
         )
 
     @app.post("/v1/ask", response_model=AskResponse, tags=["answers"], responses=ERRORS)
     async def ask(body: AskRequest, corpus: CorpusDep, app_settings: SettingsDep) -> AskResponse:
         """A short answer quoted from the strategy with citations, or "not covered" when evidence is weak."""
         return await run_in_threadpool(
-            answers.ask, corpus, body.question, body.k, body.lang, app_settings, doc=body.doc, kind=body.kind
+            answers.ask, corpus, body.question, body.k, body.lang, settings=app_settings, doc=body.doc, kind=body.kind
         )
 
     @app.post("/v1/match", response_model=MatchResponse, tags=["applicants"], responses=HEAVY_ERRORS)

@@ -16,8 +16,9 @@ from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
 from ingest.formats import FORMATS_IN_WORDS
+from service.cli_options import index_dir_option
 from service.models import SearchHit
-from service.settings import get_settings
+from service.settings import Settings, get_settings
 from service.texts import format_pages
 
 REPORT_SUFFIXES = (".docx", ".md")  # what `rus align --out` writes
@@ -40,7 +41,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     from index.embedders import get_embedder
     from service.limits import Limits
 
-    settings = get_settings()
+    settings = args.settings
     paths = [Path(p) for p in args.paths] or list(settings.corpus)
     missing = [p for p in paths if not p.exists()]
     if missing:
@@ -53,7 +54,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     report = build_index(
         paths,
         args.index_dir,
-        embedder=get_embedder(args.embedder),
+        embedder=get_embedder(args.embedder, settings.e5_engine),
         chunking=chunking,
         progress=not args.quiet,
         limits=Limits.from_settings(settings).ingest,  # RUS_MAX_* (a rebuild from the API sets them too)
@@ -81,9 +82,9 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
 def cmd_search(args: argparse.Namespace) -> int:
     from service.errors import ServiceError
-    from service.limits import current_limits
+    from service.limits import Limits
 
-    limits = current_limits()  # the same limits and checks as the API (service/limits.py)
+    limits = Limits.from_settings(args.settings)  # the same limits and checks as the API (service/limits.py)
     if not args.query.strip():
         print("error: the query is empty", file=sys.stderr)
         return 2
@@ -96,7 +97,7 @@ def cmd_search(args: argparse.Namespace) -> int:
     except ServiceError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 2
-    index = SearchIndex.open(args.index_dir, args.embedder)
+    index = SearchIndex.open(args.index_dir, args.embedder, args.settings.e5_engine)
     filters = Filters(doc=args.doc, priority=args.priority, section=args.section, kind=args.kind)
     hits = index.search(args.query, k=args.k, retriever=args.retriever, filters=filters)
     if args.json:
@@ -127,7 +128,7 @@ def cmd_align(args: argparse.Namespace) -> int:
     from service.uploads import DocumentReader, DocumentRefused
     from ui.uploads import truncate
 
-    settings = get_settings()
+    settings = args.settings
     out: Path | None = args.out
     if out is not None and out.suffix.lower() not in REPORT_SUFFIXES:
         print(f"error: --out must name a .docx or .md file, not {out}", file=sys.stderr)
@@ -157,7 +158,7 @@ def cmd_align(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     try:
-        report = align(Corpus.open(args.index_dir), text, args.k, settings)
+        report = align(Corpus.open(args.index_dir, engine=settings.e5_engine), text, args.k, settings)
     except ServiceError as error:
         print(f"error: {error.message}", file=sys.stderr)
         return 2
@@ -181,18 +182,13 @@ def cmd_align(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    settings = get_settings()
+def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
+    """The `rus` parser; the settings (from the environment unless given) are read here, once, and reach every
+    command as `args.settings`."""
+    settings = settings or get_settings()
     parser = argparse.ArgumentParser(prog="rus", description="RUS Search: search the regional development strategy.")
+    parser.set_defaults(settings=settings)
     commands = parser.add_subparsers(dest="command", required=True)
-
-    def index_dir_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument(
-            "--index-dir",
-            type=Path,
-            default=settings.index_dir,
-            help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)",
-        )
 
     index = commands.add_parser("index", help="build the index").add_subparsers(dest="action", required=True)
     build = index.add_parser("build", help="ingest documents and build the index")
@@ -206,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--chunk-size", type=int, default=ChunkingConfig.size, help="characters per chunk")
     build.add_argument("--chunk-overlap", type=int, default=ChunkingConfig.overlap, help="overlap of split chunks")
-    index_dir_option(build)
+    index_dir_option(build, settings)
     build.set_defaults(func=cmd_index_build)
 
     search = commands.add_parser("search", help="search the index")
@@ -219,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--section", help="only this section id, e.g. 3.1")
     search.add_argument("--json", action="store_true", help="print hits as JSON")
     search.add_argument("--embedder", default=None, help="embedder to query with (must match the index)")
-    index_dir_option(search)
+    index_dir_option(search, settings)
     search.set_defaults(func=cmd_search)
 
     align = commands.add_parser(
@@ -233,23 +229,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     align.add_argument("--name", help="the application's name in the Word report (default: the file name)")
     align.add_argument("-k", type=int, default=None, help=f"sub-priorities to check (default {settings.match_k})")
-    index_dir_option(align)
+    index_dir_option(align, settings)
     align.set_defaults(func=cmd_align)
     from eval.cli import add_eval_command
 
-    add_eval_command(commands)
+    add_eval_command(commands, settings)
     from service.docs_cli import add_docs_command
 
-    add_docs_command(commands)
+    add_docs_command(commands, settings)
     from service.translations_cli import add_translations_command
 
-    add_translations_command(commands)
+    add_translations_command(commands, settings)
     from eval.feedback import add_feedback_command
 
-    add_feedback_command(commands)
+    add_feedback_command(commands, settings)
     from service.server import add_serve_command
 
-    add_serve_command(commands)
+    add_serve_command(commands, settings)
     return parser
 
 

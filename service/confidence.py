@@ -30,9 +30,9 @@ from typing import Literal
 
 import numpy as np
 
-from index.lexical import tokenize
 from index.query import is_description
 from index.search import Hit, SearchIndex
+from index.tokens import tokenize
 from index.wording import PATTERNS
 from service.answer_state_model import MODEL_FILE, read_model
 

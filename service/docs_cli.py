@@ -8,8 +8,9 @@ from pathlib import Path
 
 from index.library import KINDS, LibraryChange, add_documents, list_documents, remove_document
 from ingest.limits import IngestLimits
+from service.cli_options import index_dir_option
 from service.limits import Limits
-from service.settings import get_settings
+from service.settings import Settings
 
 
 def _year(text: str) -> int:
@@ -18,15 +19,15 @@ def _year(text: str) -> int:
     return int(text)
 
 
-def _embedder(spec: str | None):
+def _embedder(spec: str | None, settings: Settings):
     from index.embedders import get_embedder
 
-    return get_embedder(spec or get_settings().embedder)
+    return get_embedder(spec or settings.embedder, settings.e5_engine)
 
 
-def _limits() -> IngestLimits:
+def _limits(settings: Settings) -> IngestLimits:
     """The configured ingest limits (RUS_MAX_*), as `rus index build` uses them."""
-    return Limits.from_settings(get_settings()).ingest
+    return Limits.from_settings(settings).ingest
 
 
 def _print_change(verb: str, change: LibraryChange, index_dir: Path) -> None:
@@ -40,7 +41,7 @@ def _print_change(verb: str, change: LibraryChange, index_dir: Path) -> None:
 def cmd_docs_add(args: argparse.Namespace) -> int:
     change = add_documents(
         args.index_dir, [Path(p) for p in args.paths], title=args.title, kind=args.kind, year=args.year,
-        embedder=_embedder(args.embedder), progress=not args.quiet, limits=_limits(),
+        embedder=_embedder(args.embedder, args.settings), progress=not args.quiet, limits=_limits(args.settings),
     )
     _print_change("added", change, args.index_dir)
     return 0
@@ -61,20 +62,17 @@ def cmd_docs_list(args: argparse.Namespace) -> int:
 
 
 def cmd_docs_remove(args: argparse.Namespace) -> int:
-    change = remove_document(args.index_dir, args.doc_id, embedder=_embedder(args.embedder), limits=_limits())
+    change = remove_document(
+        args.index_dir, args.doc_id, embedder=_embedder(args.embedder, args.settings), limits=_limits(args.settings)
+    )
     _print_change("removed", change, args.index_dir)
     return 0
 
 
-def add_docs_command(subparsers) -> argparse.ArgumentParser:
-    """Register `docs add|list|remove` on the `rus` sub-command parser."""
-    settings = get_settings()
+def add_docs_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
+    """Register `docs add|list|remove` on the `rus` sub-command parser (defaults from `settings`)."""
     parser = subparsers.add_parser("docs", help="manage the document library (plans searched with the strategy)")
     actions = parser.add_subparsers(dest="docs_action", required=True)
-
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index-dir", type=Path, default=settings.index_dir,
-                       help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
 
     add = actions.add_parser("add", help="ingest documents and add them to the index")
     add.add_argument("paths", nargs="+", metavar="PATH", help="PDF, DOCX, HTML, MD or TXT files")
@@ -83,17 +81,17 @@ def add_docs_command(subparsers) -> argparse.ArgumentParser:
     add.add_argument("--year", type=_year, help="the year the document was adopted, e.g. 2023")
     add.add_argument("--embedder", default=None, help="embedder (must match the index; default as configured)")
     add.add_argument("--quiet", action="store_true", help="no progress bar")
-    common(add)
+    index_dir_option(add, settings)
     add.set_defaults(func=cmd_docs_add)
 
     listing = actions.add_parser("list", help="list the documents in the index")
     listing.add_argument("--json", action="store_true", help="print the metadata as JSON")
-    common(listing)
+    index_dir_option(listing, settings)
     listing.set_defaults(func=cmd_docs_list)
 
     remove = actions.add_parser("remove", help="remove a document from the index")
     remove.add_argument("doc_id", metavar="DOC_ID", help="the document id (see `rus docs list`)")
     remove.add_argument("--embedder", default=None, help="embedder (must match the index; default as configured)")
-    common(remove)
+    index_dir_option(remove, settings)
     remove.set_defaults(func=cmd_docs_remove)
     return parser

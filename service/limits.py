@@ -18,7 +18,7 @@ from dataclasses import dataclass, fields
 from ingest.errors import Refusal
 from ingest.limits import IngestLimits
 from service.errors import Busy, OverTimeBudget, error_body, require_k, require_text
-from service.settings import Settings, get_settings
+from service.settings import Settings
 
 MULTIPART_OVERHEAD = 64 * 1024  # room for the multipart framing around an uploaded file
 LIBRARY_UPLOAD_PATH = "/v1/documents/library"  # the route that adds a document to the library
@@ -40,9 +40,8 @@ class Limits:
     max_extract_seconds: float
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Limits:
-        s = settings or get_settings()
-        return cls(**{field.name: getattr(s, field.name) for field in fields(cls)})
+    def from_settings(cls, settings: Settings) -> Limits:
+        return cls(**{field.name: getattr(settings, field.name) for field in fields(cls)})
 
     @property
     def ingest(self) -> IngestLimits:
@@ -66,10 +65,6 @@ class Limits:
 
     def k(self, k: int, field: str = "k") -> int:
         return require_k(k, self.max_k, field)
-
-
-def current_limits() -> Limits:
-    return Limits.from_settings(get_settings())
 
 
 class HeavyWork:

@@ -41,7 +41,7 @@ from service.models import (
 )
 from service.searching import require_kind
 from service.sections import item_quote, stored_items, subpriority_ref
-from service.settings import Settings, get_settings
+from service.settings import Settings
 from service.state import Corpus
 from service.texts import format_pages, t
 
@@ -223,8 +223,8 @@ def match_application(
 def match(
     corpus: Corpus,
     text: str,
-    k: int | None = None,
-    settings: Settings | None = None,
+    k: int | None,
+    settings: Settings,
     doc: str | None = None,
     kind: str | None = None,
     budget: Budget | None = None,
@@ -232,7 +232,6 @@ def match(
     """The sub-priorities a project description fits best, with their best-matching needs and passages
     (only the strategy has sub-priorities; `doc`/`kind` choose among several strategies). With a `budget` the
     work stops with OverTimeBudget (503) once it has run out."""
-    settings = settings or get_settings()
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
     if budget is not None:
@@ -349,12 +348,11 @@ def check_inriktningar(corpus: Corpus, app: Application) -> list[InriktningCheck
 
 
 def align(
-    corpus: Corpus, text: str, k: int | None = None, settings: Settings | None = None, budget: Budget | None = None
+    corpus: Corpus, text: str, k: int | None, settings: Settings, budget: Budget | None = None
 ) -> AlignResponse:
     """For the best-matching sub-priorities: which needs and challenges the text addresses (with its own
     supporting sentences), whether it addresses each inriktning, and the whole report as Markdown. With a
     `budget` the work stops with OverTimeBudget (503) once it has run out."""
-    settings = settings or get_settings()
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
     alignments = []

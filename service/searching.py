@@ -6,7 +6,7 @@ from index.library import KINDS
 from index.search import RETRIEVERS, Filters
 from service.errors import InvalidInput, require_k, require_text
 from service.models import SearchHit, SearchResponse
-from service.settings import Settings, get_settings
+from service.settings import Settings
 from service.state import Corpus
 
 
@@ -26,10 +26,10 @@ def search(
     doc: str | None = None,
     priority: int | None = None,
     section: str | None = None,
-    settings: Settings | None = None,
+    *,
+    settings: Settings,
     kind: str | None = None,
 ) -> SearchResponse:
-    settings = settings or get_settings()
     query = require_text(q, "q", settings.max_query_chars)
     k = require_k(k, settings.max_k)
     if retriever not in RETRIEVERS:

@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from service.settings import get_settings
+from service.settings import Settings
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -15,7 +15,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from service.app import create_app
 
     updates = {"index_dir": args.index_dir, "host": args.host, "port": args.port}
-    settings = get_settings().model_copy(update={k: v for k, v in updates.items() if v is not None})
+    settings = args.settings.model_copy(update={k: v for k, v in updates.items() if v is not None})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
     for name, url in service_urls(settings).items():
@@ -30,7 +30,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def service_urls(settings) -> dict[str, str]:
+def service_urls(settings: Settings) -> dict[str, str]:
     """The addresses `rus serve` prints on start: the API, the UI (when mounted) and the OpenAPI docs."""
     host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
     base = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
@@ -40,9 +40,8 @@ def service_urls(settings) -> dict[str, str]:
     return urls
 
 
-def add_serve_command(commands: argparse._SubParsersAction) -> None:
-    """Register `rus serve` on the CLI's subcommands."""
-    settings = get_settings()
+def add_serve_command(commands: argparse._SubParsersAction, settings: Settings) -> None:
+    """Register `rus serve` on the CLI's subcommands (defaults from `settings`)."""
     serve = commands.add_parser("serve", help="run the HTTP API and the UI (uvicorn)")
     serve.add_argument(
         "--index-dir",

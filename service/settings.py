@@ -1,4 +1,7 @@
-"""Settings from environment variables (prefix RUS_), shared by the CLI, the API and the UI."""
+"""Settings from environment variables (prefix RUS_), shared by the CLI, the API and the UI.
+
+Read once where the program is put together (service/cli.py's commands, service/app.py:create_app,
+service/server.py, the UI's own entry, a child process's main) and passed down as `settings: Settings`."""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ class Settings(BaseSettings):
     translations_dir: Path = REPO_ROOT / "data" / "translations"
     corpus: list[Path] = [DEFAULT_CORPUS]
     embedder: str = "e5"
+    # the e5 engine (index/e5fast): "auto" (the AVX-512 VNNI build when usable), "fast" (no fallback) or "shipped"
+    e5_engine: str = "auto"
     host: str = "127.0.0.1"
     port: int = 8000
     max_query_chars: int = 2000
@@ -81,4 +86,6 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
+    """The settings from the environment, read once by each composition point (the `rus` commands, the app, a
+    child process) and passed down from there; nothing below those reads the environment."""
     return Settings()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from index.build import SECTIONS_FILE
-from index.embedders import EmbedderError, embedder_id, get_embedder
+from index.embedders import DEFAULT_ENGINE, EmbedderError, embedder_id, get_embedder
 from index.language import load_word_lists
 from index.microbatch import QueryBatcher, QueueFull
 from index.search import SearchIndex
@@ -119,9 +119,9 @@ class Corpus:
         return cls(index=index, sections=sections, embedder=embedder)
 
     @classmethod
-    def open(cls, index_dir: Path, embedder=None, cache_size: int = 4096) -> Corpus:
+    def open(cls, index_dir: Path, embedder=None, cache_size: int = 4096, engine: str = DEFAULT_ENGINE) -> Corpus:
         """Load an index directory (for scripts and tests; the app uses IndexHolder)."""
-        index = SearchIndex.open(index_dir, embedder)
+        index = SearchIndex.open(index_dir, embedder, engine)
         sections = read_sections(read_extra(Path(index_dir), SECTIONS_FILE, build=index.build_path), index_dir)
         return cls.from_index(index, sections, cache_size)
 
@@ -150,9 +150,11 @@ class IndexHolder:
         embedder_spec: str | None = None,
         cache_size: int = 4096,
         check_interval: float = 0.2,
+        engine: str = DEFAULT_ENGINE,
     ) -> None:
         self.index_dir = Path(index_dir)
         self.embedder_spec = embedder_spec
+        self.engine = engine  # the e5 engine (Settings.e5_engine) an e5 index is loaded with
         self.cache_size = cache_size
         self.check_interval = check_interval  # seconds between checks of `current` on the request path
         self._corpus: Corpus | None = None
@@ -189,7 +191,7 @@ class IndexHolder:
             return spec
         if spec not in (None, "e5") and embedder_id(spec) != built_with:
             raise EmbedderMismatch(self.index_dir, built_with, embedder_id(spec))
-        embedder = get_embedder(built_with if built_with.startswith("st:") else "e5")
+        embedder = get_embedder(built_with if built_with.startswith("st:") else "e5", self.engine)
         if embedder.id != built_with:
             raise EmbedderMismatch(self.index_dir, built_with, embedder.id)
         return embedder

@@ -19,7 +19,8 @@ from index.translation_memory import (
     status,
 )
 from ingest.models import Chunk
-from service.settings import get_settings
+from service.cli_options import index_dir_option
+from service.settings import Settings
 
 
 def _documents(index_dir: Path) -> tuple[dict[str, list[Chunk]], dict[str, dict]]:
@@ -54,8 +55,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _document(args: argparse.Namespace) -> list[Chunk] | None:
-    """The chunks of the document `args.doc_id` names (None, with an error printed, when it is not indexed)."""
+def _document_chunks(args: argparse.Namespace) -> list[Chunk] | None:
+    """The indexed chunks of args.doc_id, or None after saying on stderr that the index has no such document."""
     chunks, _ = _documents(args.index_dir)
     if args.doc_id not in chunks:
         print(f"error: no document {args.doc_id!r} in the index; see `rus docs list`", file=sys.stderr)
@@ -64,17 +65,17 @@ def _document(args: argparse.Namespace) -> list[Chunk] | None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    chunks = _document(args)
-    if chunks is None:
+    own = _document_chunks(args)
+    if own is None:
         return 2
     memory = load_memories(args.translations_dir, [args.doc_id]).get(args.doc_id)
-    count = export_template(chunks, memory, args.out)
+    count = export_template(own, memory, args.out)
     print(f"wrote {count} passage(s) of {args.doc_id} to translate (missing or stale) to {args.out}")
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    if _document(args) is None:
+    if _document_chunks(args) is None:
         return 2
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
@@ -96,15 +97,13 @@ def _run(handler):
     return run
 
 
-def add_translations_command(subparsers) -> argparse.ArgumentParser:
-    """Register `translations status|export|import` on the `rus` sub-command parser."""
-    settings = get_settings()
+def add_translations_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
+    """Register `translations status|export|import` on the `rus` sub-command parser (defaults from `settings`)."""
     parser = subparsers.add_parser("translations", help="the English translation memory of each document")
     actions = parser.add_subparsers(dest="translations_action", required=True)
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--index-dir", type=Path, default=settings.index_dir,
-                       help=f"index directory (default {settings.index_dir}, env RUS_INDEX_DIR)")
+        index_dir_option(p, settings)
         p.add_argument("--translations-dir", type=Path, default=settings.translations_dir,
                        help=f"translation memories (default {settings.translations_dir}, env RUS_TRANSLATIONS_DIR)")
 

@@ -205,9 +205,10 @@ def _child_main(mode: str, path: str) -> int:
         pass
     from ingest.errors import IngestError
     from ingest.load import load_document, plain_text
-    from service.limits import current_limits
+    from service.limits import Limits
+    from service.settings import get_settings
 
-    limits = current_limits().ingest
+    limits = Limits.from_settings(get_settings()).ingest  # the child's own composition point: the env it was given
     try:
         if mode == "text":
             text, n_pages = plain_text(Path(path), limits)

@@ -177,7 +177,7 @@ BAD_ROWS = [
      "line 2: field 'inriktning_evidence' has evidence for 'Föregångare i omställning', which is not a true"),
     (_changed(inriktning_evidence={"Jämlik och jämställd inkludering": "Alla ska med."}),
      "line 2: inriktning_evidence['Jämlik och jämställd inkludering'] does not occur in the text: 'Alla ska med.'"),
-    (_changed(id="x0"), "line 2: id 'x0' repeats the id on line 1"),
+    (_changed(id="x0"), "line 2: duplicate id 'x0' (first on line 1)"),
 ]
 
 
@@ -193,7 +193,7 @@ def test_a_bad_line_gives_an_error_naming_the_file_the_line_and_the_problem(tmp_
 def test_missing_and_empty_files_are_named(tmp_path):
     with pytest.raises(AlignGoldError, match=r"nothing\.jsonl: no such file"):
         load_align_gold(tmp_path / "nothing.jsonl")
-    with pytest.raises(AlignGoldError, match=r"gold\.jsonl: the file holds no items"):
+    with pytest.raises(AlignGoldError, match=r"gold\.jsonl: the file has no items"):
         load_align_gold(_write(tmp_path, [""]))
 
 

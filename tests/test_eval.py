@@ -68,7 +68,7 @@ def test_valid_gold_loads_with_labels_and_skips_blank_lines(tmp_path):
 @pytest.mark.parametrize(
     ("line", "problem"),
     [
-        ("{not json", "invalid JSON"),
+        ("{not json", "not valid JSON"),
         ("[1, 2]", "expected a JSON object"),
         (json.dumps({"id": "g1"}), "missing field 'query'"),
         (gold_line(lang="de"), "field 'lang' must be one of en, sv"),
@@ -441,7 +441,7 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
     bad = write_gold(tmp_path, gold_line(), "{oops", name="bad.jsonl")
     assert main(["eval", "--gold", str(bad), "--index-dir", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert "bad.jsonl line 2: invalid JSON" in err and "Traceback" not in err
+    assert "bad.jsonl line 2: not valid JSON" in err and "Traceback" not in err
     good = write_gold(tmp_path, gold_line(), name="good.jsonl")
     assert main(["eval", "--gold", str(good), "--index-dir", str(tmp_path / "no-index")]) == 1
     assert "no index in" in capsys.readouterr().err

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 from index.language import detect_language
-from index.lexical import STOPWORDS, TOKENIZER_FILE, LexicalIndex, stem_words, tokenize, words
+from index.lexical import TOKENIZER_FILE, LexicalIndex
 from index.lexicon import Lexicon
 from index.terms import QueryTerms
+from index.tokens import STOPWORDS, stem_words, tokenize, words
 
 TEXTS = [
     "Budget för lokal anpassning, exempelvis trygga passager för renar vid investeringar i infrastruktur.",

