@@ -30,7 +30,6 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
-from index.library import KINDS
 from service import answers, library, matching, sections
 from service.admin import check_api_key
 from service.align_report_docx import alignment_docx, application_name, report_filename
@@ -698,7 +697,9 @@ class RusUI:
                                 )
                                 library_kind = L(
                                     gr.Dropdown(
-                                        choices=["", *KINDS], value="", label=t("library_kind_input", lang),
+                                        choices=["", *library.document_kinds()],
+                                        value="",
+                                        label=t("library_kind_input", lang),
                                         elem_id="library-kind", scale=1,
                                     ),
                                     label="library_kind_input",
