@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from index.library import (
+    KINDS,
     AlreadyInLibrary,
     BadMetadata,
     LastDocument,
@@ -110,6 +111,11 @@ def document_file(corpus: Corpus, doc_id: str) -> DocumentFile:
     suffix = path.suffix.lower()
     name = entry.get("original_name") or path.name
     return DocumentFile(path, media_type(suffix), name)
+
+
+def document_kinds() -> tuple[str, ...]:
+    """The kinds a library document may have (the choices the UI offers when adding one)."""
+    return KINDS
 
 
 def parse_year(value: str | int | None) -> int | None:

@@ -16,10 +16,10 @@ from service.limits import Limits
 from service.models import Citation, Span
 from service.settings import Settings
 from service.state import IndexHolder
-from service.texts import TEXTS
 from service.uploads import DocumentReader, DocumentRefused
 from ui import evaluation, feedback, render
 from ui.limits import UILimits, with_ui
+from ui.texts import TEXTS
 from ui.uploads import truncate
 
 READER = DocumentReader(Limits.from_settings(Settings()), concurrency=2)
@@ -166,7 +166,7 @@ def test_unexpected_errors_are_logged_not_shown(no_index_ui, monkeypatch, caplog
     def broken():
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(no_index_ui, "corpus", broken)
+    monkeypatch.setattr(no_index_ui.ctx, "corpus", broken)  # every tab reads the corpus through the context
     html = no_index_ui.on_ask("renar", "sv")
     assert "Något gick fel" in html and "secret internals" not in html and "Traceback" not in html
     assert "secret internals" in caplog.text

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 
 from service.feedback import Tally
 from service.models import SectionTreeResponse
-from service.texts import t
 from ui.render import esc, language_name
+from ui.texts import t
 
 ICON_PATHS = {  # 24×24 stroke outlines (Feather icons, MIT): drawn inline, so no emoji font is needed
     "up": "M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 "

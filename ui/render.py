@@ -32,7 +32,8 @@ from service.models import (
     SubpriorityRef,
 )
 from service.state import Corpus
-from service.texts import format_pages, t
+from service.texts import format_pages
+from ui.texts import t
 
 LANGUAGE_NAMES = {"sv": {"sv": "svenska", "en": "engelska"}, "en": {"sv": "Swedish", "en": "English"}}
 PART_TITLES = {

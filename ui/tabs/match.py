@@ -1,0 +1,103 @@
+"""The Find my sub-priority tab: a project description in, the best-matching sub-priorities out
+(service.matching.match, bounded by the heavy-work slots), with sharing and 👍/👎 per match."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from service import matching, sections
+from service.errors import EmptyInput
+from service.models import MatchResponse
+from service.state import Corpus
+from ui import feedback, render
+from ui.context import EXAMPLES_JS, PRIVATE, UIContext, error_html, lang_of, on_example, text_for
+from ui.render import placeholder
+from ui.texts import t
+
+
+class MatchTab:
+    def __init__(self, ctx: UIContext) -> None:
+        self.ctx = ctx
+
+    def on_match(self, text: str | None, k: float | None, lang: str) -> str:
+        lang = lang_of(lang)
+        settings, heavy = self.ctx.settings, self.ctx.heavy
+        try:
+            if not (text or "").strip():
+                raise EmptyInput("text")
+            corpus = self.ctx.corpus()
+            with heavy.slot(wait=heavy.budget_seconds) as budget:
+                response = matching.match(corpus, text or "", int(k or settings.match_k), settings, budget=budget)
+            text = (text or "").strip()
+            head = feedback.share_html("match", text, lang)
+            return render.match_html(corpus, response, lang, head, self._actions(corpus, response, text, lang))
+        except Exception as error:
+            return error_html(error, lang, text, "match_empty")
+
+    def _actions(self, corpus: Corpus, response: MatchResponse, text: str, lang: str):
+        """👍/👎 at the end of each match card (the judged sub-priority first in top_sections)."""
+        if not self.ctx.feedback_endpoint:
+            return None
+        endpoint = self.ctx.feedback_endpoint
+        options = feedback.subpriority_options(sections.section_tree(corpus))
+        ranked = [m.subpriority.section_id for m in response.matches]
+
+        def actions(rank: int, match) -> str:
+            judged = match.subpriority.section_id
+            return feedback.feedback_html(
+                endpoint=endpoint,
+                element_id=f"match-{rank}-feedback",
+                kind="match",
+                question=text,
+                answer_state="match",
+                top_sections=[judged, *(s for s in ranked if s != judged)],
+                options=options,
+                lang=lang,
+            )
+
+        return actions
+
+    def layout(self, lang: str) -> None:
+        L = self.ctx.label
+        with L(gr.Tab(t("tab_match", lang), id="match", elem_id="tab-match"), label="tab_match"):
+            L(gr.Markdown(t("match_intro", lang), elem_classes=["rus-intro"]), value="intro:match_intro")
+            self.description = L(
+                gr.Textbox(
+                    label=t("description", lang),
+                    placeholder=t("description_placeholder", lang),
+                    lines=5,
+                    max_lines=14,
+                    elem_id="match-text",
+                ),
+                label="description",
+                placeholder="description_placeholder",
+            )
+            with gr.Row(equal_height=True):
+                self.n_matches = L(
+                    gr.Slider(1, 10, value=self.ctx.settings.match_k, step=1, label=t("n_matches", lang), scale=3),
+                    label="n_matches",
+                )
+                self.button = L(
+                    gr.Button(t("match_button", lang), variant="primary", scale=1, elem_id="match-button"),
+                    value="match_button",
+                )
+            self.examples = L(
+                gr.HTML(text_for("examples:match", lang), js_on_load=EXAMPLES_JS, elem_id="match-examples"),
+                value="examples:match",
+            )
+            self.results = L(
+                gr.HTML(
+                    placeholder(t("match_placeholder_result", lang)),
+                    elem_id="match-results",
+                    js_on_load=feedback.FEEDBACK_JS,
+                ),
+                value="placeholder_html:match_placeholder_result",
+            )
+
+    def wire(self, language: gr.Radio, heavy: dict) -> None:
+        """`heavy`: the event settings that share the alignment's bounded pool of workers."""
+        inputs = [self.description, self.n_matches, language]
+        self.button.click(self.on_match, inputs, [self.results], **heavy)
+        self.examples.click(on_example, None, [self.description], **PRIVATE).then(
+            self.on_match, inputs, [self.results], **heavy
+        )
