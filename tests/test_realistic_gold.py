@@ -129,7 +129,7 @@ def test_split_of_a_bad_file_names_the_problem_and_writes_nothing(tmp_path, caps
     bad = tmp_path / "bad.jsonl"
     bad.write_text(REALISTIC.read_text(encoding="utf-8").splitlines()[0] + "\n{not json\n", encoding="utf-8")
     assert main([str(bad)]) == 1
-    assert "error: bad.jsonl line 2: invalid JSON" in capsys.readouterr().err
+    assert "error: bad.jsonl line 2: not valid JSON" in capsys.readouterr().err
     with pytest.raises(GoldFormatError, match="no such gold file"):
         split_file(tmp_path / "absent.jsonl")
     single = tmp_path / "single.jsonl"
