@@ -25,7 +25,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from service.limits import HeavyWork
-from service.settings import Settings, get_settings
+from service.settings import Settings
 from service.state import IndexHolder
 from service.uploads import DocumentReader
 from ui import render
@@ -237,12 +237,12 @@ class RusUI:
 
 def build_ui(
     holder: IndexHolder,
-    settings: Settings | None = None,
+    settings: Settings,
     feedback_endpoint: str | None = None,
     reader: DocumentReader | None = None,
     heavy: HeavyWork | None = None,
 ) -> gr.Blocks:
-    return RusUI(holder, settings or get_settings(), feedback_endpoint, reader, heavy).build()
+    return RusUI(holder, settings, feedback_endpoint, reader, heavy).build()
 
 
 def mount_options(settings: Settings) -> dict:
@@ -279,10 +279,11 @@ def mount_ui(
     return gr.mount_gradio_app(app, blocks, path=path, run_history=False, **mount_options(settings))
 
 
-def launch(settings: Settings | None = None, on_start: Callable[[str], None] | None = None) -> None:
-    """Run the UI alone (no HTTP API) with its own index holder: `python -m ui`."""
-    settings = settings or get_settings()
-    holder = IndexHolder(settings.index_dir, settings.embedder, settings.embedding_cache_size)
+def launch(settings: Settings, on_start: Callable[[str], None] | None = None) -> None:
+    """Run the UI alone (no HTTP API) with its own index holder: `python -m ui` (which reads the settings)."""
+    holder = IndexHolder(
+        settings.index_dir, settings.embedder, settings.embedding_cache_size, engine=settings.e5_engine
+    )
     holder.load()
     if holder.error:
         log.warning("starting the UI without an index: %s", holder.error)
