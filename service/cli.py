@@ -124,8 +124,8 @@ def cmd_align(args: argparse.Namespace) -> int:
     from service.limits import Limits
     from service.matching import align
     from service.state import Corpus
-    from ui.texts import t  # the refusal wordings the UI shows
     from service.uploads import DocumentReader, DocumentRefused
+    from ui.texts import t  # the refusal wordings the UI shows
     from ui.uploads import truncate
 
     settings = args.settings
