@@ -22,7 +22,7 @@ from index.embedders import DEFAULT_ENGINE, Embedder, embedder_id, get_embedder
 from index.language import detect_language, is_common, is_general_word
 from index.lexicon import Lexicon
 from index.query import is_description, retrieval_text
-from index.sentences import sentence_spans
+from index.sentences import rows_in_ranges, sentence_spans
 from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
 from index.terms import QueryTerms
 from index.tokens import TOKENIZER, tokenize
@@ -616,10 +616,7 @@ class SearchIndex:
     def _rows_of(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The sentence-table rows of the given chunks, and for each row the index (into positions) of its chunk."""
         starts, ends, order = self._sentence_rows()
-        counts = ends[positions] - starts[positions]
-        owner = np.repeat(np.arange(len(positions)), counts)
-        offsets = np.cumsum(counts) - counts
-        rows = starts[positions][owner] + (np.arange(int(counts.sum())) - offsets[owner])
+        rows, owner = rows_in_ranges(starts, ends, positions)
         if order is not None:
             rows = order[rows]
         return rows, owner

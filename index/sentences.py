@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ingest.vocabulary import ITEM_NUMBER_ONLY
 
 BREAK = re.compile(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ0-9•●\"'(])|\s+(?=[•●]\s)|\n+")
@@ -44,3 +46,13 @@ def aligned_spans(text: str, rendering: str, spans: list[tuple[int, int]]) -> li
         return []
     marked = {i for i, (start, end) in enumerate(source) for s, e in spans if s < end and e > start}
     return [target[i] for i in sorted(marked)]
+
+
+def rows_in_ranges(starts: np.ndarray, ends: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows [starts[p], ends[p]) of a sentence table sorted by chunk, for each chunk position p in `positions`,
+    and for each row the index (into positions) of its chunk."""
+    counts = ends[positions] - starts[positions]
+    owner = np.repeat(np.arange(len(positions)), counts)
+    offsets = np.cumsum(counts) - counts
+    rows = starts[positions][owner] + (np.arange(int(counts.sum())) - offsets[owner])
+    return rows, owner

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from index.query import retrieval_text
+from index.sentences import rows_in_ranges
 from index.store import TranslatedSide
 from index.tokens import tokenize_english
 from ingest.models import Chunk
@@ -34,11 +35,7 @@ class EnglishSide:
 
     def rows_of(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The English sentence rows of the given chunks, and per row the index (into positions) of its chunk."""
-        counts = self._ends[positions] - self._starts[positions]
-        owner = np.repeat(np.arange(len(positions)), counts)
-        offsets = np.cumsum(counts) - counts
-        rows = self._starts[positions][owner] + (np.arange(int(counts.sum())) - offsets[owner])
-        return rows, owner
+        return rows_in_ranges(self._starts, self._ends, positions)
 
     def dense(self, vector: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per position: the rendering's own similarity, its best sentence's similarity (-inf without sentences)

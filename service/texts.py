@@ -96,7 +96,11 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def t(key: str, lang: str, **params: object) -> str:
     """The text for `key` in `lang` (Swedish when the language is unknown), formatted with `params`."""
-    entry = TEXTS[key]
+    return in_language(TEXTS[key], lang, **params)
+
+
+def in_language(entry: dict[str, str], lang: str, **params: object) -> str:
+    """One text entry ({"sv": …, "en": …}) in `lang` (Swedish when missing), formatted with `params`."""
     text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
     return text.format(**params) if params else text
 

@@ -3,8 +3,9 @@ writes (service/texts.py), so a rendered answer or report and the page around it
 
 from __future__ import annotations
 
-from service.texts import DEFAULT_LANGUAGE
+from service.texts import DEFAULT_LANGUAGE as DEFAULT_LANGUAGE  # re-exported for the UI
 from service.texts import TEXTS as SERVICE_TEXTS
+from service.texts import in_language
 
 LANGUAGES = (("Svenska", "sv"), ("English", "en"))
 
@@ -394,6 +395,4 @@ TEXTS: dict[str, dict[str, str]] = {
 
 def t(key: str, lang: str, **params: object) -> str:
     """The text for `key` in `lang` (Swedish when the language is unknown), formatted with `params`."""
-    entry = TEXTS.get(key) or SERVICE_TEXTS[key]
-    text = entry.get(lang) or entry[DEFAULT_LANGUAGE]
-    return text.format(**params) if params else text
+    return in_language(TEXTS.get(key) or SERVICE_TEXTS[key], lang, **params)
