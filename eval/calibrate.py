@@ -5,11 +5,13 @@
 
 (/v1/align's claims and inriktningar are measured and calibrated with `rus eval align`, eval/align_eval.py.)
 
-Answer states: fits service/confidence.py's logistic model (covered vs negative) on the tuning items — by default
+Answer states: fits the logistic model of service/answering/decision.py
+ (covered vs negative) on the tuning items — by default
 eval/realistic_tune.jsonl, eval/gold_extra.jsonl and eval/calibration_extra.jsonl, never the held-out half or
 dev — and prints, per cut-off, the share of answerable items and of negatives below it and the share answered
 right above it, then the two cut-offs its rule chooses (`choose_cutoffs`). With --write it writes the weights, the
-intercept and the cut-offs (rounded as printed) to service/answer_state_model.json, which service/confidence.py reads.
+intercept and the cut-offs (rounded as printed) to service/answering/answer_state_model.json, which
+service/answering/decision.py reads.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ from eval.gold import GoldItem
 from eval.gold import load_gold as load_gold_items
 from eval.metrics import label_matches
 from index.search import SearchIndex
-from service import confidence
-from service.answer_state_model import MODEL_FILE, AnswerStateModel, write_model
-from service.answers import ASK_POOL
+from service.answering import decision
+from service.answering.answer_state_model import MODEL_FILE, AnswerStateModel, write_model
+from service.answering.answers import ASK_POOL
 from service.settings import get_settings
 from service.state import Corpus
 
@@ -52,7 +54,7 @@ def confidence_signals(index: SearchIndex, items: list[GoldItem]) -> tuple[np.nd
     rows, answerable, right = [], [], []
     for item in items:
         hits = index.search(item.query, ASK_POOL, "hybrid")
-        rows.append(confidence.measure(index, item.query, hits).vector())
+        rows.append(decision.measure(index, item.query, hits).vector())
         answerable.append(item.answerable)
         top = hits[0].chunk if hits else None
         right.append(bool(top and item.answerable and label_matches(top.section_id, top.priority, item.labels)))
@@ -133,7 +135,7 @@ def confidence_report(index: SearchIndex, items: list[GoldItem], files: list[str
             shares += f"  negatives below {(negatives < not_covered_below).mean():.1%}"
         print(f"  {name}: {shares}")
     return AnswerStateModel(
-        signals=tuple(field.name for field in fields(confidence.Signals)),
+        signals=tuple(field.name for field in fields(decision.Signals)),
         weights=rounded,
         intercept=round(intercept, 3),
         not_covered_below=round(not_covered_below, 2),
@@ -151,7 +153,7 @@ def _collapse(text: str) -> str:
 def match_report(corpus: Corpus, rows: list[dict]) -> None:
     """For applicant items: rank of the gold sub-priority, its score margin over the best other one, and
     whether the best-matching need (need@1) / the top three needs (need@3) hold the gold evidence."""
-    from service.matching import rank_needs, read_application, score_subpriorities
+    from service.answering.matching import rank_needs, read_application, score_subpriorities
 
     items = [r for r in rows if r["kind"] == "applicant"]
     apps = [(r, read_application(corpus, r["query"], 100_000)) for r in items]

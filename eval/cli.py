@@ -12,7 +12,7 @@ from eval.runner import DEFAULT_POOL, RETRIEVER_CHOICES, SCOPES, EvalError, load
 from index.embedders import EmbedderError
 from index.store import IndexProblem
 from ingest.errors import IngestError
-from service.cli_options import index_dir_option
+from service.cli.options import index_dir_option
 from service.settings import Settings
 
 REPORTS = Path(__file__).resolve().parent / "reports"
@@ -21,7 +21,7 @@ HEADLINE = ("chunk_hit@1", "chunk_hit@5", "chunk_mrr@10", "section_hit@1", "sect
             "evidence@5")
 
 
-PRODUCTION_DECISION = "service.confidence:decide"  # what /v1/ask decides: answer, low_confidence or not_covered
+PRODUCTION_DECISION = "service.answering.decision:decide"  # what /v1/ask decides: answer, low_confidence or not_covered
 
 
 def load_decide(spec: str):

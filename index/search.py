@@ -69,7 +69,7 @@ CANDIDATES_FROM = 5_000
 CHUNK_CANDIDATES = 200
 SENTENCE_CANDIDATES = 500
 # A query concept is specific when at most this share of the chunks contain it (or none do): "renar", "förskola", a
-# village — not "Västerbotten" or "län", which most of the strategy names. service/confidence.py asks a figure to
+# village — not "Västerbotten" or "län", which most of the strategy names. The answer state asks a figure to
 # stand beside the question's rarest specific concept.
 SPECIFIC_SHARE = 0.05
 NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÅÄÖ][^\W\d_]{2,}")  # a capitalised word, not opening a sentence

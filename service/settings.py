@@ -1,7 +1,7 @@
 """Settings from environment variables (prefix RUS_), shared by the CLI, the API and the UI.
 
-Read once where the program is put together (service/cli.py's commands, service/app.py:create_app,
-service/server.py, the UI's own entry, a child process's main) and passed down as `settings: Settings`."""
+Read once where the program is put together (service/cli/main.py's commands, service/api/app.py:create_app,
+service/cli/serve.py, the UI's own entry, a child process's main) and passed down as `settings: Settings`."""
 
 from __future__ import annotations
 
@@ -38,9 +38,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 65_536  # requests with a larger body are refused with 413 before parsing
     ask_k: int = 10  # passages retrieved for /v1/ask
     match_k: int = 3  # sub-priorities returned by /v1/match and checked by /v1/align
-    # /v1/ask's answer states: the model and cut-offs in service/confidence.py (fitted by `python -m eval.calibrate`)
+    # /v1/ask's answer states: the model and cut-offs in service/answering/decision.py
+    # (fitted by `python -m eval.calibrate`)
     # /v1/align: a need/challenge is "addressed" when a supporting sentence gives it at least this confidence
-    # (service/claims.py) and "possible" from the lower one; chosen on eval/align_gold_tune.jsonl with
+    # (service/answering/claims.py) and "possible" from the lower one; chosen on eval/align_gold_tune.jsonl with
     # `rus eval align` (docs/retrieval.md "Alignment")
     align_confidence_addressed: float = 0.38
     align_confidence_possible: float = 0.2

@@ -9,7 +9,7 @@ TEXTS: dict[str, dict[str, str]] = {
     # --- answer and alignment words the UI shows too (ui/render.py) ------------------------------
     "matching_need": {"sv": "Matchande identifierat behov", "en": "Matching identified need"},
     "addressed_count": {"sv": "adresseras: {a} av {n}", "en": "addressed: {a} of {n}"},
-    # --- answers (service/answers.py) ------------------------------------------------------------
+    # --- answers (service/answering/answers.py) ------------------------------------------------------------
     "low_confidence_answer": {
         "sv": "Osäkert svar – strategin verkar inte ta upp exakt detta; här är de närmaste avsnitten.",
         "en": "Low confidence – the strategy may not cover exactly this; these are the closest passages.",
@@ -18,7 +18,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "sv": "Strategin verkar inte ta upp den här frågan. De närmaste avsnitten listas som referens.",
         "en": "The strategy does not appear to cover this question. The closest passages are listed for reference.",
     },
-    # --- how each alignment claim was judged (service/claims.py, service/inriktningar.py) ----------
+    # --- how each alignment claim was judged (service/answering/claims.py, inriktningar.py) ---
     "judge_clear": {
         "sv": "Tydligt stöd: en mening i ansökan handlar om just det här behovet, klart mer än om "
         "delprioriteringens övriga, och texten som helhet pekar åt samma håll.",
@@ -79,7 +79,7 @@ TEXTS: dict[str, dict[str, str]] = {
     "report_where": {"sv": "Var i ansökan", "en": "Where in the application"},
     "report_none": {"sv": "–", "en": "–"},
     "report_nothing": {"sv": "inga", "en": "none"},
-    # the Word report (service/align_report_docx.py)
+    # the Word report (service/answering/word_report.py)
     "report_application": {"sv": "Ansökan", "en": "Application"},
     "report_date": {"sv": "Datum", "en": "Date"},
     "report_unnamed": {"sv": "Inklistrad text som börjar ”{start}”", "en": "Pasted text beginning “{start}”"},

@@ -18,7 +18,7 @@ from eval.align_metrics import (
     subpriority_ranks,
 )
 from ingest.vocabulary import INRIKTNINGAR
-from service.cli import main
+from service.cli.main import main
 
 ALIGN_GOLD = Path(__file__).resolve().parent.parent / "eval" / "align_gold.jsonl"
 COHESION, INCLUSION, TRANSITION = INRIKTNINGAR

@@ -14,9 +14,9 @@ from eval.align_gold import AlignGoldError, ambiguous_needs, load_align_gold, ne
 from eval.split import output_paths
 from ingest.load import load_document
 from ingest.vocabulary import INRIKTNINGAR
+from service.library.uploads import DocumentReader
 from service.limits import Limits
 from service.settings import Settings
-from service.uploads import DocumentReader
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The Word alignment report (service/align_report_docx.py): the application's name, what a Word document may hold,
+"""The Word alignment report (service/answering/word_report.py): the application's name, what a Word document may hold,
 and that LibreOffice opens the file and shows the main sub-priority and its needs.
 
 The API, UI and CLI tests read the report back with python-docx; the LibreOffice check below runs only where
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from service.align_report_docx import application_name, clean, require_name, word_report
+from service.answering.word_report import application_name, clean, require_name, word_report
 from service.errors import InputTooLong, InvalidInput
 
 SOFFICE = shutil.which("soffice")
@@ -69,7 +69,7 @@ def soffice() -> str:
 
 @pytest.mark.slow
 def test_libreoffice_opens_the_report_and_shows_the_main_subpriority(soffice: str, corpus_index: Path, tmp_path: Path):
-    from service import matching
+    from service.answering import matching
     from service.settings import Settings
     from service.state import Corpus
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from ingest.vocabulary import INRIKTNINGAR
-from service.claims import confidence_label, item_support, judge_link
-from service.inriktningar import judge_inriktning, statements
-from service.matching import link_status
+from service.answering.claims import confidence_label, item_support, judge_link
+from service.answering.inriktningar import judge_inriktning, statements
+from service.answering.matching import link_status
 from service.settings import Settings
 
 COHESION, INCLUSION, TRANSITION = INRIKTNINGAR

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from service.app import create_app
-from service.confidence import ANSWER_FROM
+from service.answering.decision import ANSWER_FROM
+from service.api.app import create_app
 from service.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -170,7 +170,7 @@ def test_a_figure_answers_only_a_question_about_what_it_counts(client):
 
 
 def test_decide_takes_the_index_query_and_hits(corpus_search):
-    from service.confidence import decide
+    from service.answering.decision import decide
 
     waiting = "Hur lång är väntetiden på akuten vid Norrlands universitetssjukhus?"
     decision = decide(corpus_search, waiting, corpus_search.search(waiting, 50))
@@ -195,7 +195,7 @@ def test_words_the_corpus_never_uses_count_only_when_search_cannot_resolve_them(
 
 
 def test_a_village_the_strategy_does_not_name_leaves_a_topical_question_covered(corpus_search):
-    from service.confidence import decide
+    from service.answering.decision import decide
 
     # the strategy is written for the whole county: "in/till <village>" says where, not what is asked
     assert corpus_search.places("bredband till kusfors") == {"kusfors"}
@@ -210,7 +210,7 @@ def test_a_village_the_strategy_does_not_name_leaves_a_topical_question_covered(
 
 
 def test_a_question_about_a_company_the_strategy_never_names_is_not_covered(corpus_search):
-    from service.confidence import decide
+    from service.answering.decision import decide
 
     question = "Northvolt battery factory jobs in 2025?"
     decision = decide(corpus_search, question, corpus_search.search(question, 50))
@@ -218,7 +218,7 @@ def test_a_question_about_a_company_the_strategy_never_names_is_not_covered(corp
 
 
 def test_the_answer_state_reads_the_question_in_the_language_the_user_chose(corpus_search):
-    from service.confidence import decide
+    from service.answering.decision import decide
 
     question = "casino resort"  # read as English (no unknown share) unless the user says it is Swedish
     assert decide(corpus_search, question, corpus_search.search(question, 50)).signals.unknown == 0.0
@@ -499,7 +499,7 @@ def test_malformed_and_oversized_bodies(client):
 
 
 def test_unexpected_errors_become_a_json_500(corpus_index: Path, monkeypatch):
-    from service import answers
+    from service.answering import answers
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug")

@@ -2,7 +2,7 @@
 
 Every module's imports are read with `ast` (those inside functions too, since a lazy import is still a
 dependency): ingest/ imports none of index, service, ui, eval, bench; index/ none of service, ui, eval, bench;
-and in service/ only cli.py (the `rus` commands) and app.py (mounting the UI) may import ui, eval or bench.
+and in service/ only cli/main.py (the `rus` commands) and api/app.py (mounting the UI) may import ui, eval or bench.
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ FORBIDDEN = {
     "ingest": {"index", "service", "ui", "eval", "bench"},
     "index": {"service", "ui", "eval", "bench"},
     "service": {"ui", "eval", "bench"},
-    "ui": {"ingest", "index"},  # the UI talks to service/ only (e.g. files read by service.uploads)
+    "ui": {"ingest", "index"},  # the UI talks to service/ only (e.g. files read by service.library.uploads)
 }
-ALLOWED = {"service/cli.py", "service/app.py"}  # the entry points that put the layers together
+ALLOWED = {"service/cli/main.py", "service/api/app.py"}  # the entry points that put the layers together
 
 
 def imported_packages(source: str, package: str) -> list[tuple[int, str]]:
@@ -69,7 +69,7 @@ def test_the_check_sees_top_level_lazy_and_dotted_imports() -> None:
         "index/example.py:6 imports ui",
     ]
     assert violations(Path("service/example.py"), source) == ["service/example.py:6 imports ui"]
-    assert violations(Path("service/cli.py"), source) == []
+    assert violations(Path("service/cli/main.py"), source) == []
     ui_source = "from index.library import KINDS\nfrom service import library\nimport ingest.formats\n"
     assert violations(Path("ui/example.py"), ui_source) == [
         "ui/example.py:1 imports index",
@@ -92,11 +92,11 @@ def test_imports_point_one_way(layer: str) -> None:
 # These are those composition points (each with why it may read the environment); nothing else in ingest/, index/
 # or service/ calls get_settings() or reads os.environ.
 READS_ENVIRONMENT = {
-    "service/cli.py",  # the `rus` commands: build_parser reads the settings once, commands get args.settings
-    "service/app.py",  # create_app() without settings (uvicorn --factory, the tests' default)
+    "service/cli/main.py",  # the `rus` commands: build_parser reads the settings once, commands get args.settings
+    "service/api/app.py",  # create_app() without settings (uvicorn --factory, the tests' default)
     "service/settings.py",  # defines get_settings
-    "service/uploads.py",  # the upload-reading child's main reads the limits its parent put in its environment
-    "service/admin.py",  # hands the rebuild child its environment plus the limits
+    "service/library/uploads.py",  # the upload-reading child's main reads the limits its parent put in its environment
+    "service/api/admin.py",  # hands the rebuild child its environment plus the limits
     "index/e5fast/build.py",  # the install-time compiler script: $CC
 }
 

@@ -33,7 +33,7 @@ from live_server import REPO_ROOT, small_corpus, tree_digest
 
 from bench.server import running
 from index.build import build_index
-from service.cli import main
+from service.cli.main import main
 
 pytestmark = pytest.mark.slow
 

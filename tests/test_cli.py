@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pdf_factory import not_a_pdf, strategy_pdf
 
-from service.cli import main
+from service.cli.main import main
 
 RUS = Path(sys.executable).parent / "rus"
 

@@ -132,7 +132,7 @@ def test_engine_choice_from_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_pa
 def test_the_cli_passes_the_configured_engine_down(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from service.cli import main
+    from service.cli.main import main
 
     document = tmp_path / "plan.txt"
     document.write_text("Västerbotten ska stärka kompetensförsörjningen.\n", encoding="utf-8")

@@ -434,7 +434,7 @@ def test_naive_build_reuses_cached_vectors(tmp_path):
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
-    from service.cli import main
+    from service.cli.main import main
 
     assert main(["eval", "--gold", str(tmp_path / "absent.jsonl"), "--index-dir", str(tmp_path)]) == 1
     assert "error:" in capsys.readouterr().err
@@ -454,7 +454,7 @@ def test_cli_errors_are_messages_not_tracebacks(tmp_path, capsys):
 
 
 def test_cli_compare(tiny_gold, tmp_path, capsys):
-    from service.cli import main
+    from service.cli.main import main
 
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps(fake_results(tiny_gold, CHUNKS, CHUNKS)), encoding="utf-8")
@@ -501,7 +501,7 @@ def test_floors_file_is_readable():
 def test_decide_seam_loads_module_function_and_defaults_to_the_answer_path():
     from eval.cli import PRODUCTION_DECISION, load_decide
     from eval.runner import EvalError
-    from service.confidence import decide
+    from service.answering.decision import decide
 
     assert load_decide("os.path:join") is __import__("os").path.join
     assert load_decide(PRODUCTION_DECISION) is decide
@@ -527,7 +527,7 @@ def test_rus_eval_with_every_retriever_runs_and_the_baseline_keeps_its_retrieval
 ):
     """`rus eval --retriever all` (the README's command) completes: answer states are decided for the index's
     retrievers, while the naive baseline, whose hits carry no sentence scores, reports retrieval metrics only."""
-    from service.cli import main
+    from service.cli.main import main
 
     lines = dev_gold.read_text(encoding="utf-8").splitlines()
     negatives = [line for line in lines if '"kind": "negative"' in line][:2]

@@ -12,7 +12,7 @@ from eval.baselines import IndexRetriever
 from eval.gold import load_gold
 from eval.metrics import DEFAULT_AGGREGATION
 from eval.runner import evaluate
-from service.confidence import decide
+from service.answering.decision import decide
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FLOORS = REPO_ROOT / "eval" / "floors.json"

@@ -13,8 +13,8 @@ from pdf_factory import strategy_pdf
 
 from eval.feedback import gold_candidates
 from eval.gold import load_gold
-from service.app import create_app
-from service.cli import main
+from service.api.app import create_app
+from service.cli.main import main
 from service.feedback import FeedbackStore, TokenBucket, tally
 from service.settings import Settings
 

@@ -18,7 +18,7 @@ from pdf_factory import _simple_pdf_bytes
 from ingest.errors import IngestError, Refusal
 from ingest.formats import FORMATS, read_file
 from ingest.limits import IngestLimits
-from service.app import create_app
+from service.api.app import create_app
 from service.limits import LIBRARY_UPLOAD_ALIAS, UPLOAD_PATHS, Limits
 from service.settings import Settings
 from service.state import IndexHolder

@@ -17,7 +17,7 @@ from index.search import Filters, SearchIndex
 from index.store import current_build, load_build
 from ingest.chunking import chunk_document
 from ingest.load import load_document
-from service.cli import main
+from service.cli.main import main
 
 REINDEER_QUERY = "säkra passager för renar längs E12"
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from plan_factory import CORPUS_DIR
 
 from index.embedders import get_embedder
-from service.app import create_app
+from service.api.app import create_app
 from service.settings import Settings
 from service.state import IndexHolder, ServiceEmbedder
 

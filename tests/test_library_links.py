@@ -14,7 +14,7 @@ from eval.metrics import label_document
 from eval.report import render_report
 from eval.runner import evaluate
 from ingest.models import Chunk
-from service.plan_links import linked_documents, matches
+from service.answering.plan_links import linked_documents, matches
 
 LIBRARY = [
     ("lanstransportplan", "Länstransportplan för Västerbottens län 2022–2033"),

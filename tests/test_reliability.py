@@ -21,8 +21,8 @@ from index.build import build_index
 from index.embedders import get_embedder
 from index.search import SearchIndex
 from index.store import CURRENT, IndexDamaged, IndexProblem, current_build, load_build
-from service.app import create_app
-from service.cli import main
+from service.api.app import create_app
+from service.cli.main import main
 from service.settings import Settings
 from service.state import Corpus, IndexHolder, ServiceEmbedder
 

@@ -13,8 +13,8 @@ from live_server import small_corpus, tree_digest
 
 from index.build import build_index
 from index.embedders import get_embedder
-from service import admin
-from service.app import create_app
+from service.api import admin
+from service.api.app import create_app
 from service.settings import Settings
 from service.state import IndexHolder, ServiceEmbedder
 

@@ -22,8 +22,8 @@ from index.translation_memory import (
     source_key,
     status,
 )
-from service.app import create_app
-from service.cli import main
+from service.api.app import create_app
+from service.cli.main import main
 from service.settings import Settings
 
 STRATEGY = "rus-vasterbotten-2030"

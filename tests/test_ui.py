@@ -12,11 +12,11 @@ import pdf_factory
 import pytest
 
 from ingest.errors import Refusal
+from service.library.uploads import DocumentReader, DocumentRefused
 from service.limits import Limits
 from service.models import Citation, Span
 from service.settings import Settings
 from service.state import IndexHolder
-from service.uploads import DocumentReader, DocumentRefused
 from ui import evaluation, feedback, render
 from ui.limits import UILimits, with_ui
 from ui.texts import TEXTS
@@ -261,7 +261,7 @@ def test_the_ask_tab_cites_the_reindeer_need_and_expands_its_section(corpus_ui):
 
 @pytest.mark.slow
 def test_the_ui_calls_the_service_functions(corpus_ui, monkeypatch):
-    from service import answers, matching
+    from service.answering import answers, matching
 
     calls = []
     real_ask, real_match, real_align = answers.ask, matching.match, matching.align
@@ -337,7 +337,7 @@ def test_match_and_browse_render(corpus_ui):
 def test_the_blocks_build_and_mount(corpus_index: Path):
     from fastapi.testclient import TestClient
 
-    from service.app import create_app
+    from service.api.app import create_app
 
     with TestClient(create_app(Settings(index_dir=corpus_index))) as client:
         response = client.get("/", follow_redirects=False)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from index.wording import LANGUAGES_DIR, PATTERNS, WordingError, compile_patterns, load_wording
-from service import confidence
-from service.answer_state_model import MODEL_FILE, ModelFileError, read_model, write_model
-from service.inriktningar import statements
+from service.answering import decision
+from service.answering.answer_state_model import MODEL_FILE, ModelFileError, read_model, write_model
+from service.answering.inriktningar import statements
 
 GERMAN = """
 [question]
@@ -31,7 +31,7 @@ verbs = ["betrifft", "passt"]
 money = ['kost\\w*', 'miete\\w*']
 clock = ['öffnungszeit\\w*']
 """
-SIGNALS = tuple(field.name for field in fields(confidence.Signals))
+SIGNALS = tuple(field.name for field in fields(decision.Signals))
 
 
 def _languages(tmp_path: Path, extra: dict[str, str]) -> Path:
@@ -122,8 +122,8 @@ def test_a_folder_without_a_language_or_a_badly_named_file_is_refused(tmp_path: 
 
 def test_the_answer_state_model_file_round_trips_and_is_what_the_decision_uses(tmp_path: Path) -> None:
     model = read_model(MODEL_FILE, SIGNALS)
-    assert (model.weights, model.intercept) == (confidence.WEIGHTS, confidence.INTERCEPT)
-    assert (model.not_covered_below, model.answer_from) == (confidence.NOT_COVERED_BELOW, confidence.ANSWER_FROM)
+    assert (model.weights, model.intercept) == (decision.WEIGHTS, decision.INTERCEPT)
+    assert (model.not_covered_below, model.answer_from) == (decision.NOT_COVERED_BELOW, decision.ANSWER_FROM)
     copy = tmp_path / "model.json"
     write_model(model, copy)
     assert read_model(copy, SIGNALS) == model

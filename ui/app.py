@@ -1,7 +1,7 @@
 """The Gradio Blocks UI: Ask, Find my sub-priority, Alignment check, Browse, Library and Evaluation.
 
-Every tab calls the same domain functions as the HTTP API (service.answers.ask, service.matching.match/align,
-service.sections.*) on the corpus held by the app's `IndexHolder`; ui.render only lays the results out.
+Every tab calls the same domain functions as the HTTP API (service.answering: answers.ask,
+matching.match/align, sections.*) on the corpus held by the app's `IndexHolder`; ui.render only lays the results out.
 `mount_ui(app, holder, settings, reader, heavy)` mounts it in the FastAPI app (at settings.ui_path, default /ui);
 `python -m ui` runs it alone.
 
@@ -24,10 +24,10 @@ import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
+from service.library.uploads import DocumentReader
 from service.limits import HeavyWork
 from service.settings import Settings
 from service.state import IndexHolder
-from service.uploads import DocumentReader
 from ui import render
 from ui.context import PRIVATE, UIContext, error_html, header_html, lang_of, text_for
 from ui.limits import ui_upload_cap
@@ -55,7 +55,7 @@ SYSTEM_FONTS = (
 )
 MONO_FONTS = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "monospace")
 SET_PAGE_LANGUAGE_JS = "(lang) => { document.documentElement.lang = lang; }"
-FEEDBACK_ENDPOINT = "/v1/feedback"  # the API route the feedback controls post to (service/feedback_api.py)
+FEEDBACK_ENDPOINT = "/v1/feedback"  # the API route the feedback controls post to (service/api/feedback.py)
 READY = '<span class="rus-ready" hidden></span>'  # the banner once the page's load event found the index
 
 

@@ -9,10 +9,10 @@ import gradio as gr
 
 from service.errors import Busy, EmptyInput, IndexUnavailable, InputTooLong, NotFound, OverTimeBudget, ServiceError
 from service.feedback import FeedbackStore
+from service.library.uploads import DocumentReader, DocumentRefused
 from service.limits import HeavyWork, Limits
 from service.settings import Settings
 from service.state import Corpus, IndexHolder
-from service.uploads import DocumentReader, DocumentRefused
 from ui import render
 from ui.examples import EXAMPLE_DESCRIPTIONS, EXAMPLE_QUESTIONS
 from ui.render import esc, notice, placeholder

@@ -1,7 +1,7 @@
 """The UI's feedback controls (👍/👎 and "the right section is …"), copy-link buttons and feedback summary.
 
 The controls are plain HTML below each answer and each match; FEEDBACK_JS (attached to the result areas)
-posts them to the API's POST /v1/feedback (service/feedback_api.py), so the UI and the API share one store,
+posts them to the API's POST /v1/feedback (service/api/feedback.py), so the UI and the API share one store,
 one validation and one rate limit, and shows the API's answer (or its error message) beside the buttons.
 Shareable links are the UI's own address with ?q=… (Ask) or ?match=… (Find my sub-priority).
 """

@@ -10,11 +10,11 @@ import base64
 import html
 from collections.abc import Callable, Iterable, Sequence
 
-from service import sections
-from service.claims import confidence_label
-from service.confidence import confidence_level
+from service.answering import sections
+from service.answering.claims import confidence_label
+from service.answering.decision import confidence_level
 from service.errors import NotFound
-from service.library import file_url
+from service.library.documents import file_url
 from service.models import (
     AlignResponse,
     AskResponse,
@@ -268,7 +268,7 @@ def _subpriority_heading(sub: SubpriorityRef, lang: str) -> str:
 
 
 def confidence_word(response: AskResponse | MatchResponse, lang: str) -> str:
-    """ "Säkerhet: hög" / "Confidence: medium": the answer state's word (service.confidence.confidence_level),
+    """ "Säkerhet: hög" / "Confidence: medium": the answer state's word (service.answering.decision.confidence_level),
     never a probability or a cosine; empty when no state was decided."""
     if response.confidence is None:
         return ""

@@ -1,6 +1,6 @@
 """Fitting an uploaded application's text to what the alignment check reads.
 
-The file itself is read by the service (service.uploads.DocumentReader: ingest's reader for its format, in a
+The file itself is read by the service (service.library.uploads.DocumentReader: ingest's reader for its format, in a
 sandboxed child, under the document limits); the UI only shortens the text to the check's character limit.
 """
 

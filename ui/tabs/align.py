@@ -1,5 +1,6 @@
-"""The Alignment check tab: an application (pasted or uploaded, read by service.uploads) in, the alignment report
-(service.matching.align) out, with its Markdown and Word downloads."""
+"""The Alignment check tab: an application (pasted or uploaded, read by service.library.uploads) in, the alignment
+report
+(service.answering.matching.align) out, with its Markdown and Word downloads."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from service import matching
-from service.align_report_docx import alignment_docx, application_name, report_filename
+from service.answering import matching
+from service.answering.word_report import alignment_docx, application_name, report_filename
 from service.errors import EmptyInput
+from service.library.uploads import UPLOAD_SUFFIXES
 from service.limits import Budget
 from service.models import AlignResponse
-from service.uploads import UPLOAD_SUFFIXES
 from ui import render
 from ui.context import UIContext, error_html, lang_of
 from ui.render import esc, placeholder
@@ -41,7 +42,7 @@ def _prune_downloads() -> None:
 
 
 def write_downloads(report: AlignResponse, name: str) -> tuple[Path, Path]:
-    """The report as Markdown and as a Word document (service/align_report_docx.py, dated today), in a fresh
+    """The report as Markdown and as a Word document (service/answering/word_report.py, dated today), in a fresh
     folder under the temp dir (gradio serves files from there)."""
     _prune_downloads()
     folder = DOWNLOADS / uuid.uuid4().hex[:12]

@@ -1,10 +1,10 @@
-"""The Ask tab: a question in, the cited answer out (service.answers.ask), with sharing and 👍/👎."""
+"""The Ask tab: a question in, the cited answer out (service.answering.answers.ask), with sharing and 👍/👎."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from service import answers, sections
+from service.answering import answers, sections
 from service.errors import EmptyInput
 from service.models import AskResponse
 from service.state import Corpus

@@ -1,10 +1,10 @@
-"""The Browse tab: the strategy's tree (service.sections) and the chosen section in full."""
+"""The Browse tab: the strategy's tree (service.answering.sections) and the chosen section in full."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from service import sections
+from service.answering import sections
 from service.models import SectionTreeResponse
 from ui import render
 from ui.context import PRIVATE, UIContext, error_html, lang_of

@@ -1,4 +1,4 @@
-"""The Library tab: the documents searched with the strategy (service.library), and adding or removing one
+"""The Library tab: the documents searched with the strategy (service.library.documents), and adding or removing one
 (with the API key, checked as the API checks it)."""
 
 from __future__ import annotations
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from service import library
-from service.admin import check_api_key
-from service.uploads import UPLOAD_SUFFIXES
+from service.api.admin import check_api_key
+from service.library import documents as library
+from service.library.uploads import UPLOAD_SUFFIXES
 from ui import render
 from ui.context import PRIVATE, UIContext, error_html, lang_of
 from ui.render import esc, notice

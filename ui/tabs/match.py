@@ -1,11 +1,11 @@
 """The Find my sub-priority tab: a project description in, the best-matching sub-priorities out
-(service.matching.match, bounded by the heavy-work slots), with sharing and 👍/👎 per match."""
+(service.answering.matching.match, bounded by the heavy-work slots), with sharing and 👍/👎 per match."""
 
 from __future__ import annotations
 
 import gradio as gr
 
-from service import matching, sections
+from service.answering import matching, sections
 from service.errors import EmptyInput
 from service.models import MatchResponse
 from service.state import Corpus

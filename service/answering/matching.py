@@ -6,8 +6,8 @@ the mean of its three best sentences' (MATCH_WHOLE_WEIGHT / MATCH_TOP_SENTENCES,
 `python -m service.calibrate --match` on the applicant items: all variants place the gold sub-priority first
 for single descriptions; for several projects in one text the mix finds 84% of them in the top 3 against 61%
 for the whole text alone). Needs and challenges are linked to the application's own sentences by the rule in
-service/claims.py (addressed / possible / not addressed, with a calibrated confidence); the three inriktningar
-are judged from the application's explicit statements about them (service/inriktningar.py).
+service/answering/claims.py (addressed / possible / not addressed, with a calibrated confidence); the three inriktningar
+are judged from the application's explicit statements about them (service/answering/inriktningar.py).
 """
 
 from __future__ import annotations
@@ -21,11 +21,13 @@ from index.search import Filters
 from index.sentences import embeddable_sentences
 from ingest.models import Item
 from ingest.vocabulary import INRIKTNINGAR, is_subpriority
-from service.answers import ASK_POOL
-from service.claims import confidence_label, item_support, judge_link
-from service.confidence import Confidence, decide
+from service.answering.answers import ASK_POOL
+from service.answering.claims import confidence_label, item_support, judge_link
+from service.answering.decision import Confidence, decide
+from service.answering.inriktningar import judge_inriktning, statements
+from service.answering.searching import require_kind
+from service.answering.sections import item_quote, stored_items, subpriority_ref
 from service.errors import require_k, require_text
-from service.inriktningar import judge_inriktning, statements
 from service.limits import Budget
 from service.models import (
     AlignResponse,
@@ -39,8 +41,6 @@ from service.models import (
     SubpriorityAlignment,
     SubpriorityMatch,
 )
-from service.searching import require_kind
-from service.sections import item_quote, stored_items, subpriority_ref
 from service.settings import Settings
 from service.state import Corpus
 from service.texts import format_pages, t
@@ -279,7 +279,7 @@ def link_items(
     best_match: bool = True,
 ) -> list[ItemLink]:
     """Each numbered need/challenge of a sub-priority with its state, confidence, judgement and the application
-    sentences that support it (service/claims.py): a claim is shown with up to SUPPORTING_SENTENCES sentences, a
+    sentences that support it (claims.py): a claim is shown with up to SUPPORTING_SENTENCES sentences, a
     possible link with its closest sentence, an item not addressed with none. `best_match` is false for the
     sub-priorities checked after the best-matching one (their claims need a higher confidence)."""
     items = stored_items(corpus, doc_id, section_id, kind)
@@ -326,7 +326,7 @@ def inriktning_sources(corpus: Corpus) -> dict[str, Citation | None]:
 
 
 def check_inriktningar(corpus: Corpus, app: Application) -> list[InriktningCheck]:
-    """Each inriktning judged from the application's explicit statements about it (service/inriktningar.py)."""
+    """Each inriktning judged from the application's explicit statements about it (inriktningar.py)."""
     found = statements([app.text[s:e] for s, e in app.spans])
     sources = inriktning_sources(corpus)
     checks = []

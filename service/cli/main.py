@@ -16,7 +16,7 @@ from index.search import RETRIEVERS, Filters, Hit, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
 from ingest.formats import FORMATS_IN_WORDS
-from service.cli_options import index_dir_option
+from service.cli.options import index_dir_option
 from service.models import SearchHit
 from service.settings import Settings, get_settings
 from service.texts import format_pages
@@ -116,15 +116,15 @@ def cmd_search(args: argparse.Namespace) -> int:
 
 
 def cmd_align(args: argparse.Namespace) -> int:
-    """The alignment report of an application file, read as the UI's alignment upload reads it (service/uploads.py:
+    """The alignment report of an application file, read as the UI's alignment upload reads it (service.library.uploads:
     ingest's reader in a sandboxed child, under the configured limits): Markdown on stdout, or written to --out as
     Word (.docx) or Markdown (.md)."""
-    from service.align_report_docx import alignment_docx, application_name
+    from service.answering.matching import align
+    from service.answering.word_report import alignment_docx, application_name
     from service.errors import ServiceError
+    from service.library.uploads import DocumentReader, DocumentRefused
     from service.limits import Limits
-    from service.matching import align
     from service.state import Corpus
-    from service.uploads import DocumentReader, DocumentRefused
     from ui.texts import t  # the refusal wordings the UI shows
     from ui.uploads import truncate
 
@@ -234,16 +234,16 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     from eval.cli import add_eval_command
 
     add_eval_command(commands, settings)
-    from service.docs_cli import add_docs_command
+    from service.cli.library import add_docs_command
 
     add_docs_command(commands, settings)
-    from service.translations_cli import add_translations_command
+    from service.cli.translations import add_translations_command
 
     add_translations_command(commands, settings)
     from eval.feedback import add_feedback_command
 
     add_feedback_command(commands, settings)
-    from service.server import add_serve_command
+    from service.cli.serve import add_serve_command
 
     add_serve_command(commands, settings)
     return parser
@@ -257,6 +257,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,7 @@ from service.settings import Settings
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from service.app import create_app
+    from service.api.app import create_app
 
     updates = {"index_dir": args.index_dir, "host": args.host, "port": args.port}
     settings = args.settings.model_copy(update={k: v for k, v in updates.items() if v is not None})

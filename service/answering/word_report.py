@@ -10,8 +10,8 @@ Served by POST /v1/align/docx, the UI's alignment download and `rus align FILE -
 Cost: 0.145 s and 38 kB for a three-sub-priority report, against 0.067 s for the alignment itself (best of 5 × 10
 loops on 2 shared cores under load ~6), measured with
     python -m timeit -n 10 -r 5 -s "from datetime import date; from service.state import Corpus; \
-      from service.settings import Settings; from service.matching import align; \
-      from service.align_report_docx import alignment_docx; \
+      from service.settings import Settings; from service.answering.matching import align; \
+      from service.answering.word_report import alignment_docx; \
       r = align(Corpus.open('data/index'), 'Vi vill förnya byanätet och bygga ut fiber till fäbodar och \
       turistanläggningar som saknar uppkoppling.', None, Settings())" "alignment_docx(r, 'x', date.today())"
 (and "align(c, t, None, s)" for the alignment); python-docx's per-paragraph work is most of it.
@@ -33,8 +33,8 @@ from docx.shared import Cm
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from service import matching
-from service.claims import confidence_label
+from service.answering import matching
+from service.answering.claims import confidence_label
 from service.errors import require_text
 from service.models import AlignResponse, InriktningCheck, ItemLink, SubpriorityAlignment
 from service.settings import Settings

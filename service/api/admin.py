@@ -28,11 +28,11 @@ from pydantic import BaseModel, Field
 
 from ingest.load import expand_paths
 from service.errors import ServiceError
+from service.library.uploads import limit_env
 from service.limits import Limits
 from service.models import ErrorResponse
 from service.settings import Settings
 from service.state import IndexHolder
-from service.uploads import limit_env
 
 log = logging.getLogger("rus.service")
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from ingest.models import Item
 from ingest.vocabulary import BULLET, PRIORITY_ID, SUBPRIORITY_PREFIX, is_subpriority, item_label
+from service.answering.plan_links import linked_documents
 from service.errors import NotFound
 from service.models import (
     DocumentTree,
@@ -24,7 +25,6 @@ from service.models import (
     SubpriorityNode,
     SubpriorityRef,
 )
-from service.plan_links import linked_documents
 from service.state import Corpus
 
 

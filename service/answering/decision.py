@@ -34,7 +34,7 @@ from index.query import is_description
 from index.search import Hit, SearchIndex
 from index.tokens import tokenize
 from index.wording import PATTERNS
-from service.answer_state_model import MODEL_FILE, read_model
+from service.answering.answer_state_model import MODEL_FILE, read_model
 
 State = Literal["answer", "low_confidence", "not_covered"]
 ConfidenceLevel = Literal["high", "medium", "low"]
@@ -89,7 +89,8 @@ class Confidence:
 
 # Fitted by `python -m eval.calibrate --write` on eval/realistic_tune.jsonl + eval/gold_extra.jsonl +
 # eval/calibration_extra.jsonl (190 answerable and 88 negatives, weighted equally) over hybrid search with its
-# section context, which writes service/answer_state_model.json: weights for Signals.vector(), then the intercept.
+# section context, which writes answer_state_model.json beside this module: weights for Signals.vector(), then
+# the intercept.
 # The cut-offs are the ones its rule chooses (`eval.calibrate.choose_cutoffs`): NOT_COVERED_BELOW, the highest under
 # which at most 5 % of the answerable items of every training file fall (realistic tune 4.9 %; 65 % of the
 # negatives); from ANSWER_FROM on, at most 10 % of the negatives (9.1 %) and 80 % of the answerable items. The top

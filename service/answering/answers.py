@@ -2,14 +2,14 @@
 
 An answer is composed only of text quoted from the strategy:
 - "which sub-priority …" questions (and descriptions/topic phrases that are not questions): the best
-  sub-priority (sections ranked by service.ranking.aggregate_sections) with its id and title, and the
+  sub-priority (sections ranked by service.answering.ranking.aggregate_sections) with its id and title, and the
   identified need that matches best, quoted as numbered in the document;
 - other questions: the sentence(s) of the top passages closest to the question in embedding space
   (lexical overlap fails for English questions over Swedish text), using the index's sentence vectors.
 When the library holds other documents besides the strategy (plans, programmes …), a question that asks for a
 (sub-)priority — or a description, which is matched to sub-priorities — is answered from the strategy (documents
 of kind STRATEGY) and the other documents' best passages for it are listed as `related` (`answer_filters`).
-How sure the answer is comes from service/confidence.py: a confident answer; a low-confidence answer that says
+How sure the answer is comes from service/answering/decision.py: a confident answer; a low-confidence answer that says
 so; or "not covered" (only the closest passages are listed) when the strategy confidently does not hold it.
 """
 
@@ -22,12 +22,12 @@ from index.search import Filters, Hit, SearchIndex, SentenceScore
 from index.wording import PATTERNS
 from ingest.models import Item
 from ingest.vocabulary import is_subpriority, item_start
-from service.confidence import SUBPRIORITY_QUESTION, decide
+from service.answering.decision import SUBPRIORITY_QUESTION, decide
+from service.answering.ranking import SectionScore, rank_subpriorities
+from service.answering.searching import require_kind
+from service.answering.sections import item_quote, stored_items, subpriority_ref
 from service.errors import require_k, require_text
 from service.models import AskResponse, Citation, ItemQuote, SubpriorityRef
-from service.ranking import SectionScore, rank_subpriorities
-from service.searching import require_kind
-from service.sections import item_quote, stored_items, subpriority_ref
 from service.settings import Settings
 from service.state import Corpus
 from service.texts import format_pages, t

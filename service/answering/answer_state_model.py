@@ -1,6 +1,6 @@
-"""The fitted answer-state model (service/confidence.py): weights, intercept and the two cut-offs, in a JSON file.
+"""The fitted answer-state model (decision.py): weights, intercept and the two cut-offs, in a JSON file.
 
-`python -m eval.calibrate --write` fits the model and writes MODEL_FILE with `write_model`; service/confidence.py
+`python -m eval.calibrate --write` fits the model and writes MODEL_FILE with `write_model`; decision.py
 reads it at import with `read_model`, which checks that the file holds one weight per signal the decision measures,
 in the same order. JSON, not TOML: a program writes this file (the standard library reads and writes JSON; it only
 reads TOML), and the reasons for the numbers live in the docs and in calibrate's output, not in comments.

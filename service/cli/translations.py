@@ -19,7 +19,7 @@ from index.translation_memory import (
     status,
 )
 from ingest.models import Chunk
-from service.cli_options import index_dir_option
+from service.cli.options import index_dir_option
 from service.settings import Settings
 
 

@@ -1,4 +1,5 @@
-"""HTTP routes of the document library (service.library): list, original files (open), add and remove (API key).
+"""HTTP routes of the document library (service.library.documents): list, original files (open), add and remove
+(API key).
 
 * ``GET /v1/documents`` — the documents with title, kind, year, pages and chunks;
 * ``GET /v1/documents/{doc_id}/file`` — the original file (PDFs open in the browser; ``#page=N`` works);
@@ -19,8 +20,8 @@ from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
 
 from ingest.formats import FORMATS_IN_WORDS
-from service import library
-from service.admin import ADMIN_ERRORS, require_api_key
+from service.api.admin import ADMIN_ERRORS, require_api_key
+from service.library import documents as library
 from service.limits import LIBRARY_UPLOAD_ALIAS, LIBRARY_UPLOAD_PATH
 from service.models import DocumentInfo, DocumentsResponse, ErrorResponse
 from service.state import Corpus

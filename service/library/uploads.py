@@ -12,7 +12,7 @@ POST /v1/documents/library, the UI's library tab) and an application uploaded in
 * Ingest's `Refusal` code decides the answer (413 too large, 415 type, 422 the rest) and travels in the JSON
   error as `refusal`; the UI words the same code in Swedish or English (ui/texts.py "upload_<code>").
 
-`python -m service.uploads document|text FILE` is that child: it prints one JSON line with the document's
+`python -m service.library.uploads document|text FILE` is that child: it prints one JSON line with the document's
 description (or its text) or the refusal, using the limits in its environment (RUS_MAX_*).
 """
 
@@ -168,7 +168,7 @@ def read_in_child(path: Path, mode: Mode, limits: Limits) -> dict:
     timeout = limits.max_extract_seconds + 15
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "service.uploads", mode, str(path)],
+            [sys.executable, "-m", "service.library.uploads", mode, str(path)],
             capture_output=True,
             timeout=timeout,
             env={**os.environ, **limit_env(limits)},  # the child reads exactly these limits
@@ -231,6 +231,6 @@ def _child_main(mode: str, path: str) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] not in ("document", "text"):
-        print("usage: python -m service.uploads document|text FILE", file=sys.stderr)
+        print("usage: python -m service.library.uploads document|text FILE", file=sys.stderr)
         sys.exit(2)
     sys.exit(_child_main(sys.argv[1], sys.argv[2]))

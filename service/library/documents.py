@@ -3,7 +3,7 @@
 Writes go through index.library (only new text is embedded; the new build replaces the current one atomically)
 and then the `IndexHolder` loads the new build before the call returns, so the next request already sees the
 change. An upload is copied under the upload size limit, read once in a child process with the server's limits
-(service.uploads.DocumentReader: a hostile file cannot hang or swell the server) and only then ingested.
+(service.library.uploads.DocumentReader: a hostile file cannot hang or swell the server) and only then ingested.
 Embedding uses the index's own embedder without the service's lock, so searches keep being answered meanwhile.
 """
 
@@ -29,11 +29,11 @@ from index.library import (
 from ingest.errors import Refusal
 from ingest.formats import media_type
 from service.errors import InvalidInput, NotFound, ServiceError
+from service.library.uploads import DocumentReader, DocumentRefused, copy_limited, safe_extension
 from service.limits import Limits
 from service.models import DocumentInfo, DocumentsResponse
 from service.settings import Settings
 from service.state import Corpus, IndexHolder
-from service.uploads import DocumentReader, DocumentRefused, copy_limited, safe_extension
 
 INCOMING = ".library-incoming"  # inside the index directory: uploads being checked and ingested
 

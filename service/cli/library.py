@@ -8,7 +8,7 @@ from pathlib import Path
 
 from index.library import KINDS, LibraryChange, add_documents, list_documents, remove_document
 from ingest.limits import IngestLimits
-from service.cli_options import index_dir_option
+from service.cli.options import index_dir_option
 from service.limits import Limits
 from service.settings import Settings
 

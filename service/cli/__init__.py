@@ -1,0 +1,1 @@
+"""The `rus` command line (`main.py`, a composition point) and its command groups."""
