@@ -1,9 +1,9 @@
 """The path a question takes through the code on /v1/ask: which of our files receive it, in order.
 
 `python -m bench.ask_path [--index-dir DIR] [QUESTION ...]` answers each question in-process with a profiler
-hook (`sys.setprofile`) and records every call into a function of ours (ingest/, index/, service/) that is handed
-the question, as written or read (an argument equal to the question's text, or an object whose `text` is).
-Consecutive calls in the same file are one step. It prints the steps and:
+hook (`sys.setprofile`) and records every call from one file into a function of ours (ingest/, index/, service/)
+in another that is handed the question, as written or read (an argument equal to the question's text, or an
+object whose `text` is). Consecutive calls into the same file are one step. It prints the steps and:
 - *descents*: how often the path goes down into index/ (from service/); one means the question is analysed and
   searched in one trip down and never comes back up to go down again;
 - *re-entries*: how often a step enters a file the path had already left.
@@ -16,6 +16,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +37,7 @@ class AskPath:
     @property
     def descents(self) -> int:
         """Times the path goes from service/ down into index/."""
-        return sum(a.startswith("service/") and b.startswith("index/") for a, b in zip(self.steps, self.steps[1:]))
+        return sum(a.startswith("service/") and b.startswith("index/") for a, b in pairwise(self.steps))
 
     @property
     def reentries(self) -> int:
@@ -80,7 +81,8 @@ def trace(run: Callable[[], object], question: str) -> AskPath:
         if event != "call":
             return
         where = _layer_file(frame.f_code.co_filename)
-        if where and _receives(frame, question) and (not steps or steps[-1] != where):
+        handed = frame.f_back is None or frame.f_back.f_code.co_filename != frame.f_code.co_filename
+        if where and handed and _receives(frame, question) and (not steps or steps[-1] != where):
             steps.append(where)
 
     sys.setprofile(profile)

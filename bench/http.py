@@ -30,7 +30,7 @@ import numpy as np
 
 from bench.server import ServerFailed, running, wait_ready
 from eval.gold import load_gold
-from index.query import is_description
+from index.analysis import is_description
 from service.settings import REPO_ROOT, get_settings
 
 REALISTIC = REPO_ROOT / "eval" / "realistic.jsonl"

@@ -4,7 +4,7 @@ On a shared machine absolute latencies move with the load; a ratio of two figure
 move as much. So each ratio's two sides alternate on the same queries, new to the server:
 
 * search: query by query, this process's encoder (the engine the server uses, the same thread settings) embeds
-  the query's dense text alone (SearchIndex.dense_text: what the search embeds), then the query goes to
+  the query's dense text alone (its analysis's dense_text: what the search embeds), then the query goes to
   /v1/search from one client (a keep-alive connection); p50 of each side.
 * ask: the same with /v1/ask.
 * throughput: per block, the encoder embeds the block's dense texts in batches of 8 (texts/s), then 8 clients send
@@ -51,7 +51,7 @@ class Encoder:
         self.embedder.embed_queries(["warm-up"])
 
     def texts(self, queries: list[str]) -> list[str]:
-        return [self.index.dense_text(query) for query in queries]
+        return [self.index.read(query).dense_text for query in queries]
 
     def one_at_a_time(self, texts: list[str]) -> list[float]:
         """Seconds per text, each embedded alone."""

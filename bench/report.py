@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench import ratios
-from index.query import DESCRIPTION_WORDS
+from index.analysis import DESCRIPTION_WORDS
 from index.sentences import MIN_SENTENCE_CHARS
 from service.settings import REPO_ROOT
 

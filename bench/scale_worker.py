@@ -129,8 +129,9 @@ def run_full(n: int, seed: synthetic.Seed, workdir: Path) -> dict:
 
 def run_vectors(n: int, seed: synthetic.Seed, kind: str, with_bm25: bool) -> dict:
     from index import vectors as vector_search
+    from index.analysis import prepare_query
     from index.lexical import LexicalIndex
-    from index.search import LEXICAL_CANDIDATES, _top, prepare_query
+    from index.search import LEXICAL_CANDIDATES, _top
 
     seconds: dict[str, float] = {}
     mark = time.perf_counter()

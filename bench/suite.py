@@ -191,7 +191,7 @@ def bench_in_process(index_dir: Path, pool: Pool, n: int) -> dict:
         batch = queries[i * n : (i + 1) * n]
         result[retriever] = percentiles(latencies(lambda q, r=retriever: index.search(q, k=10, retriever=r), batch))
     result["query_embedding"] = percentiles(
-        latencies(lambda q: raw.embed_queries([index.dense_text(q)]), queries[:n])
+        latencies(lambda q: raw.embed_queries([index.read(q).dense_text]), queries[:n])
     )
     index.embedder = ServiceEmbedder(raw)
     for retriever in ("dense", "bm25", "hybrid"):

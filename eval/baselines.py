@@ -21,12 +21,12 @@ import faiss
 import numpy as np
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from index.analysis import QuestionAnalysis
 from index.embedders import Embedder
 from index.search import SearchIndex
 from ingest.chunking import section_chunk
 from ingest.load import load_document
 from ingest.models import Chunk, Document
-from service.answering.answers import answer_filters
 
 NAIVE_SIZE = 1000
 NAIVE_OVERLAP = 200
@@ -48,10 +48,12 @@ class RetrievalSystem(Protocol):
 
     def search(self, query: str, k: int) -> list: ...  # hits with .rank, .score and .chunk
 
+    def read(self, query: str) -> object: ...  # the query as the answer-state decision receives it (answer_states)
+
 
 class IndexRetriever:
     """One retriever ("hybrid", "dense" or "bm25") of a loaded SearchIndex. With `answer_scope` a query is searched
-    in the documents the answer path would answer it from (service.answering.answers.answer_filters: a (sub-)priority
+    in the documents the answer path would answer it from (SearchIndex.answer_scope: a (sub-)priority
     question within the strategy when the index also holds plans); else over the whole index."""
 
     answer_states = True
@@ -66,10 +68,15 @@ class IndexRetriever:
     def chunks(self) -> Sequence[Chunk]:
         return self.index.chunks
 
+    def read(self, query: str) -> QuestionAnalysis:
+        """The query read as the answer path reads it (what the answer-state decision receives)."""
+        return self.index.read(query)
+
     def search(self, query: str, k: int) -> list:
         # The query language is left to the system's own detection, as for a real user.
-        filters = answer_filters(self.index, query)[0] if self.answer_scope else None
-        return self.index.search(query, k=k, retriever=self.retriever, filters=filters)
+        analysis = self.index.read(query)
+        filters = self.index.answer_scope(analysis) if self.answer_scope else None
+        return self.index.search(analysis, k=k, retriever=self.retriever, filters=filters)
 
 
 @dataclass

@@ -53,8 +53,9 @@ def confidence_signals(index: SearchIndex, items: list[GoldItem]) -> tuple[np.nd
     section is a right one."""
     rows, answerable, right = [], [], []
     for item in items:
-        hits = index.search(item.query, ASK_POOL, "hybrid")
-        rows.append(decision.measure(index, item.query, hits).vector())
+        analysis = index.read(item.query)
+        hits = index.search(analysis, ASK_POOL, "hybrid")
+        rows.append(decision.measure(analysis, hits).vector())
         answerable.append(item.answerable)
         top = hits[0].chunk if hits else None
         right.append(bool(top and item.answerable and label_matches(top.section_id, top.priority, item.labels)))

@@ -143,7 +143,7 @@ def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
     parser.add_argument("--cache", type=Path,
                         help="cache folder for the naive baseline's vectors (default <index-dir>/../eval-cache)")
     parser.add_argument("--decide", metavar="MODULE:FUNCTION", default=PRODUCTION_DECISION,
-                        help="the answer-state rule, decide(index, query, hits) -> state or an object with .state and "
+                        help="the answer-state rule, decide(analysis, hits) -> state or an object with .state and "
                         f".score (default {PRODUCTION_DECISION}: what /v1/ask decides; 'none' to skip)")
     parser.add_argument("--scope", choices=SCOPES, default="answer",
                         help="answer: search each query where the answers search it ((sub-)priority questions "

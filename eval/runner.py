@@ -35,6 +35,7 @@ from eval.metrics import (
     section_display,
     section_summary,
 )
+from index.analysis import QuestionAnalysis
 from index.embedders import DEFAULT_ENGINE
 from index.search import SearchIndex
 
@@ -45,7 +46,7 @@ DEFAULT_POOL = 50  # chunks retrieved per query for the section-level aggregatio
 TOP_SECTIONS = 10
 SNIPPET_CHARS = 240
 STRATEGY_LABEL = "strategi"  # the document of plain (strategy) labels when the index names no strategy document
-Decide = Callable[[SearchIndex, str, list], object]  # (index, query, ranked hits) → a state or .state/.score
+Decide = Callable[[QuestionAnalysis, list], object]  # (the query read, ranked hits) → a state or .state/.score
 
 
 class EvalError(Exception):
@@ -138,11 +139,10 @@ def evaluate(
     pool: int = DEFAULT_POOL,
     decide: Decide | None = None,
     progress: bool = True,
-    index: SearchIndex | None = None,
 ) -> dict:
     """Every metric of one system over the gold items, with per-item records; `decide` gives each item's answer
-    state from its ranked pool and `index` (the production rule by default in `rus eval`), for a system whose hits
-    carry what it reads (`answer_states`; the naive baseline's do not)."""
+    state from the query as the system reads it and its ranked pool (the production rule by default in `rus eval`),
+    for a system whose hits carry what it reads (`answer_states`; the naive baseline's do not)."""
     if k < 1:
         raise EvalError("--k must be at least 1")
     if decide is not None and not system.answer_states:
@@ -160,7 +160,7 @@ def evaluate(
         latency = time.perf_counter() - mark
         if depth > k:
             hits = system.search(item.query, depth)  # the deeper pool for the section ranking
-        decision = decide(index, item.query, list(hits)) if decide is not None else None
+        decision = decide(system.read(item.query), list(hits)) if decide is not None else None
         relevant = count_relevant(index_sections, item.labels) if item.answerable else 0
         result, record = evaluate_item(item, hits, k, relevant, latency, decision, strategy)
         results.append(result)
@@ -275,7 +275,7 @@ def run(
         "retrievers": {},
     }
     for system in systems:
-        outcome = evaluate(system, items, k=k, pool=pool, decide=decide, progress=progress, index=index)
+        outcome = evaluate(system, items, k=k, pool=pool, decide=decide, progress=progress)
         if isinstance(system, NaiveDenseIndex):
             outcome["naive"] = {"size": 1000, "overlap": 200, **system.stats}
         results["retrievers"][system.name] = outcome

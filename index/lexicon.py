@@ -50,9 +50,10 @@ class Lexicon:
         return [forms[s].most_common(1)[0][0] for s in stems], stems
 
     @staticmethod
-    def applies_to(query: str) -> bool:
-        """Whether a query is short enough for its vector to stand for its words (at most MAX_QUERY_WORDS)."""
-        return len(query.split()) <= MAX_QUERY_WORDS
+    def applies_to(n_words: int) -> bool:
+        """Whether a query of `n_words` words is short enough for its vector to stand for its words (at most
+        MAX_QUERY_WORDS)."""
+        return n_words <= MAX_QUERY_WORDS
 
     def nearest(self, vector: np.ndarray) -> list[str]:
         """Stems of the (at most NEAREST) words most similar to the query vector, each at least SIMILARITY and

@@ -34,7 +34,8 @@ from ingest.limits import IngestLimits
 from ingest.load import load_document
 from ingest.models import Document
 
-KINDS = ("strategi", "plan", "program", "agenda", "annat")
+STRATEGY = "strategi"  # the kind of a strategy: its sub-priorities answer "which sub-priority" questions
+KINDS = (STRATEGY, "plan", "program", "agenda", "annat")
 YEARS = range(1900, 2101)
 LOCK = ".library.lock"  # serialises library changes (each reads the current build, then writes a new one)
 

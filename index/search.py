@@ -8,9 +8,7 @@ query's concepts — plain fusion with BM25 loses to dense alone here.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -18,19 +16,16 @@ import faiss
 import numpy as np
 
 from index import vectors as vector_search
+from index.analysis import PreparedQuery, QuestionAnalysis, QuestionReader, asks_for_plans, prepare_query
 from index.embedders import DEFAULT_ENGINE, Embedder, embedder_id, get_embedder
-from index.language import detect_language, is_common, is_general_word
 from index.lexicon import Lexicon
-from index.query import is_description, retrieval_text
+from index.library import STRATEGY
 from index.sentences import rows_in_ranges, sentence_spans
 from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
-from index.terms import QueryTerms
 from index.tokens import TOKENIZER, tokenize
-from index.translate import load_glossary, swedish_concepts
 from index.translated import EnglishSide
-from index.wording import PATTERNS
 from ingest.models import Chunk
-from ingest.vocabulary import PLANS_LISTED, is_framing
+from ingest.vocabulary import is_framing
 
 Retriever = Literal["hybrid", "dense", "bm25"]
 RETRIEVERS: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -68,17 +63,7 @@ ENGLISH_LEXICAL_WEIGHT = 0.01
 CANDIDATES_FROM = 5_000
 CHUNK_CANDIDATES = 200
 SENTENCE_CANDIDATES = 500
-# A query concept is specific when at most this share of the chunks contain it (or none do): "renar", "förskola", a
-# village — not "Västerbotten" or "län", which most of the strategy names. The answer state asks a figure to
-# stand beside the question's rarest specific concept.
-SPECIFIC_SHARE = 0.05
-NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÅÄÖ][^\W\d_]{2,}")  # a capitalised word, not opening a sentence
-OPENING_WORD = re.compile(r"^\W*([A-ZÅÄÖ][^\W\d_]{2,})(?:['’]s)?\b")  # "Northvolt", "Holmen's"
-# A word right after a place preposition says where something is ("bredband till Kusfors", "the shop in Ammarnäs"): a
-# village the strategy, written for the whole county, need not name.
-AFTER_PLACE_WORD = PATTERNS.after_place_word  # the prepositions: [places] in index/languages/*.toml
 STEM_CACHE = 200_000  # chunks whose stems the hybrid side keeps (large indexes)
-PREPARED_CACHE = 256  # prepared queries kept per index (SearchIndex.prepared)
 EXACT_SUBSET = 2_000  # a filter leaving at most this many chunks is scored exactly over that subset
 
 
@@ -126,14 +111,13 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class PreparedQuery:
-    """A query as each side of the retriever sees it."""
+class AnswerPool:
+    """A question's passages for an answer: read once, ranked once where it is answered from (`answer_scope`), and,
+    when that narrowed it to the strategies, the other documents' best passages beside them."""
 
-    language: str
-    dense_text: str  # frame-stripped; English queries carry their Swedish glossary terms
-    lexical_text: str  # Swedish words for BM25 (glossary terms for English queries)
-    lexical_tokens: tuple[str, ...]  # the stems BM25 scores (Swedish: with compounds and typos resolved)
-    concepts: tuple[frozenset[frozenset[str]], ...]  # each concept: alternative stem sets
+    analysis: QuestionAnalysis
+    hits: list[Hit]
+    related: list[Hit]
 
 
 @dataclass
@@ -160,28 +144,6 @@ def mix_scores(chunk_sim: np.ndarray, best_sentence_sim: np.ndarray) -> np.ndarr
     )
 
 
-def prepare_query(query: str, language: str | None = None, terms: QueryTerms | None = None) -> PreparedQuery:
-    """Strip the question frame, detect the language and translate English domain words to Swedish; with an
-    index's `terms`, Swedish words it lacks are matched to its vocabulary (compounds, typos)."""
-    language = language or detect_language(query)
-    text = retrieval_text(query)
-    if language == "en":
-        concepts = swedish_concepts(text)
-        terms = list(dict.fromkeys(term for concept in concepts for term in concept))
-        dense_text = f"{text} ({', '.join(terms)})" if terms else text
-        lexical_text = " ".join(terms)
-        stems = tuple(frozenset(frozenset(tokenize([t])[0]) for t in concept) for concept in concepts)
-        tokens = tuple(tokenize([lexical_text])[0])
-    elif terms is not None:
-        dense_text = lexical_text = text
-        stems, tokens = terms.concepts(text), tuple(terms.tokens(text))
-    else:
-        dense_text = lexical_text = text
-        stems = tuple(frozenset([frozenset([stem])]) for stem in dict.fromkeys(tokenize([text])[0]))
-        tokens = tuple(tokenize([text])[0])
-    return PreparedQuery(language, dense_text, lexical_text, tokens, tuple(c for c in stems if any(c)))
-
-
 class SearchIndex:
     """An index loaded for searching, with its embedder: the one place that scores chunks and sentences."""
 
@@ -194,21 +156,17 @@ class SearchIndex:
         self._fields: dict[str, dict[object, np.ndarray]] | None = None  # filter field → value → positions
         self._sentence_table: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self._position: dict[str, int] | None = None  # chunk id → position
-        self._terms: QueryTerms | None = None
         self._framing_masks: tuple[np.ndarray, np.ndarray] | None = None  # (framing text, without plan lists)
         self._sections: tuple[np.ndarray, np.ndarray] | None = None  # (chunk position → section row, centroids)
-        self._prepared: dict[tuple[str, str | None], PreparedQuery] = {}
         self.english: EnglishSide | None = None  # the English rendering's side, built with the index (read-only)
         if stored.translated is not None:
             section_of, centroids = self._section_centroids()
             self.english = EnglishSide(stored.translated, self.chunks, section_of, len(centroids))
+        self.reader = QuestionReader(stored.lexical, len(self.chunks), english=self.english is not None)
 
-    @property
-    def terms(self) -> QueryTerms:
-        """Query words matched to this index's BM25 vocabulary (built at the first search)."""
-        if self._terms is None:
-            self._terms = QueryTerms(self.stored.lexical)
-        return self._terms
+    def read(self, question: str, language: str | None = None) -> QuestionAnalysis:
+        """The question read once against this index (index/analysis.py); `language` overrides detection."""
+        return self.reader.read(question, language)
 
     @classmethod
     def open(
@@ -242,21 +200,24 @@ class SearchIndex:
 
     def search(
         self,
-        query: str,
+        question: str | QuestionAnalysis,
         k: int = 10,
         retriever: Retriever = "hybrid",
         filters: Filters | None = None,
         language: str | None = None,
     ) -> list[Hit]:
-        """Rank chunks for a query; `language` ('sv'/'en') overrides detection for the fusion weights."""
+        """Rank chunks for a question, read once (`read`) or given as text and read here, where `language`
+        ('sv'/'en') overrides detection."""
         if retriever not in RETRIEVERS:
             raise ValueError(f"unknown retriever {retriever!r}; use one of {', '.join(RETRIEVERS)}")
         allowed = None if filters is None or filters == Filters() else self._allowed(filters)
         if k <= 0 or (allowed is not None and not len(allowed)):
             return []
-        prepared = self.prepared(query, language)
-        vector = self.query_vector(self.dense_text(query, language)) if retriever != "bm25" else None
-        if retriever == "hybrid" and prepared.language == "en" and not prepared.concepts and Lexicon.applies_to(query):
+        analysis = question if isinstance(question, QuestionAnalysis) else self.read(question, language)
+        prepared = analysis.prepared
+        vector = self.query_vector(analysis.dense_text) if retriever != "bm25" else None
+        short = Lexicon.applies_to(len(analysis.text.split()))
+        if retriever == "hybrid" and prepared.language == "en" and not prepared.concepts and short:
             prepared = self._with_lexicon(prepared, vector)
         lexical = None
         if retriever != "dense":
@@ -266,7 +227,8 @@ class SearchIndex:
             if allowed is not None:
                 matching = np.intersect1d(matching, allowed, assume_unique=True)
             order = _top(matching, lexical[matching], k)
-            hits = [self._lexical_hit(rank, int(p), float(lexical[p]), query) for rank, p in enumerate(order, 1)]
+            terms = analysis.query_stems
+            hits = [self._lexical_hit(rank, int(p), float(lexical[p]), terms) for rank, p in enumerate(order, 1)]
             return self._with_coverage(hits, prepared.concepts)
         english = self.english if prepared.language == "en" and retriever != "bm25" else None
         boosted = boost = section_of = context = None
@@ -274,7 +236,7 @@ class SearchIndex:
             boosted, evidence = self._lexical_evidence(lexical, prepared.concepts)
             boost = LEXICAL_WEIGHT[prepared.language] * evidence
             if english is not None:
-                more, more_evidence = english.lexical_evidence(english.query_stems(query))
+                more, more_evidence = english.lexical_evidence(analysis.english_stems)
                 boosted, boost = _merge(boosted, boost, more, ENGLISH_LEXICAL_WEIGHT * more_evidence)
             keep = boost > 0
             if allowed is not None:
@@ -295,92 +257,32 @@ class SearchIndex:
                 break
             scale *= 4  # another chunk could still reach the top k: widen the candidate search
         order = _top(np.arange(len(dense.positions)), final, k)
-        return self._with_coverage(self._dense_hits(order, final, dense, lexical, query), prepared.concepts)
+        hits = self._dense_hits(order, final, dense, lexical, analysis.query_stems)
+        return self._with_coverage(hits, prepared.concepts)
 
-    def prepared(self, query: str, language: str | None = None) -> PreparedQuery:
-        """The query as search prepares it against this index; the latest PREPARED_CACHE are kept, so the answer
-        path's later looks at the same question (its subject, for the answer state) cost nothing."""
-        key = (query, language)
-        prepared = self._prepared.get(key)  # read once: another request may clear the cache meanwhile
-        if prepared is None:
-            prepared = prepare_query(query, language, self.terms)
-            if len(self._prepared) >= PREPARED_CACHE:
-                self._prepared.clear()
-            self._prepared[key] = prepared
-        return prepared
+    def answer_scope(self, analysis: QuestionAnalysis) -> Filters | None:
+        """Where a question is answered from when its caller chose no document: one that asks for a (sub-)priority —
+        or a description or topic phrase, which sub-priorities answer — from the strategies when the index also
+        holds other kinds of documents (with four plans in the index this keeps the dev set's section hit@1 at 0.889
+        where the whole library gives 0.861 — docs/library.md); anything else from the whole index."""
+        kinds = self.kinds()
+        if STRATEGY in kinds and len(kinds) > 1 and analysis.asks_for_subpriority:
+            return Filters(kind=STRATEGY)
+        return None
 
-    def dense_text(self, query: str, language: str | None = None) -> str:
-        """What search embeds for a query: the prepared text, except that a project description is embedded as
-        written — its own words carry its topic, and appended glossary terms only lengthen it (realistic tune
-        hit@1 0.793 → 0.817 without them, held-out unchanged; embedding p95 of descriptions 56 → 32 ms —
-        docs/retrieval.md). /v1/match and /v1/align embed applications with them (measured there: it helps).
-        With the English side, an English question is embedded as written too: one vector serves both sides
-        (realistic tune hit@1 as with a second, glossary-free vector for the English side, at one encoder call)."""
-        if is_description(query):
-            return retrieval_text(query)
-        prepared = self.prepared(query, language)
-        if self.english is not None and prepared.language == "en":
-            return retrieval_text(query)
-        return prepared.dense_text
-
-    def unknown_share(self, query: str, language: str | None = None) -> float:
-        """The share of a Swedish query's concepts that the index cannot match even after resolving compounds and
-        typos as search does (0 for English queries, whose words reach the index only through translation), the
-        places it names left out (`places`): a question about something the corpus never names."""
-        prepared = self.prepared(query, language)
-        if prepared.language != "sv":
-            return 0.0
-        places = {self.terms.alternatives(word) for word in self.places(query)}
-        concepts = [concept for concept in prepared.concepts if concept not in places]
-        if not concepts:
-            return 0.0
-        lexical = self.stored.lexical
-        known = sum(any(alt and all(lexical.knows(s) for s in alt) for alt in concept) for concept in concepts)
-        return 1.0 - known / len(concepts)
-
-    def places(self, query: str) -> set[str]:
-        """The query's words right after a place preposition that are capitalised or no general words, case-folded:
-        the names of places it is about ("kusfors" in "bredband till kusfors", "adak" in "move to Adak"), which
-        `unknown_share` and `unknown_names` leave out."""
-        found = AFTER_PLACE_WORD.findall(query)
-        return {word.casefold() for word in found if word[0].isupper() or not is_general_word(word.casefold())}
-
-    def unknown_names(self, query: str, language: str | None = None) -> tuple[str, ...]:
-        """Names of things the corpus never mentions: capitalised words after the first one ("Tärnaby") that no
-        indexed chunk uses, that are not common words in general English or Swedish and that the glossary does not
-        translate; and, in an English question, a first word that is all that and also no general word at all
-        ("Northvolt battery factory…": any first word has a capital). A Swedish question's unknown words, names or
-        compounds the corpus lacks ("Fiberutbyggnad…"), are `unknown_share`'s."""
-        places = self.places(query)
-        names = [word for word in NAME.findall(query) if not self._knows_name(word) and word.casefold() not in places]
-        opening = OPENING_WORD.match(query)
-        if opening and self.prepared(query, language).language == "en":
-            word = opening.group(1)
-            if not self._knows_name(word) and not is_general_word(word.casefold()):
-                names.insert(0, word)
-        return tuple(names)
-
-    def _knows_name(self, word: str) -> bool:
-        """Whether a capitalised word is in the corpus, common in general English or Swedish, or in the glossary."""
-        stems, folded = tokenize([word])[0], word.casefold()
-        in_corpus = bool(stems) and all(self.stored.lexical.knows(s) for s in stems)
-        return in_corpus or is_common(folded) or folded in load_glossary()
-
-    def subject_concepts(self, query: str, language: str | None = None) -> tuple[frozenset[frozenset[str]], ...]:
-        """The query's rarest concepts (as search resolves them) when they name something specific — in at most
-        SPECIFIC_SHARE of the chunks, or in none: usually what the question is about ("renar" in "hur många renar
-        finns det i Västerbotten", "Skellefteå" rather than "bor" in "hur många bor i Skellefteå"). Empty when
-        every concept is common."""
-        frequency = self.stored.lexical.document_frequency()
-
-        def chunks_with(concept: frozenset[frozenset[str]]) -> int:  # its most common wording; all stems needed
-            return max(min(frequency.get(stem, 0) for stem in alternative) for alternative in concept if alternative)
-
-        counts = {concept: chunks_with(concept) for concept in self.prepared(query, language).concepts}
-        if not counts or min(counts.values()) > max(1.0, SPECIFIC_SHARE * len(self.chunks)):
-            return ()
-        rarest = min(counts.values())
-        return tuple(concept for concept, count in counts.items() if count == rarest)
+    def answer_pool(
+        self, question: str, k: int, language: str | None = None, filters: Filters | None = None, related: int = 0
+    ) -> AnswerPool:
+        """The question read, and its `k` best passages (hybrid) within the caller's `filters`, else within its
+        `answer_scope`; when that scope narrowed the search, the other documents' passages among the `related` best
+        of the whole index."""
+        analysis = self.read(question, language)
+        scope = filters if filters is not None else self.answer_scope(analysis)
+        hits = self.search(analysis, k, "hybrid", scope)
+        others: list[Hit] = []
+        if filters is None and scope is not None and related:
+            others = [hit for hit in self.search(analysis, related, "hybrid") if hit.chunk.doc_kind != STRATEGY]
+        return AnswerPool(analysis, hits, others)
 
     def kinds(self) -> set[str | None]:
         """The document kinds of the indexed chunks (what Filters.kind can select)."""
@@ -707,7 +609,7 @@ class SearchIndex:
     # --- hits -----------------------------------------------------------------------------------------------------
 
     def _dense_hits(
-        self, order: np.ndarray, final: np.ndarray, dense: _Dense, lexical: np.ndarray | None, query: str
+        self, order: np.ndarray, final: np.ndarray, dense: _Dense, lexical: np.ndarray | None, terms: frozenset[str]
     ) -> list[Hit]:
         """The hits for candidates `order` (best first) of a dense or hybrid search: each one's best sentence
         highlighted, every sentence scored. Gathered for all of them at once: /v1/ask ranks 50."""
@@ -739,7 +641,7 @@ class SearchIndex:
             if has_best[j]:
                 highlights = [tuple(best_spans[j])]
             else:
-                highlights = lexical_best_sentence(self.chunks[position].text, query)
+                highlights = lexical_best_sentence(self.chunks[position].text, terms)
             hits.append(
                 Hit(
                     rank=j + 1,
@@ -754,7 +656,7 @@ class SearchIndex:
             )
         return hits
 
-    def _lexical_hit(self, rank: int, position: int, score: float, query: str) -> Hit:
+    def _lexical_hit(self, rank: int, position: int, score: float, terms: frozenset[str]) -> Hit:
         """The hit of a BM25 search: the sentence sharing the most query terms highlighted."""
         chunk = self.chunks[position]
         return Hit(
@@ -763,7 +665,7 @@ class SearchIndex:
             chunk=chunk,
             position=position,
             bm25_score=score,
-            highlights=lexical_best_sentence(chunk.text, query),
+            highlights=lexical_best_sentence(chunk.text, terms),
         )
 
 
@@ -781,18 +683,6 @@ def _merge(
     sums = np.zeros(len(merged), dtype=np.float32)
     np.add.at(sums, inverse, np.concatenate([values, more_values]).astype(np.float32))
     return merged, sums
-
-
-def asks_for_plans(concepts: tuple[frozenset[frozenset[str]], ...]) -> bool:
-    """Whether a query asks for strategies or plans: one of its concepts is a word of PLANS_LISTED."""
-    listed = _plans_listed_stems()
-    return any(alternative <= listed for concept in concepts for alternative in concept)
-
-
-@lru_cache(maxsize=1)
-def _plans_listed_stems() -> frozenset[str]:
-    """The stems of PLANS_LISTED as the lexical side tokenizes them."""
-    return frozenset(tokenize([" ".join(PLANS_LISTED)])[0])
 
 
 def _context_section(chunk: Chunk, priority_section: dict[tuple[str, int | None], str]) -> str:
@@ -820,13 +710,12 @@ def _bitmap(mask: np.ndarray) -> faiss.IDSelectorBitmap:
     return selector
 
 
-def lexical_best_sentence(text: str, query: str) -> list[tuple[int, int]]:
-    """The span of the sentence sharing the most stemmed query terms (the first sentence if none do)."""
+def lexical_best_sentence(text: str, terms: frozenset[str]) -> list[tuple[int, int]]:
+    """The span of the sentence sharing the most query stems `terms` (the first sentence if none do)."""
     spans = sentence_spans(text)
     if not spans:
         return []
-    tokens = tokenize([query] + [text[s:e] for s, e in spans])  # one call: per-text tokens are the same
-    terms = set(tokens[0])
-    overlaps = [len(terms & set(sentence)) for sentence in tokens[1:]]
+    tokens = tokenize([text[s:e] for s, e in spans])
+    overlaps = [len(terms & set(sentence)) for sentence in tokens]
     best = max(range(len(spans)), key=lambda i: (overlaps[i], -i))
     return [spans[best]]

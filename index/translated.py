@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.query import retrieval_text
 from index.sentences import rows_in_ranges
 from index.store import TranslatedSide
 from index.tokens import tokenize_english
@@ -55,9 +54,6 @@ class EnglishSide:
         """Per section: the query's similarity to the centroid of its English sentences (nan without any)."""
         similarity = self.centroids @ np.asarray(vector, dtype=np.float32)
         return np.where(self.section_present, similarity, np.nan)
-
-    def query_stems(self, query: str) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(tokenize_english([retrieval_text(query)])[0]))
 
     def lexical_evidence(self, stems: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """For the top LEXICAL_CANDIDATES English BM25 chunks (ascending positions): max-normalised BM25 × (share of

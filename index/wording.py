@@ -207,7 +207,7 @@ def load_wording(folder: Path = LANGUAGES_DIR) -> Wording:
 class Patterns:
     """The compiled patterns, each the union over the languages (case-insensitive)."""
 
-    question_frame: re.Pattern[str]  # index/query.py: "which sub-priority covers …" before the content words
+    question_frame: re.Pattern[str]  # index/analysis.py: "which sub-priority covers …" before the content words
     question_start: re.Pattern[str]  # answers.py: a text that opens as a question (match at the start)
     section_question: re.Pattern[str]  # asks which (sub-)priority covers a topic
     money_request: re.Pattern[str]  # asks for an amount of money

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from index.analysis import places
 from service.answering.decision import ANSWER_FROM
 from service.api.app import create_app
 from service.settings import Settings
@@ -169,51 +170,50 @@ def test_a_figure_answers_only_a_question_about_what_it_counts(client):
     assert hospitals["state"] != "not_covered" and "sju sjukstugor" in hospitals["answer"]
 
 
-def test_decide_takes_the_index_query_and_hits(corpus_search):
+def test_decide_takes_the_question_read_and_its_hits(corpus_search):
     from service.answering.decision import decide
 
     waiting = "Hur lång är väntetiden på akuten vid Norrlands universitetssjukhus?"
-    decision = decide(corpus_search, waiting, corpus_search.search(waiting, 50))
+    decision = decide(corpus_search.read(waiting), corpus_search.search(waiting, 50))
     assert decision.state == "not_covered" and decision.signals.missing_information
     question = "Vilken delprioritering tar upp våld i nära relationer?"
-    assert decide(corpus_search, question, corpus_search.search(question, 50)).state == "answer"
-    assert decide(corpus_search, "anything", []).state == "not_covered"
+    assert decide(corpus_search.read(question), corpus_search.search(question, 50)).state == "answer"
+    assert decide(corpus_search.read("anything"), []).state == "not_covered"
 
 
 def test_words_the_corpus_never_uses_count_only_when_search_cannot_resolve_them(corpus_search):
     # "renpassager" is a compound the strategy never writes, but search splits it into words it does use.
-    assert corpus_search.unknown_share("vilken delprioritering handlar om renpassager") == 0.0
-    assert corpus_search.unknown_share("kryptovalutor och blockkedjor") == 1.0
-    assert corpus_search.unknown_names("How many jobs did the Northvolt battery factory create in Skellefteå?") == (
-        "Northvolt",
-    )
-    assert corpus_search.unknown_names("Housing for workers moving to Skellefteå") == ()
+    assert corpus_search.read("vilken delprioritering handlar om renpassager").unknown_share == 0.0
+    assert corpus_search.read("kryptovalutor och blockkedjor").unknown_share == 1.0
+    northvolt = "How many jobs did the Northvolt battery factory create in Skellefteå?"
+    assert corpus_search.read(northvolt).unknown_names == ("Northvolt",)
+    assert corpus_search.read("Housing for workers moving to Skellefteå").unknown_names == ()
     # a first word has a capital anyway: it counts as a name only when it is no general word at all
-    assert corpus_search.unknown_names("Northvolt battery factory jobs in 2025?") == ("Northvolt",)
-    assert corpus_search.unknown_names("Depopulation in inland villages") == ()
-    assert corpus_search.unknown_names("Fiberutbyggnad till småbyar") == ()  # Swedish: unknown_share's
+    assert corpus_search.read("Northvolt battery factory jobs in 2025?").unknown_names == ("Northvolt",)
+    assert corpus_search.read("Depopulation in inland villages").unknown_names == ()
+    assert corpus_search.read("Fiberutbyggnad till småbyar").unknown_names == ()  # Swedish: unknown_share's
 
 
 def test_a_village_the_strategy_does_not_name_leaves_a_topical_question_covered(corpus_search):
     from service.answering.decision import decide
 
     # the strategy is written for the whole county: "in/till <village>" says where, not what is asked
-    assert corpus_search.places("bredband till kusfors") == {"kusfors"}
-    assert corpus_search.unknown_share("bredband till kusfors") == 0.0
-    assert corpus_search.unknown_names("home care for elderly people in Kalvträsk") == ()
-    assert corpus_search.places("jobs at Northvolt") == set()  # "at" also leads to companies
+    assert places("bredband till kusfors") == {"kusfors"}
+    assert corpus_search.read("bredband till kusfors").unknown_share == 0.0
+    assert corpus_search.read("home care for elderly people in Kalvträsk").unknown_names == ()
+    assert places("jobs at Northvolt") == set()  # "at" also leads to companies
     for question, section in [("poor mobile coverage in Blattnicksele", "3.4"),
                               ("home care for elderly people in Kalvträsk", "5.4")]:
         hits = corpus_search.search(question, 50)
         assert hits[0].chunk.section_id == section
-        assert decide(corpus_search, question, hits).state != "not_covered", question
+        assert decide(corpus_search.read(question), hits).state != "not_covered", question
 
 
 def test_a_question_about_a_company_the_strategy_never_names_is_not_covered(corpus_search):
     from service.answering.decision import decide
 
     question = "Northvolt battery factory jobs in 2025?"
-    decision = decide(corpus_search, question, corpus_search.search(question, 50))
+    decision = decide(corpus_search.read(question), corpus_search.search(question, 50))
     assert decision.state == "not_covered" and decision.signals.unknown_name
 
 
@@ -221,8 +221,8 @@ def test_the_answer_state_reads_the_question_in_the_language_the_user_chose(corp
     from service.answering.decision import decide
 
     question = "casino resort"  # read as English (no unknown share) unless the user says it is Swedish
-    assert decide(corpus_search, question, corpus_search.search(question, 50)).signals.unknown == 0.0
-    as_swedish = decide(corpus_search, question, corpus_search.search(question, 50, language="sv"), "sv")
+    assert decide(corpus_search.read(question), corpus_search.search(question, 50)).signals.unknown == 0.0
+    as_swedish = decide(corpus_search.read(question, "sv"), corpus_search.search(question, 50, language="sv"))
     assert as_swedish.signals.unknown > 0.0  # "casino" is no Swedish word the strategy uses
 
 

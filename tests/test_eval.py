@@ -7,6 +7,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -263,6 +264,9 @@ class FakeSystem:
     def search(self, query: str, k: int):
         return [FakeHit(r, 1.0 - r / 100, c) for r, c in enumerate(self._order[:k], start=1)]
 
+    def read(self, query: str) -> SimpleNamespace:
+        return SimpleNamespace(text=query)
+
 
 @pytest.fixture
 def tiny_gold(tmp_path) -> Path:
@@ -305,8 +309,9 @@ CHUNKS = [
 
 def test_evaluate_and_reports(tiny_gold, tmp_path):
     results = fake_results(tiny_gold, CHUNKS, [CHUNKS[2], CHUNKS[1], CHUNKS[0], CHUNKS[3]],
-                           decide=lambda index, query, hits: Decision(
-                               "answer" if "cybersecurity" in query else "not_covered", 0.9 if "cyber" in query else 0.1
+                           decide=lambda analysis, hits: Decision(
+                               "answer" if "cybersecurity" in analysis.text else "not_covered",
+                               0.9 if "cyber" in analysis.text else 0.1,
                            ))
     dense = results["retrievers"]["dense"]
     overall = dense["metrics"]["overall"]

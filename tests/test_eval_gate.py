@@ -23,7 +23,7 @@ GATES: dict[str, dict[str, float]] = json.loads(FLOORS.read_text(encoding="utf-8
 def gate_results(corpus_search) -> dict[str, dict]:
     return {
         gold: evaluate(IndexRetriever(corpus_search, "hybrid"), load_gold(REPO_ROOT / gold), k=10, decide=decide,
-                       progress=False, index=corpus_search)
+                       progress=False)
         for gold in GATES
     }
 

@@ -225,8 +225,9 @@ def test_sentence_offsets_point_at_the_quoted_sentence(text: str) -> None:
 @given(SENTENCE_TEXT.filter(lambda t: len(t.strip()) > 0), st.text(min_size=1, max_size=40))
 def test_lexical_highlight_is_a_sentence_of_the_passage(text: str, query: str) -> None:
     from index.search import lexical_best_sentence
+    from index.tokens import tokenize
 
-    highlights = lexical_best_sentence(text, query)
+    highlights = lexical_best_sentence(text, frozenset(tokenize([query])[0]))
     spans = sentence_spans(text)
     for start, end in highlights:
         assert (start, end) in spans or any(s <= start and end <= e for s, e in spans)

@@ -7,22 +7,23 @@ An answer is composed only of text quoted from the strategy:
 - other questions: the sentence(s) of the top passages closest to the question in embedding space
   (lexical overlap fails for English questions over Swedish text), using the index's sentence vectors.
 When the library holds other documents besides the strategy (plans, programmes …), a question that asks for a
-(sub-)priority — or a description, which is matched to sub-priorities — is answered from the strategy (documents
-of kind STRATEGY) and the other documents' best passages for it are listed as `related` (`answer_filters`).
-How sure the answer is comes from service/answering/decision.py: a confident answer; a low-confidence answer that says
-so; or "not covered" (only the closest passages are listed) when the strategy confidently does not hold it.
+(sub-)priority — or a description, which is matched to sub-priorities — is answered from the strategy and the
+other documents' best passages for it are listed as `related` (`SearchIndex.answer_scope`).
+The question is read, searched and decided once, in one trip down: `SearchIndex.answer_pool` reads it
+(index/analysis.py) and ranks its passages; decision.py decides how sure the answer is — a confident answer; a
+low-confidence answer that says so; or "not covered" (only the closest passages are listed) when the strategy
+confidently does not hold it — and this module composes the answer from the analysis, the passages and the state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from index.language import detect_language
-from index.search import Filters, Hit, SearchIndex, SentenceScore
-from index.wording import PATTERNS
+from index.analysis import QuestionAnalysis
+from index.search import AnswerPool, Filters, Hit, SentenceScore
 from ingest.models import Item
 from ingest.vocabulary import is_subpriority, item_start
-from service.answering.decision import SUBPRIORITY_QUESTION, decide
+from service.answering.decision import Confidence, decide
 from service.answering.ranking import SectionScore, rank_subpriorities
 from service.answering.searching import require_kind
 from service.answering.sections import item_quote, stored_items, subpriority_ref
@@ -32,47 +33,21 @@ from service.settings import Settings
 from service.state import Corpus
 from service.texts import format_pages, t
 
-QUESTION_START = PATTERNS.question_start  # [question] openers in index/languages/*.toml
 FACT_CHUNKS = 3  # candidate sentences come from this many top passages
 MAX_FACT_SENTENCES = 2
 SENTENCE_MARGIN = 0.02  # a second sentence is quoted when it scores within this of the best
 ASK_POOL = 50  # passages ranked for an answer: the confidence reads the query's score distribution over them
-STRATEGY = "strategi"  # the library kind of the strategy, which answers (sub-)priority questions
 RELATED_PASSAGES = 3  # passages of other documents listed beside an answer from the strategy
 CLOSEST_SUBPRIORITIES = 3  # sub-priorities a low-confidence answer lists
 
 
-def asks_for_subpriority(question: str) -> bool:
-    """A question that asks for a (sub-)priority, or a description or topic phrase that is not a question —
-    the inputs the strategy's sub-priorities answer."""
-    if SUBPRIORITY_QUESTION.search(question):
+def answers_with_subpriority(analysis: QuestionAnalysis, hits: Sequence[Hit]) -> bool:
+    """Whether the answer names a sub-priority: for "which sub-priority …" questions, and for descriptions and topic
+    phrases that are not questions when a sub-priority was retrieved; other questions get the sentences that answer
+    them."""
+    if analysis.asks_section:
         return True
-    return not (QUESTION_START.match(question) or question.rstrip().endswith("?"))
-
-
-def question_type(question: str, hits: Sequence[Hit]) -> str:
-    """ "subpriority" for "which sub-priority …" questions and for descriptions/topic phrases that are not
-    questions (when a sub-priority was retrieved); "fact" for other questions."""
-    if SUBPRIORITY_QUESTION.search(question):
-        return "subpriority"
-    if not asks_for_subpriority(question):
-        return "fact"
-    return "subpriority" if any(is_subpriority(h.chunk.section_id) for h in hits) else "fact"
-
-
-def answer_filters(
-    index: SearchIndex, question: str, doc: str | None = None, kind: str | None = None
-) -> tuple[Filters | None, bool]:
-    """The filters an answer searches with, and whether they narrow it to the strategy. The caller's doc and kind
-    filters are kept as given; without them a question asking for a (sub-)priority is answered from the strategy
-    when the index also holds other kinds of documents (measured: with four plans in the index this keeps the
-    dev set's section hit@1 at 0.889 where the whole library gives 0.861 — docs/library.md)."""
-    if doc or kind:
-        return Filters(doc=doc or None, kind=kind or None), False
-    kinds = index.kinds()
-    if STRATEGY in kinds and len(kinds) > 1 and asks_for_subpriority(question):
-        return Filters(kind=STRATEGY), True
-    return None, False
+    return analysis.asks_for_subpriority and any(is_subpriority(h.chunk.section_id) for h in hits)
 
 
 def closest_subpriorities(corpus: Corpus, hits: Sequence[Hit]) -> list[SubpriorityRef]:
@@ -189,25 +164,29 @@ def ask(
     or say it is not covered."""
     question = require_text(question, "question", settings.max_query_chars)
     k = require_k(k if k is not None else settings.ask_k, settings.max_k)
-    filters, strategy_first = answer_filters(corpus.index, question, doc, require_kind(kind))
-    language = lang or detect_language(question)
-    pool = corpus.index.search(question, k=max(k, ASK_POOL), retriever="hybrid", filters=filters, language=language)
-    hits = pool[:k]
-    confidence = decide(corpus.index, question, pool, language)
+    kind = require_kind(kind)
+    chosen = Filters(doc=doc or None, kind=kind) if doc or kind else None
+    pool = corpus.index.answer_pool(question, max(k, ASK_POOL), lang, chosen, related=k)
+    return compose(corpus, pool, decide(pool.analysis, pool.hits), k)
+
+
+def compose(corpus: Corpus, pool: AnswerPool, confidence: Confidence, k: int) -> AskResponse:
+    """The answer to a question from its pool of passages and its answer state: the sub-priority or the sentences
+    that answer it, or "not covered"; a low-confidence answer says so and lists the closest sub-priorities."""
+    analysis, hits = pool.analysis, pool.hits[:k]
+    question, language = analysis.text, analysis.language
     if confidence.state == "not_covered":
         response = _not_covered(question, hits, language)
-    elif question_type(question, hits) == "subpriority" and (ranked := rank_subpriorities(hits)):
+    elif answers_with_subpriority(analysis, hits) and (ranked := rank_subpriorities(hits)):
         response = _subpriority_answer(corpus, question, hits, ranked[0], language)
     else:
         response = _fact_answer(question, hits, language)
     if confidence.state == "low_confidence" and response.covered:
         response.answer = f"{t('low_confidence_answer', language)}\n{response.answer}"
-        response.closest = closest_subpriorities(corpus, pool)
+        response.closest = closest_subpriorities(corpus, pool.hits)
     response.state = confidence.state if response.covered else "not_covered"
     response.confidence = round(confidence.score, 3)
     response.top_score = round(confidence.signals.top, 6)
-    if strategy_first and response.covered:
-        library = corpus.index.search(question, k=k, retriever="hybrid", language=language)
-        others = [h for h in library if h.chunk.doc_kind != STRATEGY]
-        response.related = [hit_citation(h) for h in others[:RELATED_PASSAGES]]
+    if response.covered and pool.related:
+        response.related = [hit_citation(h) for h in pool.related[:RELATED_PASSAGES]]
     return response

@@ -1,5 +1,6 @@
-"""How sure /v1/ask is that the strategy answers a question: three answer states from signals that hold across
-wording, language and query length.
+"""The answer-state decision, in one place: a question's analysis (index/analysis.py) and its ranked passages in,
+one of three answer states with the signals that decided it out, from signals that hold across wording, language
+and query length. Nothing here reads the question's text or asks the index again.
 
 Absolute similarity scores move with query length, language and wording (a one-word query, an English question
 and a 120-word project description score on different scales), so one threshold on them fails on real input.
@@ -30,8 +31,8 @@ from typing import Literal
 
 import numpy as np
 
-from index.query import is_description
-from index.search import Hit, SearchIndex
+from index.analysis import Concept, QuestionAnalysis
+from index.search import Hit
 from index.tokens import tokenize
 from index.wording import PATTERNS
 from service.answering.answer_state_model import MODEL_FILE, read_model
@@ -39,14 +40,9 @@ from service.answering.answer_state_model import MODEL_FILE, read_model
 State = Literal["answer", "low_confidence", "not_covered"]
 ConfidenceLevel = Literal["high", "medium", "low"]
 
-# What a question asks for and what a sentence holds: [question] and [information] in index/languages/*.toml.
-SUBPRIORITY_QUESTION = PATTERNS.section_question  # asks for a section, never for a figure
-FIGURE_REQUEST = PATTERNS.figure_request  # the money words and the other figure words
-TIME_REQUEST = PATTERNS.time_request  # "när"/"when" only as the question word: elsewhere they join clauses
-CLOCK_REQUEST = PATTERNS.clock_request  # answers that need a time of day, which the strategy never gives
-MONEY_REQUEST = PATTERNS.money_request  # a price, cost, budget, salary, tax or rent: only an amount of money answers it
+# What a sentence holds ([information] in index/languages/*.toml); what a question asks for is its analysis's
+# (index/analysis.py).
 MONEY = PATTERNS.money
-MAP_REQUEST = PATTERNS.map_request
 NUMBERING = re.compile(  # list numbers, item labels, section numbers and the strategy's own time span
     r"^\s*\d{1,2}\.\s|\b(?:Utmaning|Behov|[Dd]elprioritering|[Pp]rioritering)\s+\d+(?:\.\d+)?|\bAgenda\s*2030\b|"
     r"\b(?:19|20)\d\d\s*[–-]\s*(?:19|20)?\d\d\b|\bS3\b|(?<=[^\W\d_])\d+\b"
@@ -66,7 +62,7 @@ class Signals:
     gap: float  # best dense score minus the mean of the passages ranked TAIL_FROM and below
     coverage: float  # share of the query's concepts in the best of the top three passages (0 when it has none)
     missing_information: bool  # asks for a figure, time or map that the best sentences do not hold
-    unknown: float  # share of the (Swedish) query's concepts that the corpus cannot match (SearchIndex.unknown_share)
+    unknown: float  # share of the (Swedish) query's concepts that the corpus cannot match (its analysis)
     topical: bool  # asks which (sub-)priority covers a topic, or is a description: a topical match answers it
     unknown_name: bool  # names something (capitalised) the corpus never mentions; never when it asks topically
 
@@ -115,30 +111,28 @@ def confidence_level(state: State) -> ConfidenceLevel:
     return CONFIDENCE_LEVELS[state]
 
 
-def asks_for_missing_information(
-    question: str, hits: Sequence[Hit], subject: Sequence[frozenset[frozenset[str]]] = ()
-) -> bool:
+def asks_for_missing_information(analysis: QuestionAnalysis, hits: Sequence[Hit]) -> bool:
     """A question asking for a figure, a time or timetable, or a map whose best-matching sentences (the top
     passages' highlights) hold none: the strategy does not give it. A figure or year counts only in a sentence
-    that also names the question's `subject` (SearchIndex.subject_concepts; any of them when several are equally
-    rare): the strategy's population figures do not answer "how many reindeer". Project descriptions never
-    count."""
-    if asks_topically(question):
+    that also names the question's subject (any of its rarest concepts): the strategy's population figures do not
+    answer "how many reindeer". Topical questions and project descriptions never count."""
+    asks = analysis.asks
+    if analysis.topical:
         return False
-    if MAP_REQUEST.search(question):
+    if "map" in asks:
         return True
     sentences = [h.chunk.text[s:e] for h in hits[:EVIDENCE_HITS] for s, e in h.highlights]
-    if CLOCK_REQUEST.search(question) and not any(CLOCK.search(s) for s in sentences):
+    if "clock" in asks and not any(CLOCK.search(s) for s in sentences):
         return True
-    if MONEY_REQUEST.search(question) and not any(MONEY.search(s) for s in sentences):
+    if "money" in asks and not any(MONEY.search(s) for s in sentences):
         return True
-    figure, time = bool(FIGURE_REQUEST.search(question)), bool(TIME_REQUEST.search(question))
+    figure, time = "figure" in asks, "time" in asks
     if not (figure or time):
         return False
-    return not any(_holds_figure(sentence, years=time) and _names(sentence, subject) for sentence in sentences)
+    return not any(_holds_figure(s, years=time) and _names(s, analysis.subject) for s in sentences)
 
 
-def _names(sentence: str, concepts: Sequence[frozenset[frozenset[str]]]) -> bool:
+def _names(sentence: str, concepts: Sequence[Concept]) -> bool:
     """Whether a sentence contains one of the concepts (all stems of one of its alternatives); True for none."""
     if not concepts:
         return True
@@ -153,42 +147,18 @@ def _holds_figure(text: str, years: bool) -> bool:
     return bool(NUMBER.search(text))
 
 
-def measure(index: SearchIndex, question: str, hits: Sequence[Hit], language: str | None = None) -> Signals:
-    """The decision's signals for a question and its ranked passages, with what the index knows of its words
-    (read in `language` when the user chose one, as search read them)."""
-    asks_figure = FIGURE_REQUEST.search(question) or TIME_REQUEST.search(question)
-    subject = index.subject_concepts(question, language) if asks_figure else ()
-    unknown = index.unknown_share(question, language)
-    # a project description's own places and languages, or a name in "which sub-priority covers …", do not decide
-    # whether its topic is covered
-    names = not asks_topically(question) and bool(index.unknown_names(question, language))
-    return signals(question, hits, unknown, subject, names)
-
-
-def signals(
-    question: str,
-    hits: Sequence[Hit],
-    unknown: float = 0.0,
-    subject: Sequence[frozenset[frozenset[str]]] = (),
-    unknown_name: bool = False,
-) -> Signals:
-    """The decision's signals from a question's ranked passages (dense or hybrid hits, best first), the share of
-    its words the corpus does not know (SearchIndex.unknown_share), what it is about
-    (SearchIndex.subject_concepts) and whether it names something the corpus never mentions
-    (SearchIndex.unknown_names)."""
+def measure(analysis: QuestionAnalysis, hits: Sequence[Hit]) -> Signals:
+    """The decision's signals for a question (read once, index/analysis.py) and its ranked passages (dense or
+    hybrid hits, best first). A project description's own places and languages, or a name in "which sub-priority
+    covers …", do not decide whether its topic is covered."""
     dense = np.array([h.dense_score for h in hits if h.dense_score is not None], dtype=np.float64)
     top = float(dense.max()) if len(dense) else 0.0
     tail = np.sort(dense)[::-1][TAIL_FROM:]
     gap = top - float(tail.mean()) if len(tail) else 0.0
     coverage = max((h.coverage or 0.0 for h in hits[:3]), default=0.0)
-    topical = asks_topically(question)
-    missing = asks_for_missing_information(question, hits, subject)
-    return Signals(top, gap, coverage, missing, unknown, topical, unknown_name)
-
-
-def asks_topically(question: str) -> bool:
-    """Whether a question asks which (sub-)priority covers a topic, or is a project description."""
-    return bool(SUBPRIORITY_QUESTION.search(question)) or is_description(question)
+    missing = asks_for_missing_information(analysis, hits)
+    unknown_name = not analysis.topical and bool(analysis.unknown_names)
+    return Signals(top, gap, coverage, missing, analysis.unknown_share, analysis.topical, unknown_name)
 
 
 def probability(signals: Signals, weights: Sequence[float] = WEIGHTS, intercept: float = INTERCEPT) -> float:
@@ -197,16 +167,14 @@ def probability(signals: Signals, weights: Sequence[float] = WEIGHTS, intercept:
     return 1.0 / (1.0 + math.exp(-max(min(value, 50.0), -50.0)))
 
 
-def decide(index: SearchIndex, question: str, hits: Sequence[Hit], language: str | None = None) -> Confidence:
-    """The answer state for a question and its ranked passages (the /v1/ask pool, best first, searched in
-    `language` when the user chose one)."""
+def decide(analysis: QuestionAnalysis, hits: Sequence[Hit]) -> Confidence:
+    """The answer state for a question, read once, and its ranked passages (the /v1/ask pool, best first), with
+    the signals that decided it."""
     if not hits:
-        unknown = index.unknown_share(question, language)
-        return Confidence(0.0, "not_covered", Signals(0.0, 0.0, 0.0, False, unknown, False, False))
-    measured = measure(index, question, hits, language)
+        return Confidence(0.0, "not_covered", Signals(0.0, 0.0, 0.0, False, analysis.unknown_share, False, False))
+    measured = measure(analysis, hits)
     score = probability(measured)
     state: State = "answer" if score >= ANSWER_FROM else "low_confidence"
     if score < NOT_COVERED_BELOW:
         state = "not_covered"
     return Confidence(score, state, measured)
-

@@ -246,9 +246,11 @@ def match(
 
 
 def description_confidence(corpus: Corpus, text: str, language: str, filters: Filters) -> Confidence:
-    """How sure it is that the strategy covers a description: /v1/ask's answer-state model over its search pool."""
-    pool = corpus.index.search(text, k=ASK_POOL, retriever="hybrid", filters=filters, language=language)
-    return decide(corpus.index, text, pool, language)
+    """How sure it is that the strategy covers a description: /v1/ask's answer-state model over its search pool,
+    the description read once."""
+    analysis = corpus.index.read(text, language)
+    pool = corpus.index.search(analysis, k=ASK_POOL, retriever="hybrid", filters=filters)
+    return decide(analysis, pool)
 
 
 # --- /v1/align ----------------------------------------------------------------------------------
