@@ -152,7 +152,9 @@ def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.set_defaults(func=cmd_eval)
     actions = parser.add_subparsers(dest="eval_action", metavar="{compare,align}")
-    compare = actions.add_parser("compare", help="print the deltas of every metric between two results.json")
+    compare = actions.add_parser(
+        "compare", help="print the deltas of every metric between two results.json (`rus eval` or `rus eval align`)"
+    )
     compare.add_argument("a", type=Path, help="baseline results.json")
     compare.add_argument("b", type=Path, help="new results.json")
     compare.add_argument("--changed", action="store_true", help="only metrics that changed")

@@ -7,6 +7,8 @@ import math
 from eval.metrics import EVIDENCE_KS, MRR_K, NDCG_K
 
 WORST = 10
+# the metric parts of a `rus eval align` results document (eval/align_eval.py), compared as "align.<part>…"
+ALIGNMENT_PARTS = ("overall", "by_lang", "curve", "curve_every_claim")
 SUMMARY_COLUMNS = (
     ("chunk_hit@1", "chunk@1"), ("chunk_hit@3", "chunk@3"), ("chunk_hit@5", "chunk@5"),
     ("chunk_hit@10", "chunk@10"), (f"chunk_mrr@{MRR_K}", "chunk MRR"), (f"chunk_ndcg@{NDCG_K}", "nDCG@10"),
@@ -203,6 +205,9 @@ def flatten_metrics(results: dict) -> dict[str, float]:
         for part in ("metrics", "aggregation", "curves", "latency", "negatives"):
             if part in outcome:
                 walk(f"{name}.{part}", outcome[part])
+    for part in ALIGNMENT_PARTS:  # a `rus eval align` results document
+        if part in results:
+            walk(f"align.{part}", results[part])
     return flat
 
 

@@ -35,6 +35,7 @@ from eval.metrics import (
     section_display,
     section_summary,
 )
+from eval.report import ALIGNMENT_PARTS
 from index.analysis import QuestionAnalysis
 from index.embedders import DEFAULT_ENGINE
 from index.search import SearchIndex
@@ -308,6 +309,6 @@ def load_results(path: Path) -> dict:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EvalError(f"{path}: not a readable results.json ({exc})") from None
-    if not isinstance(data, dict) or "retrievers" not in data:
-        raise EvalError(f"{path}: not a results.json written by `rus eval` (no 'retrievers')")
+    if not isinstance(data, dict) or not ("retrievers" in data or ALIGNMENT_PARTS[0] in data):
+        raise EvalError(f"{path}: not a results.json written by `rus eval` or `rus eval align`")
     return data

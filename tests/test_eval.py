@@ -471,6 +471,28 @@ def test_cli_compare(tiny_gold, tmp_path, capsys):
     assert "dense.metrics.overall.chunk_hit@1" in out and "hybrid.metrics.overall.chunk_hit@1 " not in out
 
 
+def test_cli_compare_reads_alignment_results_too(tmp_path, capsys):
+    from service.cli.main import main
+
+    def results(precision: float) -> dict:
+        every = {"precision": precision, "recall": 0.5, "claims": 10}
+        return {"meta": {"gold_sha256": "x"}, "overall": {"subpriority@1": 0.9, "every_claim": every},
+                "by_lang": {"sv": {"every_claim": every}}, "curve": [], "curve_every_claim": [], "items": []}
+
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    a.write_text(json.dumps(results(0.6)), encoding="utf-8")
+    b.write_text(json.dumps(results(0.7)), encoding="utf-8")
+    assert main(["eval", "compare", str(a), str(b), "--changed"]) == 0
+    changed = capsys.readouterr().out.splitlines()[3:]
+    assert [line.split()[0] for line in changed] == [
+        "align.by_lang.sv.every_claim.precision", "align.overall.every_claim.precision"
+    ]
+    assert changed[1].split()[1:] == ["0.6000", "0.7000", "+0.1000", "▲"]
+    (tmp_path / "other.json").write_text(json.dumps({"meta": {}}), encoding="utf-8")
+    assert main(["eval", "compare", str(a), str(tmp_path / "other.json")]) == 1
+    assert "not a results.json written by `rus eval` or `rus eval align`" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------- our own gold file and the floors file
 
 
