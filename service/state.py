@@ -12,9 +12,10 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -99,6 +100,9 @@ def read_sections(data: object, where: Path) -> list[dict]:
     return data
 
 
+T = TypeVar("T")
+
+
 @dataclass
 class Corpus:
     """A loaded index plus the lookups the service builds once per load."""
@@ -106,7 +110,18 @@ class Corpus:
     index: SearchIndex
     sections: list[dict]  # sections.json: per document its ordered sections, each with its items (Item)
     embedder: ServiceEmbedder
-    memo: dict = field(default_factory=dict)  # results computed once per loaded index (section tree, …)
+    _derived: dict[Callable[[Corpus], object], object] = field(default_factory=dict, init=False, repr=False)
+    _deriving: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False)
+
+    def derived(self, compute: Callable[[Corpus], T]) -> T:
+        """What `compute` derives from this loaded index (the section tree, positions by sub-priority …): computed
+        by the first request that needs it, kept with the index and shared by every later one. A loaded index
+        never changes (a new build is a new Corpus), so it never goes stale; concurrent first requests compute it
+        once."""
+        with self._deriving:
+            if compute not in self._derived:
+                self._derived[compute] = compute(self)
+            return self._derived[compute]  # type: ignore[return-value]
 
     @classmethod
     def from_index(cls, index: SearchIndex, sections: list[dict], cache_size: int = 4096) -> Corpus:

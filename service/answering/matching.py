@@ -106,14 +106,12 @@ def sentence_baseline(corpus: Corpus, app: Application) -> np.ndarray:
 
 
 def _subpriority_positions(corpus: Corpus) -> dict[tuple[str, str], list[int]]:
-    memo = corpus.memo.get("subpriority_positions")
-    if memo is None:
-        memo = {}
-        for position, chunk in enumerate(corpus.chunks):
-            if is_subpriority(chunk.section_id):
-                memo.setdefault((chunk.doc_id, chunk.section_id), []).append(position)
-        corpus.memo["subpriority_positions"] = memo
-    return memo
+    """The chunk positions of each (document, sub-priority); read through `corpus.derived`."""
+    positions: dict[tuple[str, str], list[int]] = {}
+    for position, chunk in enumerate(corpus.chunks):
+        if is_subpriority(chunk.section_id):
+            positions.setdefault((chunk.doc_id, chunk.section_id), []).append(position)
+    return positions
 
 
 def combine(
@@ -133,7 +131,7 @@ def score_subpriorities(
     corpus: Corpus, app: Application, whole_weight: float = MATCH_WHOLE_WEIGHT, top_sentences: int = MATCH_TOP_SENTENCES
 ) -> list[tuple[tuple[str, str], float]]:
     """Every sub-priority with its score for the application, best first."""
-    groups = _subpriority_positions(corpus)
+    groups = corpus.derived(_subpriority_positions)
     positions = [p for group in groups.values() for p in group]
     matrix = corpus.index.similarity(app.vectors, positions)
     scores = []
@@ -177,7 +175,7 @@ def rank_needs(
 
 
 def _passages(corpus: Corpus, app: Application, doc_id: str, section_id: str) -> list[Citation]:
-    positions = _subpriority_positions(corpus)[(doc_id, section_id)]
+    positions = corpus.derived(_subpriority_positions)[(doc_id, section_id)]
     vectors = app.vectors
     scores = corpus.index.similarity(vectors, positions).max(axis=1)
     best = [positions[i] for i in np.argsort(-scores)[:PASSAGES_PER_MATCH]]
@@ -315,22 +313,20 @@ def link_items(
 
 
 def inriktning_sources(corpus: Corpus) -> dict[str, Citation | None]:
-    """The strategy's own section on each inriktning (its first chunk), cited beside the judgement."""
-    memo = corpus.memo.get("inriktning_sources")
-    if memo is None:
-        memo = dict.fromkeys(INRIKTNINGAR)
-        for chunk in corpus.chunks:
-            own = next((n for n in INRIKTNINGAR if chunk.section_id.casefold() == n.casefold()), None)
-            if own and memo[own] is None:
-                memo[own] = Citation.of(chunk, [])
-        corpus.memo["inriktning_sources"] = memo
-    return memo
+    """The strategy's own section on each inriktning (its first chunk), cited beside the judgement; read through
+    `corpus.derived`."""
+    sources: dict[str, Citation | None] = dict.fromkeys(INRIKTNINGAR)
+    for chunk in corpus.chunks:
+        own = next((n for n in INRIKTNINGAR if chunk.section_id.casefold() == n.casefold()), None)
+        if own and sources[own] is None:
+            sources[own] = Citation.of(chunk, [])
+    return sources
 
 
 def check_inriktningar(corpus: Corpus, app: Application) -> list[InriktningCheck]:
     """Each inriktning judged from the application's explicit statements about it (inriktningar.py)."""
     found = statements([app.text[s:e] for s, e in app.spans])
-    sources = inriktning_sources(corpus)
+    sources = corpus.derived(inriktning_sources)
     checks = []
     for name in INRIKTNINGAR:
         said = found[name][:SUPPORTING_SENTENCES]

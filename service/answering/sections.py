@@ -121,9 +121,8 @@ def _plan_list(section: dict, library: list[tuple[str, str]]) -> PlanList:
 
 
 def section_tree(corpus: Corpus) -> SectionTreeResponse:
-    if "tree" not in corpus.memo:
-        corpus.memo["tree"] = _section_tree(corpus)
-    return corpus.memo["tree"]
+    """The strategy as a tree (built once per loaded index)."""
+    return corpus.derived(_section_tree)
 
 
 def _section_tree(corpus: Corpus) -> SectionTreeResponse:
