@@ -57,10 +57,11 @@ def query_texts() -> list[str]:
 
 
 def run_full(n: int, seed: synthetic.Seed, workdir: Path) -> dict:
-    import index.search as search_module
+    import index.dense as dense_module
     from index.build import embedding_text
+    from index.hits import Filters
     from index.lexical import LexicalIndex
-    from index.search import Filters, SearchIndex
+    from index.search import SearchIndex
     from index.store import load_build, write_build
 
     seconds: dict[str, float] = {}
@@ -102,8 +103,8 @@ def run_full(n: int, seed: synthetic.Seed, workdir: Path) -> dict:
     stored.faiss_index.add(np.ascontiguousarray(stored.vectors))
     stored.sentence_faiss = faiss.IndexFlatIP(stored.vectors.shape[1])
     stored.sentence_faiss.add(np.ascontiguousarray(stored.sentence_vectors))
-    saved = search_module.CANDIDATES_FROM
-    search_module.CANDIDATES_FROM = 1 << 62
+    saved = dense_module.CANDIDATES_FROM
+    dense_module.CANDIDATES_FROM = 1 << 62
     try:
         exact_lat = {}
         overlap = {}
@@ -118,7 +119,7 @@ def run_full(n: int, seed: synthetic.Seed, workdir: Path) -> dict:
                 float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(candidate[retriever], found, strict=True)])), 4
             )
     finally:
-        search_module.CANDIDATES_FROM = saved
+        dense_module.CANDIDATES_FROM = saved
     result["exact_full_path_latency"] = exact_lat
     result["recall_at_10_vs_exact"] = overlap
     result["seconds"] = {k: round(v, 2) for k, v in seconds.items()}
@@ -131,7 +132,8 @@ def run_vectors(n: int, seed: synthetic.Seed, kind: str, with_bm25: bool) -> dic
     from index import vectors as vector_search
     from index.analysis import prepare_query
     from index.lexical import LexicalIndex
-    from index.search import LEXICAL_CANDIDATES, _top
+    from index.lexical_evidence import LEXICAL_CANDIDATES
+    from index.scores import top
 
     seconds: dict[str, float] = {}
     mark = time.perf_counter()
@@ -174,7 +176,7 @@ def run_vectors(n: int, seed: synthetic.Seed, kind: str, with_bm25: bool) -> dic
         def bm25(query):
             scores = lexical.scores(query)
             matching = np.flatnonzero(scores > 0)
-            return _top(matching, scores[matching], LEXICAL_CANDIDATES)
+            return top(matching, scores[matching], LEXICAL_CANDIDATES)
 
         result["bm25_top100"] = percentiles(latencies(bm25, lexical_queries))
         result["bm25_full_sort"] = percentiles(  # the small-index path: argsort of every score

@@ -11,12 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from index.scores import best_per_owner, mix_scores, unit_centroids
 from index.sentences import rows_in_ranges
 from index.store import TranslatedSide
 from index.tokens import tokenize_english
 from ingest.models import Chunk
 
 LEXICAL_CANDIDATES = 100  # English BM25 evidence is computed for the top chunks only, as on the Swedish side
+# An English question against an index with the strategy's English rendering: where a chunk has a rendering, its
+# dense score and its section's context are (1 − w) · the Swedish side's + w · the English side's. Chosen on
+# eval/realistic_tune.jsonl (docs/retrieval.md "The strategy in English").
+ENGLISH_DENSE_WEIGHT = 0.5
+
+
+def fuse_english(swedish: np.ndarray, english: np.ndarray) -> np.ndarray:
+    """Swedish-side scores fused with the English side's where it has one (finite), by ENGLISH_DENSE_WEIGHT."""
+    fused = (1 - ENGLISH_DENSE_WEIGHT) * swedish + ENGLISH_DENSE_WEIGHT * english
+    return np.where(np.isfinite(english), fused, swedish).astype(np.float32)
 
 
 class EnglishSide:
@@ -30,25 +41,24 @@ class EnglishSide:
         self._starts = np.searchsorted(owners, positions, side="left")  # builds write sentences in chunk order
         self._ends = np.searchsorted(owners, positions, side="right")
         self._stems = [frozenset(tokens) for tokens in tokenize_english([chunk.text_en or "" for chunk in chunks])]
-        self.section_present, self.centroids = _centroids(side, section_of, n_sections, self.present)
+        section_of_sentence = section_of[np.asarray(side.sentence_spans[:, 0], dtype=np.int64)]
+        self.centroids = unit_centroids(
+            side.sentence_vectors, section_of_sentence, side.vectors, section_of, n_sections, self.present
+        )
+        self.section_present = np.linalg.norm(self.centroids, axis=1) > 0
 
     def rows_of(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The English sentence rows of the given chunks, and per row the index (into positions) of its chunk."""
         return rows_in_ranges(self._starts, self._ends, positions)
 
-    def dense(self, vector: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per position: the rendering's own similarity, its best sentence's similarity (-inf without sentences)
-        and that sentence's row (-1); chunks without a rendering get -inf similarities."""
+    def mixed(self, vector: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The renderings' dense scores at `positions`, mixed as the Swedish side's: the rendering's own similarity
+        and its best sentence's (-inf where a chunk has no rendering)."""
         chunk_sim = self.side.vectors[positions] @ vector
         chunk_sim = np.where(self.present[positions], chunk_sim, -np.inf).astype(np.float32)
         rows, owner = self.rows_of(positions)
-        sims = self.side.sentence_vectors[rows] @ vector
-        best = np.full(len(positions), -np.inf, dtype=np.float32)
-        np.maximum.at(best, owner, sims)
-        best_row = np.full(len(positions), -1, dtype=np.int64)
-        is_best = sims >= best[owner]
-        best_row[owner[is_best]] = rows[is_best]
-        return chunk_sim, best, best_row
+        best, _ = best_per_owner(self.side.sentence_vectors[rows] @ vector, owner, rows, len(positions))
+        return np.where(np.isfinite(chunk_sim), mix_scores(chunk_sim, best), -np.inf).astype(np.float32)
 
     def section_context(self, vector: np.ndarray) -> np.ndarray:
         """Per section: the query's similarity to the centroid of its English sentences (nan without any)."""
@@ -70,17 +80,3 @@ class EnglishSide:
         wanted = set(stems)
         coverage = np.array([len(wanted & self._stems[int(p)]) / len(wanted) for p in top], dtype=np.float32)
         return top, (scores[top] / float(scores[matching].max()) * coverage**2).astype(np.float32)
-
-
-def _centroids(
-    side: TranslatedSide, section_of: np.ndarray, n_sections: int, present: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per section: whether it has English sentences (or renderings), and the unit centroid of them."""
-    sums = np.zeros((n_sections, side.vectors.shape[1]), dtype=np.float64)
-    owners = section_of[np.asarray(side.sentence_spans[:, 0], dtype=np.int64)]
-    np.add.at(sums, owners, side.sentence_vectors)
-    without = np.setdiff1d(np.arange(n_sections), owners)
-    chunks = np.flatnonzero(np.isin(section_of, without) & present)
-    np.add.at(sums, section_of[chunks], side.vectors[chunks])
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return norms[:, 0] > 0, (sums / np.where(norms > 0, norms, 1.0)).astype(np.float32)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from index.search import Hit
+from index.hits import Hit
 from index.sentences import aligned_spans
 from ingest.models import Chunk
 

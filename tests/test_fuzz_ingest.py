@@ -224,7 +224,7 @@ def test_sentence_offsets_point_at_the_quoted_sentence(text: str) -> None:
 @FUZZ
 @given(SENTENCE_TEXT.filter(lambda t: len(t.strip()) > 0), st.text(min_size=1, max_size=40))
 def test_lexical_highlight_is_a_sentence_of_the_passage(text: str, query: str) -> None:
-    from index.search import lexical_best_sentence
+    from index.hits import lexical_best_sentence
     from index.tokens import tokenize
 
     highlights = lexical_best_sentence(text, frozenset(tokenize([query])[0]))

@@ -13,7 +13,8 @@ import index.lexical
 import index.store
 from index.build import BuildError, BuildReport, build_index
 from index.embedders import Embedder, get_embedder
-from index.search import Filters, Hit, SearchIndex
+from index.hits import Filters, Hit
+from index.search import SearchIndex
 from index.store import EmbedderMismatch, IndexDamaged, IndexNotFound, current_build
 
 REINDEER = "trygga passager för renar"

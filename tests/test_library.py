@@ -12,8 +12,9 @@ from plan_factory import CORPUS_DIR, copy_plan_corpus
 
 from index.build import build_index, library_documents
 from index.embedders import Embedder, get_embedder
+from index.hits import Filters
 from index.library import LibraryError, add_documents, list_documents, remove_document
-from index.search import Filters, SearchIndex
+from index.search import SearchIndex
 from index.store import current_build, load_build
 from ingest.chunking import chunk_document
 from ingest.load import load_document

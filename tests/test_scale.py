@@ -11,11 +11,12 @@ import hashlib
 import numpy as np
 import pytest
 
-import index.search as search_module
+import index.dense as dense_module
 import index.store as store_module
 import index.vectors as vectors_module
+from index.hits import Filters
 from index.lexical import LexicalIndex
-from index.search import Filters, SearchIndex
+from index.search import SearchIndex
 from index.store import load_build, write_build
 from ingest.models import Chunk
 
@@ -109,12 +110,12 @@ def test_candidate_search_equals_the_full_path_on_exact_indexes(
 ) -> None:
     directory, embedder = synthetic_index
     index = SearchIndex(load_build(directory), embedder)
-    assert len(index.chunks) < search_module.CANDIDATES_FROM  # every chunk is a candidate by default
+    assert len(index.chunks) < dense_module.CANDIDATES_FROM  # every chunk is a candidate by default
     full = rankings(index, retriever, filters)
-    monkeypatch.setattr(search_module, "CANDIDATES_FROM", 1000)
-    monkeypatch.setattr(search_module, "CHUNK_CANDIDATES", 20)  # small lists: the widening must kick in
-    monkeypatch.setattr(search_module, "SENTENCE_CANDIDATES", 30)
-    monkeypatch.setattr(search_module, "EXACT_SUBSET", 100)  # filtered searches use FAISS selectors too
+    monkeypatch.setattr(dense_module, "CANDIDATES_FROM", 1000)
+    monkeypatch.setattr(dense_module, "CHUNK_CANDIDATES", 20)  # small lists: the widening must kick in
+    monkeypatch.setattr(dense_module, "SENTENCE_CANDIDATES", 30)
+    monkeypatch.setattr(dense_module, "EXACT_SUBSET", 100)  # filtered searches use FAISS selectors too
     candidate = rankings(index, retriever, filters)
     assert [[hit[0] for hit in r] for r in candidate] == [[hit[0] for hit in r] for r in full]
     assert [[hit[2] for hit in r] for r in candidate] == [[hit[2] for hit in r] for r in full]
@@ -129,7 +130,7 @@ def test_chunk_similarity_and_sentence_scores_agree_with_search(synthetic_index)
     index = SearchIndex(load_build(directory), embedder)
     query = "renar och skog"
     hits = index.search(query, 20, "dense")
-    matrix = index.similarity(index.query_vectors([query]), [h.position for h in hits])
+    matrix = index.dense.similarity(index.query_vectors([query]), [h.position for h in hits])
     assert np.allclose(matrix[:, 0], [h.dense_score for h in hits], atol=1e-5)
     for hit in hits:
         best = max(hit.sentences, key=lambda sentence: sentence.score)
@@ -174,7 +175,7 @@ def test_a_large_build_stores_its_approximate_indexes_and_search_still_works(
     assert (loaded.path / store_module.SENTENCE_INDEX).is_file()
     assert faiss_nprobe(loaded.faiss_index) == info["chunks"]["nprobe"]
     assert isinstance(loaded.vectors, np.memmap)
-    monkeypatch.setattr(search_module, "CANDIDATES_FROM", 1000)
+    monkeypatch.setattr(dense_module, "CANDIDATES_FROM", 1000)
     approximate = SearchIndex(loaded, embedder)
     exact = SearchIndex(load_build(directory), embedder)
     overlap = [

@@ -5,9 +5,13 @@ Uses the session index of the shared PDF (built once, see conftest.py).
 
 from __future__ import annotations
 
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
-from index.search import Filters, SearchIndex
+from index.hits import Filters
+from index.search import SearchIndex
 
 pytestmark = pytest.mark.slow
 
@@ -107,3 +111,43 @@ def test_an_english_project_description_finds_its_subpriority(corpus_search: Sea
     )
     sections = list(dict.fromkeys(hit.chunk.section_id for hit in corpus_search.search(description, k=5)))
     assert "6.3" in sections[:2] and "6.1" not in sections[:2], sections
+
+
+def test_concurrent_searches_rank_as_one_search_at_a_time(
+    corpus_search: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index's parts are shared by every request: with the stem cache bounded so small that searches keep
+    clearing it under each other, eight threads still get exactly the rankings of one search at a time (an unlocked
+    cache raised KeyError here)."""
+    import index.lexical_evidence as lexical_evidence
+
+    questions = [
+        REINDEER_EN,
+        BROADBAND_SV,
+        "kompetensförsörjning inom vården",
+        "how do we attract tourists to the inland?",
+        "Vilka behov finns för kollektivtrafik på landsbygden?",
+        "women founders of new companies",
+        "forskning och innovation vid universitetet",
+        "cheaper housing for young people",
+    ]
+    filters = [None, Filters(priority=3), Filters(section="2.1")]
+    cases = [(q, r, f) for q in questions for r in ("hybrid", "dense", "bm25") for f in filters]
+    texts = {corpus_search.read(question).dense_text for question in questions}
+    vectors = {text: corpus_search.embedder.embed_queries([text])[0] for text in texts}
+    monkeypatch.setattr(corpus_search, "query_vector", lambda text: vectors[text])  # the encoder is not under test
+    monkeypatch.setattr(lexical_evidence, "STEM_CACHE", 5)
+
+    def ranking(case: tuple[str, str, Filters | None]) -> list[tuple[str, float]]:
+        question, retriever, where = case
+        return [(h.chunk.chunk_id, h.score) for h in corpus_search.search(question, 10, retriever, where)]
+
+    one_at_a_time = [ranking(case) for case in cases]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch every few bytecodes, so a race shows on every run, not one in many
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            together = list(pool.map(ranking, cases * 3))
+    finally:
+        sys.setswitchinterval(interval)
+    assert together == one_at_a_time * 3

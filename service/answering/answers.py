@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.analysis import QuestionAnalysis
-from index.search import AnswerPool, Filters, Hit, SentenceScore
+from index.hits import AnswerPool, Filters, Hit, SentenceScore
 from ingest.models import Item
 from ingest.vocabulary import is_subpriority, item_start
 from service.answering.decision import Confidence, decide

@@ -32,7 +32,7 @@ from typing import Literal
 import numpy as np
 
 from index.analysis import Concept, QuestionAnalysis
-from index.search import Hit
+from index.hits import Hit
 from index.tokens import tokenize
 from index.wording import PATTERNS
 from service.answering.answer_state_model import MODEL_FILE, read_model

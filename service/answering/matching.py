@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.hits import Filters
 from index.language import detect_language
-from index.search import Filters
 from index.sentences import embeddable_sentences
 from ingest.models import Item
 from ingest.vocabulary import INRIKTNINGAR, is_subpriority
@@ -101,7 +101,7 @@ def sentence_baseline(corpus: Corpus, app: Application) -> np.ndarray:
     similarities to strategy sentences (chunks when the index has no sentence vectors). Links are judged by the
     margin over this, which removes most of the language and topic bias of raw similarities."""
     if app.baseline is None:
-        app.baseline = corpus.index.typical_similarity(app.sentences, BASELINE_TOP)
+        app.baseline = corpus.index.dense.typical_similarity(app.sentences, BASELINE_TOP)
     return app.baseline
 
 
@@ -133,7 +133,7 @@ def score_subpriorities(
     """Every sub-priority with its score for the application, best first."""
     groups = corpus.derived(_subpriority_positions)
     positions = [p for group in groups.values() for p in group]
-    matrix = corpus.index.similarity(app.vectors, positions)
+    matrix = corpus.index.dense.similarity(app.vectors, positions)
     scores = []
     offset = 0
     for key, group in groups.items():
@@ -146,7 +146,7 @@ def score_subpriorities(
 def item_similarities(corpus: Corpus, vectors: np.ndarray, items: list[Item]) -> list[np.ndarray]:
     """Per item: the (its chunks × vectors) block of dense scores (empty when none of its chunks is indexed)."""
     groups = [corpus.index.positions_of(item.chunk_ids) for item in items]
-    matrix = corpus.index.similarity(vectors, [p for group in groups for p in group])
+    matrix = corpus.index.dense.similarity(vectors, [p for group in groups for p in group])
     blocks, offset = [], 0
     for group in groups:
         blocks.append(matrix[offset : offset + len(group)])
@@ -177,11 +177,11 @@ def rank_needs(
 def _passages(corpus: Corpus, app: Application, doc_id: str, section_id: str) -> list[Citation]:
     positions = corpus.derived(_subpriority_positions)[(doc_id, section_id)]
     vectors = app.vectors
-    scores = corpus.index.similarity(vectors, positions).max(axis=1)
+    scores = corpus.index.dense.similarity(vectors, positions).max(axis=1)
     best = [positions[i] for i in np.argsort(-scores)[:PASSAGES_PER_MATCH]]
     cites = []
     for position in best:
-        sentences = corpus.index.sentence_scores(vectors, position)
+        sentences = corpus.index.dense.sentence_scores(vectors, position)
         spans = [(sentences[0].start, sentences[0].end)] if sentences else []
         cites.append(Citation.of(corpus.chunks[position], spans, float(scores[positions.index(position)])))
     return cites
@@ -258,7 +258,7 @@ def sentence_lexical(corpus: Corpus, app: Application) -> np.ndarray:
     """(chunks × sentences): each application sentence's BM25 share for every chunk (SearchIndex.lexical_share)."""
     if app.lexical is None:
         texts = [app.text[s:e] for s, e in app.spans]
-        app.lexical = corpus.index.lexical_share(texts, np.arange(len(corpus.chunks)), app.language)
+        app.lexical = corpus.index.evidence.share(texts, np.arange(len(corpus.chunks)), app.language)
     return app.lexical
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from index.search import Hit
+from index.hits import Hit
 from ingest.vocabulary import is_subpriority
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from index.hits import Filters
 from index.library import KINDS
-from index.search import RETRIEVERS, Filters
+from index.search import RETRIEVERS
 from service.errors import InvalidInput, require_k, require_text
 from service.models import SearchHit, SearchResponse
 from service.settings import Settings

@@ -12,8 +12,9 @@ from datetime import date
 from pathlib import Path
 
 from index.embedders import EmbedderError
+from index.hits import Filters, Hit
 from index.library import KINDS
-from index.search import RETRIEVERS, Filters, Hit, SearchIndex
+from index.search import RETRIEVERS, SearchIndex
 from index.store import IndexProblem
 from ingest.chunking import ChunkingConfig
 from ingest.formats import FORMATS_IN_WORDS
