@@ -126,3 +126,55 @@ def test_only_the_composition_points_read_the_environment() -> None:
         for line in environment_reads((REPO_ROOT / path).read_text(encoding="utf-8"))
     ]
     assert wrong == [], "read the settings at a composition point and pass them down:\n" + "\n".join(wrong)
+
+
+# Rooms small enough to read: no class longer than MAX_CLASS_LINES and no function longer than MAX_FUNCTION_LINES in
+# the four layers (issue 22), and python-docx behind one module (ingest/word.py: Word documents read and written).
+MAX_CLASS_LINES = 250
+MAX_FUNCTION_LINES = 120
+
+
+def oversized(source: str, where: str) -> list[str]:
+    """The classes and functions of `source` longer than the limits, as "where:line name (n lines)"."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        limit = MAX_CLASS_LINES if isinstance(node, ast.ClassDef) else MAX_FUNCTION_LINES
+        if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            lines = node.end_lineno - node.lineno + 1
+            if lines > limit:
+                found.append(f"{where}:{node.lineno} {node.name} ({lines} lines)")
+    return found
+
+
+def test_the_size_check_sees_long_classes_and_functions() -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    source = f"def long():\n{body}\n\ndef short():\n    return 1\n"
+    assert oversized(source, "m.py") == [f"m.py:1 long ({MAX_FUNCTION_LINES + 1} lines)"]
+
+
+def test_no_class_or_function_is_too_long_to_read() -> None:
+    wrong = [found for path in modules() for found in oversized((REPO_ROOT / path).read_text(), path.as_posix())]
+    assert wrong == [], f"split these (classes ≤ {MAX_CLASS_LINES}, functions ≤ {MAX_FUNCTION_LINES} lines):\n" + (
+        "\n".join(wrong)
+    )
+
+
+def test_one_module_outside_the_tests_uses_python_docx() -> None:
+    users = sorted(
+        path.as_posix()
+        for package in ("ingest", "index", "service", "ui", "eval", "bench")
+        for path in (p.relative_to(REPO_ROOT) for p in (REPO_ROOT / package).rglob("*.py"))
+        if "docx" in {name.split(".")[0] for _, name in imported_modules((REPO_ROOT / path).read_text())}
+    )
+    assert users == ["ingest/word.py"]
+
+
+def imported_modules(source: str) -> list[tuple[int, str]]:
+    """(line, dotted module name) of every absolute import in `source`."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            found.append((node.lineno, node.module or ""))
+    return found

