@@ -64,19 +64,16 @@ def write_pdf(item: AlignItem, path: Path) -> None:
 
 
 def write_docx(item: AlignItem, path: Path) -> None:
-    """A Word document with headings and body paragraphs (python-docx), the applicant as author."""
-    import docx
+    """A Word document with headings and body paragraphs (ingest/word.py), the applicant as author."""
+    from ingest.word import WordWriter
 
-    document = docx.Document()
+    document = WordWriter(item.id, author=item.organisation, created=FIXED_DATE)
     for block, heading in blocks(item.text):
         if heading:
-            document.add_heading(block, level=2)
+            document.heading(block, 2)
         else:
-            document.add_paragraph(block)
-    properties = document.core_properties
-    properties.title, properties.author = item.id, item.organisation
-    properties.created = properties.modified = FIXED_DATE
-    document.save(str(path))
+            document.paragraph(block)
+    document.save(path)
 
 
 def write_files(gold: Path) -> list[Path]:

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.docx_reader import read_docx
 from ingest.errors import IngestError, Refusal
 from ingest.html_reader import read_html
 from ingest.limits import IngestLimits
 from ingest.models import Extracted
 from ingest.pdf import read_pdf
 from ingest.text import read_text_document
+from ingest.word import read_docx
 
 Reader = Callable[[Path, IngestLimits, float], Extracted]  # (path, limits, monotonic deadline) → lines, title, pages
 # the limits every format can run into: file bytes, extracted characters, reading time

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from service.answering.word_report import application_name, clean, require_name, word_report
+from ingest.word import clean
+from service.answering.word_report import application_name, require_name, word_report
 from service.errors import InputTooLong, InvalidInput
 
 SOFFICE = shutil.which("soffice")

@@ -88,6 +88,16 @@ def test_imports_point_one_way(layer: str) -> None:
     assert wrong == [], f"{layer}/ may not import {sorted(FORBIDDEN[layer])}:\n" + "\n".join(wrong)
 
 
+def test_one_module_outside_the_tests_uses_python_docx() -> None:
+    users = sorted(
+        path.as_posix()
+        for package in ("ingest", "index", "service", "ui", "eval", "bench")
+        for path in (p.relative_to(REPO_ROOT) for p in (REPO_ROOT / package).rglob("*.py"))
+        if "docx" in {name for _, name in imported_packages((REPO_ROOT / path).read_text(), package)}
+    )
+    assert users == ["ingest/word.py"]
+
+
 # Configuration at the bottom: the settings are read once where the program is put together and passed down.
 # These are those composition points (each with why it may read the environment); nothing else in ingest/, index/
 # or service/ calls get_settings() or reads os.environ.
