@@ -139,7 +139,7 @@ def test_only_the_composition_points_read_the_environment() -> None:
 
 
 # Rooms small enough to read: no class longer than MAX_CLASS_LINES and no function longer than MAX_FUNCTION_LINES in
-# the four layers (issue 22), and python-docx behind one module (ingest/word.py: Word documents read and written).
+# the four layers (issue 22).
 MAX_CLASS_LINES = 250
 MAX_FUNCTION_LINES = 120
 
@@ -168,23 +168,3 @@ def test_no_class_or_function_is_too_long_to_read() -> None:
         "\n".join(wrong)
     )
 
-
-def test_one_module_outside_the_tests_uses_python_docx() -> None:
-    users = sorted(
-        path.as_posix()
-        for package in ("ingest", "index", "service", "ui", "eval", "bench")
-        for path in (p.relative_to(REPO_ROOT) for p in (REPO_ROOT / package).rglob("*.py"))
-        if "docx" in {name.split(".")[0] for _, name in imported_modules((REPO_ROOT / path).read_text())}
-    )
-    assert users == ["ingest/word.py"]
-
-
-def imported_modules(source: str) -> list[tuple[int, str]]:
-    """(line, dotted module name) of every absolute import in `source`."""
-    found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found.extend((node.lineno, alias.name) for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and not node.level:
-            found.append((node.lineno, node.module or ""))
-    return found
