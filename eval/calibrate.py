@@ -154,7 +154,7 @@ def _collapse(text: str) -> str:
 def match_report(corpus: Corpus, rows: list[dict]) -> None:
     """For applicant items: rank of the gold sub-priority, its score margin over the best other one, and
     whether the best-matching need (need@1) / the top three needs (need@3) hold the gold evidence."""
-    from service.answering.matching import rank_needs, read_application, score_subpriorities
+    from service.answering.matching import MatchRule, rank_needs, read_application, score_subpriorities
 
     items = [r for r in rows if r["kind"] == "applicant"]
     apps = [(r, read_application(corpus, r["query"], 100_000)) for r in items]
@@ -165,10 +165,11 @@ def match_report(corpus: Corpus, rows: list[dict]) -> None:
         for top in (1, 3, 5):
             if whole_weight == 1.0 and top != 1:
                 continue
+            rule = MatchRule(whole_weight, top)
             hit1 = hit3 = need1 = need3 = 0
             margins = []
             for row, app in apps:
-                ranked = score_subpriorities(corpus, app, whole_weight, top)
+                ranked = score_subpriorities(corpus, app, rule)
                 ok = {row["section"], *row.get("also_ok", [])}
                 rank = next((i + 1 for i, ((_, sid), _) in enumerate(ranked) if sid in ok), None)
                 gold = next(score for (_, sid), score in ranked if sid == row["section"])
@@ -177,7 +178,7 @@ def match_report(corpus: Corpus, rows: list[dict]) -> None:
                 hit1 += rank == 1
                 hit3 += rank is not None and rank <= 3
                 doc_id = ranked[0][0][0]
-                needs = rank_needs(corpus, app, doc_id, row["section"], 3, whole_weight, top)
+                needs = rank_needs(corpus, app, doc_id, row["section"], 3, rule)
                 found = [any(_collapse(e) in _collapse(q.text) for e in row["evidence"]) for q in needs]
                 need1 += bool(found[:1] and found[0])
                 need3 += any(found)
@@ -195,9 +196,10 @@ def match_report(corpus: Corpus, rows: list[dict]) -> None:
         for top in (1, 3, 5):
             if whole_weight == 1.0 and top != 1:
                 continue
+            rule = MatchRule(whole_weight, top)
             recall = []
             for combo, app in mixed:
-                ids = [sid for (_, sid), _ in score_subpriorities(corpus, app, whole_weight, top)][:3]
+                ids = [sid for (_, sid), _ in score_subpriorities(corpus, app, rule)][:3]
                 recall.append(np.mean([bool({r["section"], *r.get("also_ok", [])} & set(ids)) for r in combo]))
             print(f"{whole_weight:>12.2f} {top:>13d} {np.mean(recall):>6.0%}")
 

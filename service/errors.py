@@ -22,10 +22,21 @@ BUILD_HINT = "build it with `rus index build` (or `make index`)"
 
 
 class ServiceError(Exception):
-    """A problem with a request or with the service's state that the caller can act on."""
+    """A problem with a request or with the service's state that the caller can act on.
 
-    status = 400
-    code = "bad_request"
+    A subclass names its HTTP status and error code as class keywords, e.g.
+    ``class NotFound(ServiceError, status=404, code="not_found")``; one it leaves out is inherited.
+    """
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init_subclass__(cls, status: int | None = None, code: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if status is not None:
+            cls.status = status
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -35,55 +46,39 @@ class ServiceError(Exception):
         self.details: dict[str, Any] = {}  # added to the JSON error (e.g. the ingest refusal code)
 
 
-class InvalidInput(ServiceError):
-    status = 422
-    code = "invalid_input"
+class InvalidInput(ServiceError, status=422, code="invalid_input"):
+    """Input that breaks a rule of the request; `field` names it when one input is at fault."""
 
 
-class EmptyInput(InvalidInput):
-    code = "empty_input"
-
+class EmptyInput(InvalidInput, code="empty_input"):
     def __init__(self, field: str) -> None:
         super().__init__(f"'{field}' must not be empty or only whitespace", field)
 
 
-class InputTooLong(ServiceError):
-    status = 413
-    code = "input_too_long"
-
+class InputTooLong(ServiceError, status=413, code="input_too_long"):
     def __init__(self, field: str, length: int, limit: int) -> None:
         super().__init__(f"'{field}' is {length} characters long; the limit is {limit} characters", field)
         self.limit = limit
 
 
-class NotFound(ServiceError):
-    status = 404
-    code = "not_found"
+class NotFound(ServiceError, status=404, code="not_found"):
+    """What the request names does not exist."""
 
 
-class EncoderBusy(ServiceError):
+class EncoderBusy(ServiceError, status=503, code="busy"):
     """Too many queries are waiting for the query encoder (index.microbatch.QueueFull)."""
 
-    status = 503
-    code = "busy"
 
-
-class Busy(ServiceError):
+class Busy(ServiceError, status=503, code="busy"):
     """Every slot for this kind of work is taken; the client should retry after `retry_after` seconds."""
-
-    status = 503
-    code = "busy"
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.headers["Retry-After"] = str(max(1, int(retry_after)))
 
 
-class OverTimeBudget(ServiceError):
+class OverTimeBudget(ServiceError, status=503, code="over_time_budget"):
     """A request ran past its time budget of `seconds` and was stopped."""
-
-    status = 503
-    code = "over_time_budget"
 
     def __init__(self, seconds: float) -> None:
         super().__init__(
@@ -93,9 +88,8 @@ class OverTimeBudget(ServiceError):
         self.seconds = seconds
 
 
-class IndexUnavailable(ServiceError):
-    status = 503
-    code = "index_unavailable"
+class IndexUnavailable(ServiceError, status=503, code="index_unavailable"):
+    """No index is loaded (none built yet, or it cannot be read)."""
 
 
 def error_body(code: str, message: str, field: str | None = None, **extra: Any) -> dict:

@@ -2,8 +2,8 @@
 
 A description is embedded whole and sentence by sentence (as queries, English ones with the search's Swedish
 glossary terms). A sub-priority's score mixes the whole text's best chunk similarity in that sub-priority with
-the mean of its three best sentences' (MATCH_WHOLE_WEIGHT / MATCH_TOP_SENTENCES, measured with
-`python -m service.calibrate --match` on the applicant items: all variants place the gold sub-priority first
+the mean of its three best sentences' (MATCH_RULE, measured with
+`python -m eval.calibrate --match` on the applicant items: all variants place the gold sub-priority first
 for single descriptions; for several projects in one text the mix finds 84% of them in the top 3 against 61%
 for the whole text alone). Needs and challenges are linked to the application's own sentences by the rule in
 service/answering/claims.py (addressed / possible / not addressed, with a calibrated confidence); the three inriktningar
@@ -12,6 +12,7 @@ are judged from the application's explicit statements about them (service/answer
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,14 +41,13 @@ from service.models import (
     MatchResponse,
     SubpriorityAlignment,
     SubpriorityMatch,
+    SubpriorityRef,
 )
 from service.settings import Settings
 from service.state import Corpus
 from service.texts import format_pages, t
 
 MAX_SENTENCES = 60  # application sentences embedded (about 5,000 characters)
-MATCH_WHOLE_WEIGHT = 0.5
-MATCH_TOP_SENTENCES = 3
 NEEDS_PER_MATCH = 3
 PASSAGES_PER_MATCH = 2
 SUPPORTING_SENTENCES = 3
@@ -114,38 +114,28 @@ def _subpriority_positions(corpus: Corpus) -> dict[tuple[str, str], list[int]]:
     return positions
 
 
-def combine(
-    matrix: np.ndarray, whole_weight: float = MATCH_WHOLE_WEIGHT, top_sentences: int = MATCH_TOP_SENTENCES
-) -> float:
-    """One score from a (chunks × [whole text, sentence 1, …]) similarity block: the whole text's best chunk
-    mixed with the mean of the best few sentences' best chunks (so one sentence cannot carry a match alone,
-    and text beyond the embedder's window still counts)."""
-    whole = float(matrix[:, 0].max())
-    if matrix.shape[1] < 2:
-        return whole
-    per_sentence = np.sort(matrix[:, 1:].max(axis=0))[::-1]
-    return whole_weight * whole + (1 - whole_weight) * float(per_sentence[:top_sentences].mean())
+@dataclass(frozen=True)
+class MatchRule:
+    """How a (chunks × [whole text, sentence 1, …]) similarity block becomes one score: the whole text's best chunk
+    weighted `whole_weight`, mixed with the mean of the best `top_sentences` sentences' best chunks (so one sentence
+    cannot carry a match alone, and text beyond the embedder's window still counts)."""
+
+    whole_weight: float
+    top_sentences: int
+
+    def score(self, matrix: np.ndarray) -> float:
+        whole = float(matrix[:, 0].max())
+        if matrix.shape[1] < 2:
+            return whole
+        per_sentence = np.sort(matrix[:, 1:].max(axis=0))[::-1]
+        return self.whole_weight * whole + (1 - self.whole_weight) * float(per_sentence[: self.top_sentences].mean())
 
 
-def score_subpriorities(
-    corpus: Corpus, app: Application, whole_weight: float = MATCH_WHOLE_WEIGHT, top_sentences: int = MATCH_TOP_SENTENCES
-) -> list[tuple[tuple[str, str], float]]:
-    """Every sub-priority with its score for the application, best first."""
-    groups = corpus.derived(_subpriority_positions)
-    positions = [p for group in groups.values() for p in group]
-    matrix = corpus.index.dense.similarity(app.vectors, positions)
-    scores = []
-    offset = 0
-    for key, group in groups.items():
-        scores.append((key, combine(matrix[offset : offset + len(group)], whole_weight, top_sentences)))
-        offset += len(group)
-    scores.sort(key=lambda s: -s[1])
-    return scores
+MATCH_RULE = MatchRule(whole_weight=0.5, top_sentences=3)
 
 
-def item_similarities(corpus: Corpus, vectors: np.ndarray, items: list[Item]) -> list[np.ndarray]:
-    """Per item: the (its chunks × vectors) block of dense scores (empty when none of its chunks is indexed)."""
-    groups = [corpus.index.positions_of(item.chunk_ids) for item in items]
+def similarity_blocks(corpus: Corpus, vectors: np.ndarray, groups: list[list[int]]) -> list[np.ndarray]:
+    """Per group of chunk positions: its (chunks × vectors) block of dense scores, all scored in one call."""
     matrix = corpus.index.dense.similarity(vectors, [p for group in groups for p in group])
     blocks, offset = [], 0
     for group in groups:
@@ -154,19 +144,30 @@ def item_similarities(corpus: Corpus, vectors: np.ndarray, items: list[Item]) ->
     return blocks
 
 
+def score_subpriorities(
+    corpus: Corpus, app: Application, rule: MatchRule = MATCH_RULE
+) -> list[tuple[tuple[str, str], float]]:
+    """Every sub-priority with its score for the application, best first."""
+    groups = corpus.derived(_subpriority_positions)
+    blocks = similarity_blocks(corpus, app.vectors, list(groups.values()))
+    scores = [(key, rule.score(block)) for key, block in zip(groups, blocks, strict=True)]
+    scores.sort(key=lambda s: -s[1])
+    return scores
+
+
+def item_similarities(corpus: Corpus, vectors: np.ndarray, items: list[Item]) -> list[np.ndarray]:
+    """Per item: the (its chunks × vectors) block of dense scores (empty when none of its chunks is indexed)."""
+    return similarity_blocks(corpus, vectors, [corpus.index.positions_of(item.chunk_ids) for item in items])
+
+
 def rank_needs(
-    corpus: Corpus,
-    app: Application,
-    doc_id: str,
-    section_id: str,
-    limit: int = NEEDS_PER_MATCH,
-    whole_weight: float = MATCH_WHOLE_WEIGHT,
-    top_sentences: int = MATCH_TOP_SENTENCES,
+    corpus: Corpus, app: Application, doc_id: str, section_id: str, limit: int = NEEDS_PER_MATCH,
+    rule: MatchRule = MATCH_RULE,
 ) -> list[ItemQuote]:
     """A sub-priority's identified needs ranked for the application with the same rule as sub-priorities."""
     needs = stored_items(corpus, doc_id, section_id, "need")
     ranked = [
-        item_quote(need).model_copy(update={"score": round(combine(block, whole_weight, top_sentences), 6)})
+        item_quote(need).model_copy(update={"score": round(rule.score(block), 6)})
         for need, block in zip(needs, item_similarities(corpus, app.vectors, needs), strict=True)
         if len(block)
     ]
@@ -187,35 +188,27 @@ def _passages(corpus: Corpus, app: Application, doc_id: str, section_id: str) ->
     return cites
 
 
-def match_application(
+def best_subpriorities(
     corpus: Corpus,
     app: Application,
     k: int,
+    budget: Budget | None = None,
     doc: str | None = None,
     kind: str | None = None,
-    budget: Budget | None = None,
-) -> list[SubpriorityMatch]:
-    """The k best sub-priorities (of document `doc` / documents of kind `kind` when given); a `budget` is checked
-    between sub-priorities."""
+) -> Iterator[tuple[str, str, SubpriorityRef, float]]:
+    """The k best sub-priorities (of document `doc` / documents of kind `kind` when given), best first, as
+    (doc_id, section_id, reference, score rounded as reported); a `budget` is checked before each one is yielded,
+    so the work the caller does per sub-priority stops once it has run out."""
     documents = corpus.index.documents
     scores = [
         (key, score)
         for key, score in score_subpriorities(corpus, app)
         if (doc is None or key[0] == doc) and (kind is None or documents.get(key[0], {}).get("kind") == kind)
     ]
-    matches = []
     for (doc_id, section_id), score in scores[:k]:
         if budget is not None:
             budget.check()
-        matches.append(
-            SubpriorityMatch(
-                subpriority=subpriority_ref(corpus, doc_id, section_id),
-                score=round(score, 6),
-                needs=rank_needs(corpus, app, doc_id, section_id),
-                passages=_passages(corpus, app, doc_id, section_id),
-            )
-        )
-    return matches
+        yield doc_id, section_id, subpriority_ref(corpus, doc_id, section_id), round(score, 6)
 
 
 def match(
@@ -235,7 +228,15 @@ def match(
     if budget is not None:
         budget.check()
     kind = require_kind(kind)
-    matches = match_application(corpus, app, k, doc or None, kind, budget)
+    matches = [
+        SubpriorityMatch(
+            subpriority=ref,
+            score=score,
+            needs=rank_needs(corpus, app, doc_id, section_id),
+            passages=_passages(corpus, app, doc_id, section_id),
+        )
+        for doc_id, section_id, ref, score in best_subpriorities(corpus, app, k, budget, doc or None, kind)
+    ]
     covered = description_confidence(corpus, text, app.language, Filters(doc=doc or None, kind=kind))
     return MatchResponse(
         language=app.language, n_sentences=len(app.spans), matches=matches, state=covered.state,
@@ -255,7 +256,7 @@ def description_confidence(corpus: Corpus, text: str, language: str, filters: Fi
 
 
 def sentence_lexical(corpus: Corpus, app: Application) -> np.ndarray:
-    """(chunks × sentences): each application sentence's BM25 share for every chunk (SearchIndex.lexical_share)."""
+    """(chunks × sentences): each application sentence's BM25 share for every chunk (LexicalEvidence.share)."""
     if app.lexical is None:
         texts = [app.text[s:e] for s, e in app.spans]
         app.lexical = corpus.index.evidence.share(texts, np.arange(len(corpus.chunks)), app.language)
@@ -353,18 +354,15 @@ def align(
     `budget` the work stops with OverTimeBudget (503) once it has run out."""
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
-    alignments = []
-    for rank, ((doc_id, section_id), score) in enumerate(score_subpriorities(corpus, app)[:k]):
-        if budget is not None:
-            budget.check()
-        alignments.append(
-            SubpriorityAlignment(
-                subpriority=subpriority_ref(corpus, doc_id, section_id),
-                score=round(score, 6),
-                needs=link_items(corpus, app, doc_id, section_id, "need", settings, rank == 0),
-                challenges=link_items(corpus, app, doc_id, section_id, "challenge", settings, rank == 0),
-            )
+    alignments = [
+        SubpriorityAlignment(
+            subpriority=ref,
+            score=score,
+            needs=link_items(corpus, app, doc_id, section_id, "need", settings, rank == 0),
+            challenges=link_items(corpus, app, doc_id, section_id, "challenge", settings, rank == 0),
         )
+        for rank, (doc_id, section_id, ref, score) in enumerate(best_subpriorities(corpus, app, k, budget))
+    ]
     if budget is not None:
         budget.check()
     checks = check_inriktningar(corpus, app)

@@ -40,19 +40,16 @@ API_KEY_HEADER = "X-API-Key"
 LOG_TAIL = 2000
 
 
-class AdminDisabled(ServiceError):
-    status = 403
-    code = "admin_disabled"
+class AdminDisabled(ServiceError, status=403, code="admin_disabled"):
+    """No API key is configured, so the state-changing endpoints are off."""
 
 
-class Unauthorized(ServiceError):
-    status = 401
-    code = "unauthorized"
+class Unauthorized(ServiceError, status=401, code="unauthorized"):
+    """The API key is missing or wrong."""
 
 
-class RebuildRunning(ServiceError):
-    status = 409
-    code = "rebuild_running"
+class RebuildRunning(ServiceError, status=409, code="rebuild_running"):
+    """A rebuild was asked for while one is running."""
 
 
 def _error(description: str) -> dict:

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from service.errors import InvalidInput, ServiceError, error_response, require_text
+from service.errors import InvalidInput, ServiceError, require_text
 from service.feedback import FeedbackError, FeedbackStore, TokenBucket
 from service.models import ErrorResponse
 from service.settings import Settings
@@ -65,32 +65,23 @@ class FeedbackService:
         )
 
 
-class RateLimited(ServiceError):
-    status = 429
-    code = "rate_limited"
+class RateLimited(ServiceError, status=429, code="rate_limited"):
+    """Too much feedback at once: the wait in whole seconds goes in Retry-After and in the error as `retry_after`."""
 
     def __init__(self, wait: float) -> None:
-        self.retry_after = max(1, math.ceil(wait))
-        super().__init__(f"too much feedback at once; try again in {self.retry_after} s")
+        retry_after = max(1, math.ceil(wait))
+        super().__init__(f"too much feedback at once; try again in {retry_after} s")
+        self.headers["Retry-After"] = str(retry_after)
+        self.details["retry_after"] = retry_after
 
 
-class FeedbackUnavailable(ServiceError):
-    status = 503
-    code = "feedback_unavailable"
+class FeedbackUnavailable(ServiceError, status=503, code="feedback_unavailable"):
+    """The feedback store cannot be written (e.g. a full disk)."""
 
 
-class BodyTooLarge(ServiceError):
-    status = 413
-    code = "input_too_long"
-
+class BodyTooLarge(ServiceError, status=413, code="input_too_long"):
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"the feedback body is {size} bytes; the limit is {limit} bytes", "body")
-
-
-async def _rate_limited(request: Request, exc: RateLimited) -> JSONResponse:
-    response = error_response(exc.status, exc.code, exc.message, retry_after=exc.retry_after)
-    response.headers["Retry-After"] = str(exc.retry_after)
-    return response
 
 
 async def _admit(request: Request) -> None:
@@ -163,5 +154,4 @@ def known_sections(corpus: Corpus) -> set[str]:
 def install_feedback(app: FastAPI, settings: Settings) -> None:
     """The feedback store and rate limit on app.state.feedback, and the POST /v1/feedback route."""
     app.state.feedback = FeedbackService.from_settings(settings)
-    app.add_exception_handler(RateLimited, _rate_limited)  # 429 with Retry-After (the JSON error shape)
     app.include_router(router)

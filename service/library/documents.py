@@ -38,21 +38,17 @@ from service.state import Corpus, IndexHolder
 INCOMING = ".library-incoming"  # inside the index directory: uploads being checked and ingested
 
 
-class Conflict(ServiceError):
-    status = 409
-    code = "conflict"
+class Conflict(ServiceError, status=409, code="conflict"):
+    """The change clashes with the library's state (the document is there already, is the last one, or a rebuild
+    is running)."""
 
 
-class LibraryRefused(ServiceError):
+class LibraryRefused(ServiceError, status=422, code="unreadable_document"):
     """The library would not take a document that could be read (index.library.LibraryError)."""
 
-    status = 422
-    code = "unreadable_document"
 
-
-class LoadFailed(ServiceError):
-    status = 500
-    code = "index_not_loaded"
+class LoadFailed(ServiceError, status=500, code="index_not_loaded"):
+    """The library changed but the new build could not be loaded."""
 
 
 @dataclass(frozen=True)
