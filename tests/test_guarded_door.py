@@ -126,12 +126,13 @@ def test_api_heavy_work_stops_at_its_time_budget(corpus_index: Path) -> None:
 
 def test_ui_heavy_work_is_queued_by_gradio_and_bounded(corpus_index: Path, tmp_path: Path) -> None:
     from ui.app import RusUI
+    from ui.context import UIContext
 
     settings = Settings(index_dir=corpus_index, eval_reports_dir=tmp_path, max_heavy_jobs=1,
                         heavy_time_budget_seconds=0.2)
     holder = IndexHolder(corpus_index)
     holder.load()
-    ui = RusUI(holder, settings)
+    ui = RusUI(UIContext(holder, settings))
     demo = ui.build()
     heavy = [fn for fn in demo.fns.values() if fn.name in ("on_match", "on_align")]
     assert len(heavy) >= 3 and {(fn.concurrency_limit, fn.concurrency_id) for fn in heavy} == {(1, "heavy")}

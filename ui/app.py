@@ -111,22 +111,16 @@ def css() -> str:
 
 
 class RusUI:
-    """Composes the tabs (ui/tabs/, one module each with its layout, handlers and events) into the Blocks, and
-    owns what spans them: the header and language switch, the page load and a shared link's result.
+    """Composes the tabs (ui/tabs/, one module each with its layout, handlers and events) around the context they
+    share (`ctx`: the service objects, the relabelling) into the Blocks, and owns what spans them: the header and
+    language switch, the page load and a shared link's result.
 
     Each handler takes the interface language as its last input. The tabs' handlers are exposed here too
     (`on_ask`, `on_match`, `on_align`, `on_browse`, `eval_view`, `on_eval_run`) for callers that drive the UI
     without a browser."""
 
-    def __init__(
-        self,
-        holder: IndexHolder,
-        settings: Settings,
-        feedback_endpoint: str | None = None,
-        reader: DocumentReader | None = None,
-        heavy: HeavyWork | None = None,
-    ) -> None:
-        self.ctx = UIContext(holder, settings, feedback_endpoint, reader, heavy)
+    def __init__(self, ctx: UIContext) -> None:
+        self.ctx = ctx
         self.ask, self.match, self.align = AskTab(self.ctx), MatchTab(self.ctx), AlignTab(self.ctx)
         self.browse, self.library, self.evaluation = BrowseTab(self.ctx), LibraryTab(self.ctx), EvaluationTab(self.ctx)
         self.on_ask, self.on_match, self.on_align = self.ask.on_ask, self.match.on_match, self.align.on_align
@@ -242,7 +236,7 @@ def build_ui(
     reader: DocumentReader | None = None,
     heavy: HeavyWork | None = None,
 ) -> gr.Blocks:
-    return RusUI(holder, settings, feedback_endpoint, reader, heavy).build()
+    return RusUI(UIContext(holder, settings, feedback_endpoint, reader, heavy)).build()
 
 
 def mount_options(settings: Settings) -> dict:

@@ -4,19 +4,20 @@ language switch uses, and the friendly wording of any failure."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import gradio as gr
 
 from service.errors import Busy, EmptyInput, IndexUnavailable, InputTooLong, NotFound, OverTimeBudget, ServiceError
 from service.feedback import FeedbackStore
-from service.library.uploads import DocumentReader, DocumentRefused
+from service.library.uploads import UPLOAD_SUFFIXES, DocumentReader, DocumentRefused
 from service.limits import HeavyWork, Limits
 from service.settings import Settings
 from service.state import Corpus, IndexHolder
 from ui import render
 from ui.examples import EXAMPLE_DESCRIPTIONS, EXAMPLE_QUESTIONS
 from ui.render import esc, notice, placeholder
-from ui.texts import DEFAULT_LANGUAGE, t
+from ui.texts import DEFAULT_LANGUAGE, TEXTS, t
 
 log = logging.getLogger("rus.ui")
 
@@ -62,6 +63,31 @@ class UIContext:
         self.relabel.append((component, keys))
         return component
 
+    def button(self, key: str, lang: str, **options: Any) -> gr.Button:
+        """A button reading the text `key`."""
+        return self.label(gr.Button(t(key, lang), **options), value=key)
+
+    def text_input(self, key: str, lang: str, **options: Any) -> gr.Textbox:
+        """A text box labelled with the text `key`, its placeholder the text `<key>_placeholder`."""
+        hint = f"{key}_placeholder"
+        textbox = gr.Textbox(label=t(key, lang), placeholder=t(hint, lang), **options)
+        return self.label(textbox, label=key, placeholder=hint)
+
+    def file_input(self, key: str, lang: str, **options: Any) -> gr.File:
+        """One file of a type the service reads (service.library.uploads), labelled with the text `key`."""
+        upload = gr.File(label=t(key, lang), file_types=list(UPLOAD_SUFFIXES), type="filepath", file_count="single",
+                         **options)  # fmt: skip
+        return self.label(upload, label=key)
+
+    def examples(self, tab: str, lang: str) -> gr.HTML:
+        """The example list of the tab `tab` ("ask" or "match"); a click reports its example (on_example)."""
+        key = f"examples:{tab}"
+        return self.label(gr.HTML(text_for(key, lang), js_on_load=EXAMPLES_JS, elem_id=f"{tab}-examples"), value=key)
+
+    def result(self, key: str, lang: str, **options: Any) -> gr.HTML:
+        """Where a tab's result appears, showing the text `key` as a placeholder until then."""
+        return self.label(gr.HTML(placeholder(t(key, lang)), **options), value=f"placeholder_html:{key}")
+
     def relabelled(self, lang: str) -> list[dict]:
         """One update per remembered component with its texts in `lang`."""
         return [gr.update(**{prop: text_for(key, lang) for prop, key in keys.items()}) for _, keys in self.relabel]
@@ -69,7 +95,7 @@ class UIContext:
 
 def lang_of(value: str | None) -> str:
     """The interface language chosen, Swedish unless it is one the UI knows."""
-    return value if value in ("sv", "en") else DEFAULT_LANGUAGE
+    return value if value in TEXTS else DEFAULT_LANGUAGE
 
 
 def header_html(lang: str) -> str:

@@ -25,6 +25,7 @@ from service.models import (
     MatchResponse,
     PriorityNode,
     SectionDetail,
+    SectionRef,
     SectionTreeResponse,
     Span,
     SubpriorityMatch,
@@ -520,18 +521,7 @@ def tree_html(tree: SectionTreeResponse, lang: str, selected: str | None = None)
         out.append(f'<div class="rus-tree-doc">{esc(document.title)}</div>')
         for priority in document.priorities:
             key = section_key(document.doc_id, priority.section_id)
-            subs = "".join(
-                _tree_button(
-                    section_key(document.doc_id, s.section_id),
-                    s.title,
-                    s.page_start,
-                    s.page_end,
-                    lang,
-                    selected,
-                    "rus-tree-sub",
-                )
-                for s in priority.subpriorities
-            )
+            subs = _tree_buttons(document.doc_id, priority.subpriorities, lang, selected, "rus-tree-sub")
             out.append(
                 f'<details class="rus-tree-priority" open><summary>{esc(priority.title)}</summary>'
                 f'<ul class="rus-tree-list">'
@@ -541,23 +531,22 @@ def tree_html(tree: SectionTreeResponse, lang: str, selected: str | None = None)
         if document.other_sections:
             keys = {section_key(document.doc_id, o.section_id) for o in document.other_sections}
             is_open = " open" if selected in keys else ""
-            others = "".join(
-                _tree_button(
-                    section_key(document.doc_id, o.section_id),
-                    o.title,
-                    o.page_start,
-                    o.page_end,
-                    lang,
-                    selected,
-                    "rus-tree-other",
-                )
-                for o in document.other_sections
-            )
+            others = _tree_buttons(document.doc_id, document.other_sections, lang, selected, "rus-tree-other")
             out.append(
                 f'<details class="rus-tree-priority"{is_open}><summary>{esc(t("other_sections", lang))}</summary>'
                 f'<ul class="rus-tree-list">{others}</ul></details>'
             )
     return f'<nav class="rus-tree" aria-label="{esc(t("tree", lang))}">{"".join(out)}</nav>'
+
+
+def _tree_buttons(
+    doc_id: str, entries: Iterable[SubpriorityNode | SectionRef], lang: str, selected: str | None, cls: str
+) -> str:
+    """One tree button an entry (a sub-priority or another section of the document `doc_id`), titled as itself."""
+    return "".join(
+        _tree_button(section_key(doc_id, e.section_id), e.title, e.page_start, e.page_end, lang, selected, cls)
+        for e in entries
+    )
 
 
 def _tree_button(key: str, title: str, start, end, lang: str, selected: str | None, cls: str) -> str:

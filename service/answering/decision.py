@@ -102,7 +102,7 @@ NOT_COVERED_BELOW = MODEL.not_covered_below
 ANSWER_FROM = MODEL.answer_from
 # The one word users see for how sure an answer is (the UI shows it instead of a probability or a cosine):
 # "high" for an answer (probability from ANSWER_FROM on), "medium" for low_confidence (between the cut-offs),
-# "low" for not_covered (below NOT_COVERED_BELOW). Texts: ui/texts.py "level_high" / "level_medium" / "level_low".
+# "low" for not_covered (below NOT_COVERED_BELOW). Texts: ui/locales/ "level_high" / "level_medium" / "level_low".
 CONFIDENCE_LEVELS: dict[State, ConfidenceLevel] = {"answer": "high", "low_confidence": "medium", "not_covered": "low"}
 
 

@@ -10,7 +10,7 @@ POST /v1/documents/library, the UI's library tab) and an application uploaded in
   so a PDF or zip bomb can neither hang nor swell the server; at most `concurrency` children run at once, and
   a request finding every slot taken gets 503 with Retry-After.
 * Ingest's `Refusal` code decides the answer (413 too large, 415 type, 422 the rest) and travels in the JSON
-  error as `refusal`; the UI words the same code in Swedish or English (ui/texts.py "upload_<code>").
+  error as `refusal`; the UI words the same code in Swedish or English (ui/locales/<language>.toml "upload_<code>").
 
 `python -m service.library.uploads document|text FILE` is that child: it prints one JSON line with the document's
 description (or its text) or the refusal, using the limits in its environment (RUS_MAX_*).

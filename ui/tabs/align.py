@@ -16,12 +16,11 @@ import gradio as gr
 from service.answering import matching
 from service.answering.word_report import alignment_docx, application_name, report_filename
 from service.errors import EmptyInput
-from service.library.uploads import UPLOAD_SUFFIXES
 from service.limits import Budget
 from service.models import AlignResponse
 from ui import render
 from ui.context import UIContext, error_html, lang_of
-from ui.render import esc, placeholder
+from ui.render import esc
 from ui.texts import t
 from ui.uploads import truncate
 
@@ -111,38 +110,15 @@ class AlignTab:
         return render.align_html(report, lang, notes), *shown
 
     def layout(self, lang: str) -> None:
-        L = self.ctx.label
+        ctx, L = self.ctx, self.ctx.label
         with L(gr.Tab(t("tab_align", lang), id="align", elem_id="tab-align"), label="tab_align"):
             L(gr.Markdown(t("align_intro", lang), elem_classes=["rus-intro"]), value="intro:align_intro")
             with gr.Row():
                 with gr.Column(scale=3):
-                    self.application = L(
-                        gr.Textbox(
-                            label=t("application", lang),
-                            placeholder=t("application_placeholder", lang),
-                            lines=10,
-                            max_lines=24,
-                            elem_id="align-text",
-                        ),
-                        label="application",
-                        placeholder="application_placeholder",
-                    )
+                    self.application = ctx.text_input("application", lang, lines=10, max_lines=24, elem_id="align-text")
                 with gr.Column(scale=2):
-                    self.upload = L(
-                        gr.File(
-                            label=t("upload", lang),
-                            file_types=list(UPLOAD_SUFFIXES),
-                            type="filepath",
-                            file_count="single",
-                            elem_id="align-upload",
-                            height=150,
-                        ),
-                        label="upload",
-                    )
-                    self.button = L(
-                        gr.Button(t("align_button", lang), variant="primary", elem_id="align-button"),
-                        value="align_button",
-                    )
+                    self.upload = ctx.file_input("upload", lang, elem_id="align-upload", height=150)
+                    self.button = ctx.button("align_button", lang, variant="primary", elem_id="align-button")
                     self.download = L(
                         gr.DownloadButton(t("download", lang), visible=False, elem_id="align-download"),
                         label="download",
@@ -151,10 +127,7 @@ class AlignTab:
                         gr.DownloadButton(t("download_docx", lang), visible=False, elem_id="align-download-docx"),
                         label="download_docx",
                     )
-            self.report = L(
-                gr.HTML(placeholder(t("align_placeholder_result", lang)), elem_id="align-report"),
-                value="placeholder_html:align_placeholder_result",
-            )
+            self.report = ctx.result("align_placeholder_result", lang, elem_id="align-report")
 
     def wire(self, language: gr.Radio, heavy: dict) -> None:
         """`heavy`: the event settings that share the match's bounded pool of workers."""

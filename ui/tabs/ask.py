@@ -9,8 +9,7 @@ from service.errors import EmptyInput
 from service.models import AskResponse
 from service.state import Corpus
 from ui import feedback, render
-from ui.context import EXAMPLES_JS, PRIVATE, UIContext, error_html, lang_of, on_example, text_for
-from ui.render import placeholder
+from ui.context import PRIVATE, UIContext, error_html, lang_of, on_example
 from ui.texts import t
 
 
@@ -50,38 +49,17 @@ class AskTab:
         return f'<div class="rus-actions">{controls}{share}</div>'
 
     def layout(self, lang: str) -> None:
-        L = self.ctx.label
+        ctx, L = self.ctx, self.ctx.label
         with L(gr.Tab(t("tab_ask", lang), id="ask", elem_id="tab-ask"), label="tab_ask"):
             L(gr.Markdown(t("ask_intro", lang), elem_classes=["rus-intro"]), value="intro:ask_intro")
             with gr.Row(equal_height=True):
-                self.question = L(
-                    gr.Textbox(
-                        label=t("question", lang),
-                        placeholder=t("question_placeholder", lang),
-                        lines=1,
-                        max_lines=4,
-                        scale=5,
-                        elem_id="ask-question",
-                        autofocus=True,
-                    ),
-                    label="question",
-                    placeholder="question_placeholder",
+                self.question = ctx.text_input(
+                    "question", lang, lines=1, max_lines=4, scale=5, elem_id="ask-question", autofocus=True
                 )
-                self.button = L(
-                    gr.Button(t("ask_button", lang), variant="primary", scale=1, elem_id="ask-button"),
-                    value="ask_button",
-                )
-            self.examples = L(
-                gr.HTML(text_for("examples:ask", lang), js_on_load=EXAMPLES_JS, elem_id="ask-examples"),
-                value="examples:ask",
-            )
-            self.answer = L(
-                gr.HTML(
-                    placeholder(t("ask_placeholder_result", lang)),
-                    elem_id="ask-answer",
-                    js_on_load=feedback.FEEDBACK_JS,
-                ),
-                value="placeholder_html:ask_placeholder_result",
+                self.button = ctx.button("ask_button", lang, variant="primary", scale=1, elem_id="ask-button")
+            self.examples = ctx.examples("ask", lang)
+            self.answer = ctx.result(
+                "ask_placeholder_result", lang, elem_id="ask-answer", js_on_load=feedback.FEEDBACK_JS
             )
 
     def wire(self, language: gr.Radio) -> None:

@@ -89,16 +89,13 @@ class EvaluationTab:
                         gr.Dropdown(choices=[], value=None, label=t("eval_choose", lang), elem_id="eval-choice"),
                         label="eval_choose",
                     )
-                    self.refresh = L(gr.Button(t("eval_refresh", lang), size="sm"), value="eval_refresh")
+                    self.refresh = self.ctx.button("eval_refresh", lang, size="sm")
                 with gr.Column(scale=2):
                     self.retriever = L(
                         gr.Radio(list(EVAL_RETRIEVERS), value="hybrid", label=t("eval_retriever", lang)),
                         label="eval_retriever",
                     )
-                    self.run = L(
-                        gr.Button(t("eval_run", lang), variant="secondary", size="sm", elem_id="eval-run"),
-                        value="eval_run",
-                    )
+                    self.run = self.ctx.button("eval_run", lang, variant="secondary", size="sm", elem_id="eval-run")
             self.status = gr.HTML("", elem_id="eval-status")
             self.feedback = gr.Markdown("", elem_id="eval-feedback")
             self.plots = gr.HTML("", elem_id="eval-plots")

@@ -9,7 +9,6 @@ import gradio as gr
 
 from service.api.admin import check_api_key
 from service.library import documents as library
-from service.library.uploads import UPLOAD_SUFFIXES
 from ui import render
 from ui.context import PRIVATE, UIContext, error_html, lang_of
 from ui.render import esc, notice
@@ -80,9 +79,8 @@ class LibraryTab:
                         ),
                         label="library_remove_choice",
                     )
-                    self.remove = L(
-                        gr.Button(t("library_remove_button", lang), variant="stop", elem_id="library-remove"),
-                        value="library_remove_button",
+                    self.remove = self.ctx.button(
+                        "library_remove_button", lang, variant="stop", elem_id="library-remove"
                     )
                     self.key = L(
                         gr.Textbox(label=t("library_key_input", lang), type="password", elem_id="library-key"),
@@ -93,17 +91,7 @@ class LibraryTab:
         """The add form: the file, its title, kind and year, and the button."""
         L = self.ctx.label
         L(gr.Markdown(f"### {t('library_add_heading', lang)}"), value="heading:library_add_heading")
-        self.file = L(
-            gr.File(
-                label=t("library_file_input", lang),
-                file_types=list(UPLOAD_SUFFIXES),
-                type="filepath",
-                file_count="single",
-                elem_id="library-upload",
-                height=120,
-            ),
-            label="library_file_input",
-        )
+        self.file = self.ctx.file_input("library_file_input", lang, elem_id="library-upload", height=120)
         with gr.Row():
             self.title = L(
                 gr.Textbox(label=t("library_title_input", lang), elem_id="library-title", scale=3),
@@ -123,10 +111,7 @@ class LibraryTab:
                 gr.Textbox(label=t("library_year_input", lang), elem_id="library-year", scale=1),
                 label="library_year_input",
             )
-        self.add = L(
-            gr.Button(t("library_add_button", lang), variant="primary", elem_id="library-add"),
-            value="library_add_button",
-        )
+        self.add = self.ctx.button("library_add_button", lang, variant="primary", elem_id="library-add")
 
     def wire(self, language: gr.Radio) -> None:
         outputs = [self.status, self.table, self.choice]

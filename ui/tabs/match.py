@@ -10,8 +10,7 @@ from service.errors import EmptyInput
 from service.models import MatchResponse
 from service.state import Corpus
 from ui import feedback, render
-from ui.context import EXAMPLES_JS, PRIVATE, UIContext, error_html, lang_of, on_example, text_for
-from ui.render import placeholder
+from ui.context import PRIVATE, UIContext, error_html, lang_of, on_example
 from ui.texts import t
 
 
@@ -58,40 +57,19 @@ class MatchTab:
         return actions
 
     def layout(self, lang: str) -> None:
-        L = self.ctx.label
+        ctx, L = self.ctx, self.ctx.label
         with L(gr.Tab(t("tab_match", lang), id="match", elem_id="tab-match"), label="tab_match"):
             L(gr.Markdown(t("match_intro", lang), elem_classes=["rus-intro"]), value="intro:match_intro")
-            self.description = L(
-                gr.Textbox(
-                    label=t("description", lang),
-                    placeholder=t("description_placeholder", lang),
-                    lines=5,
-                    max_lines=14,
-                    elem_id="match-text",
-                ),
-                label="description",
-                placeholder="description_placeholder",
-            )
+            self.description = ctx.text_input("description", lang, lines=5, max_lines=14, elem_id="match-text")
             with gr.Row(equal_height=True):
                 self.n_matches = L(
-                    gr.Slider(1, 10, value=self.ctx.settings.match_k, step=1, label=t("n_matches", lang), scale=3),
+                    gr.Slider(1, 10, value=ctx.settings.match_k, step=1, label=t("n_matches", lang), scale=3),
                     label="n_matches",
                 )
-                self.button = L(
-                    gr.Button(t("match_button", lang), variant="primary", scale=1, elem_id="match-button"),
-                    value="match_button",
-                )
-            self.examples = L(
-                gr.HTML(text_for("examples:match", lang), js_on_load=EXAMPLES_JS, elem_id="match-examples"),
-                value="examples:match",
-            )
-            self.results = L(
-                gr.HTML(
-                    placeholder(t("match_placeholder_result", lang)),
-                    elem_id="match-results",
-                    js_on_load=feedback.FEEDBACK_JS,
-                ),
-                value="placeholder_html:match_placeholder_result",
+                self.button = ctx.button("match_button", lang, variant="primary", scale=1, elem_id="match-button")
+            self.examples = ctx.examples("match", lang)
+            self.results = ctx.result(
+                "match_placeholder_result", lang, elem_id="match-results", js_on_load=feedback.FEEDBACK_JS
             )
 
     def wire(self, language: gr.Radio, heavy: dict) -> None:
