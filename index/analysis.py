@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
-from index.language import detect_language, is_common, is_general_word
+from index.language import detect_language, is_common, is_general_word, load_word_lists
 from index.lexical import LexicalIndex
 from index.terms import QueryTerms
 from index.tokens import tokenize, tokenize_english
@@ -163,6 +163,7 @@ class QuestionReader:
         self.terms = QueryTerms(lexical)
         self.n_chunks = n_chunks
         self.english = english  # the index has an English rendering (index/translated.py)
+        load_word_lists()  # every question's names and unknown words are checked against them: read them now
 
     def read(self, question: str, language: str | None = None) -> QuestionAnalysis:
         """The analysis of a question; `language` ('sv'/'en') overrides detection."""

@@ -21,7 +21,6 @@ import numpy as np
 
 from index.build import SECTIONS_FILE
 from index.embedders import DEFAULT_ENGINE, EmbedderError, embedder_id, get_embedder
-from index.language import load_word_lists
 from index.microbatch import QueryBatcher, QueueFull
 from index.search import SearchIndex
 from index.store import EmbedderMismatch, IndexDamaged, IndexProblem, current_build, load_build, read_extra
@@ -219,7 +218,6 @@ class IndexHolder:
         sections = read_sections(read_extra(self.index_dir, SECTIONS_FILE, build=build), self.index_dir)
         corpus = Corpus.from_index(index, sections, self.cache_size)
         corpus.embedder.embed_queries(["warm-up"])  # the first inference is slow; pay it now
-        load_word_lists()  # and the first English question's word lists
         return corpus
 
     def load(self) -> Corpus | None:
