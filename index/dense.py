@@ -133,9 +133,9 @@ class DenseSide:
         """Exact dense scores of the given chunks and of each of their sentences, from the stored vectors; with the
         English side, fused with their renderings' scores."""
         stored = self.stored
-        chunk_sim = vector_search.dot(stored.vectors[positions], vector)
+        chunk_sim = vector_search.dot(vector_search.rows_at(stored.vectors, positions), vector)
         rows, owner = self.rows_of(positions)
-        sentence_sim = vector_search.dot(stored.sentence_vectors[rows], vector)
+        sentence_sim = vector_search.dot(vector_search.rows_at(stored.sentence_vectors, rows), vector)
         best_value, best_row = best_per_owner(sentence_sim, owner, rows, len(positions))
         mixed = mix_scores(chunk_sim, best_value).astype(np.float32)
         if english is not None:

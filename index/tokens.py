@@ -13,9 +13,9 @@ it, and it imports neither.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
-import bm25s
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_SWEDISH
 
@@ -26,6 +26,7 @@ FOLD = str.maketrans("åäöéü", "aaoeu")
 # Stopwords as users also type them, without diacritics ("for", "pa", "nar").
 STOPWORDS = sorted(set(STOPWORDS_SWEDISH) | {word.translate(FOLD) for word in STOPWORDS_SWEDISH})
 _STOPWORDS = frozenset(STOPWORDS)
+_STOPWORDS_EN = frozenset(STOPWORDS_EN)
 WORD = re.compile(r"(?u)\b\w\w+\b")  # bm25s.tokenize's default token pattern
 
 
@@ -46,13 +47,8 @@ def stem_words(words: list[str]) -> list[str]:
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased, Swedish-stemmed, folded tokens with Swedish stopwords removed: the tokens of
-    `bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stem_words, return_ids=False)`, each distinct word stemmed
-    once, without the three progress bars and the stopword set that bm25s builds on every call (per text, the set),
-    which cost more than tokenizing a query (docs/benchmarks.md, "Request profile")."""
-    split = [words(text) for text in texts]
-    distinct = list(dict.fromkeys(word for text_words in split for word in text_words))
-    stems = dict(zip(distinct, stem_words(distinct), strict=True))
-    return [[stems[word] for word in text_words] for text_words in split]
+    `bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stem_words, return_ids=False)` (see `_stemmed`)."""
+    return _stemmed(texts, _STOPWORDS, stem_words)
 
 
 @lru_cache(maxsize=1)
@@ -61,10 +57,21 @@ def _english_stemmer() -> Stemmer.Stemmer:
 
 
 def tokenize_english(texts: list[str]) -> list[list[str]]:
-    """Lower-cased, English-stemmed tokens with English stopwords removed."""
-    return bm25s.tokenize(
-        texts, stopwords=STOPWORDS_EN, stemmer=_english_stemmer().stemWords, return_ids=False, show_progress=False
-    )
+    """Lower-cased, English-stemmed tokens with English stopwords removed: the tokens of
+    `bm25s.tokenize(texts, stopwords=STOPWORDS_EN, stemmer=<English snowball>, return_ids=False)`."""
+    return _stemmed(texts, _STOPWORDS_EN, _english_stemmer().stemWords)
+
+
+def _stemmed(
+    texts: list[str], stopwords: frozenset[str], stem: Callable[[list[str]], list[str]]
+) -> list[list[str]]:
+    """bm25s.tokenize's tokens (lower-cased words of its pattern, stopwords removed, then stemmed), each distinct
+    word stemmed once, without the three progress bars and the stopword set that bm25s builds on every call (per
+    text, the set), which cost more than tokenizing a query (docs/benchmarks.md, "Request profile")."""
+    split = [[word for word in WORD.findall(text.lower()) if word not in stopwords] for text in texts]
+    distinct = list(dict.fromkeys(word for text_words in split for word in text_words))
+    stems = dict(zip(distinct, stem(distinct), strict=True))
+    return [[stems[word] for word in text_words] for text_words in split]
 
 
 TOKENIZE = {TOKENIZER: tokenize, ENGLISH_TOKENIZER: tokenize_english}

@@ -15,6 +15,7 @@ from index.scores import best_per_owner, mix_scores, unit_centroids
 from index.sentences import rows_in_ranges
 from index.store import TranslatedSide
 from index.tokens import tokenize_english
+from index.vectors import rows_at
 from ingest.models import Chunk
 
 LEXICAL_CANDIDATES = 100  # English BM25 evidence is computed for the top chunks only, as on the Swedish side
@@ -54,10 +55,10 @@ class EnglishSide:
     def mixed(self, vector: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """The renderings' dense scores at `positions`, mixed as the Swedish side's: the rendering's own similarity
         and its best sentence's (-inf where a chunk has no rendering)."""
-        chunk_sim = self.side.vectors[positions] @ vector
+        chunk_sim = rows_at(self.side.vectors, positions) @ vector
         chunk_sim = np.where(self.present[positions], chunk_sim, -np.inf).astype(np.float32)
         rows, owner = self.rows_of(positions)
-        best, _ = best_per_owner(self.side.sentence_vectors[rows] @ vector, owner, rows, len(positions))
+        best, _ = best_per_owner(rows_at(self.side.sentence_vectors, rows) @ vector, owner, rows, len(positions))
         return np.where(np.isfinite(chunk_sim), mix_scores(chunk_sim, best), -np.inf).astype(np.float32)
 
     def section_context(self, vector: np.ndarray) -> np.ndarray:

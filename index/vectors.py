@@ -173,6 +173,15 @@ def dot(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", np.asarray(matrix, dtype=np.float32), np.asarray(vector, dtype=np.float32))
 
 
+def rows_at(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """matrix[rows], without copying the matrix when `rows` is every row in order: a search over a small index
+    scores every chunk and sentence, and the copies took a quarter of its time outside the encoder."""
+    n = len(matrix)
+    if len(rows) == n and n and rows[0] == 0 and rows[-1] == n - 1 and bool((np.diff(rows) == 1).all()):
+        return matrix
+    return matrix[rows]
+
+
 def search_parameters(index: faiss.Index, selector: faiss.IDSelector | None) -> faiss.SearchParameters | None:
     """Search parameters restricting `index` to `selector` (keeping an IVF index's nprobe)."""
     if selector is None:

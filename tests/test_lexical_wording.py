@@ -13,12 +13,14 @@ from pathlib import Path
 import bm25s
 import numpy as np
 import pytest
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 from index.language import detect_language
 from index.lexical import TOKENIZER_FILE, LexicalIndex
 from index.lexicon import Lexicon
 from index.terms import QueryTerms
-from index.tokens import STOPWORDS, stem_words, tokenize, words
+from index.tokens import STOPWORDS, stem_words, tokenize, tokenize_english, words
 
 TEXTS = [
     "Budget för lokal anpassning, exempelvis trygga passager för renar vid investeringar i infrastruktur.",
@@ -67,6 +69,15 @@ def test_tokenize_gives_bm25s_tokens_so_existing_indexes_stay_valid() -> None:
 def test_tokenize_gives_bm25s_tokens_on_the_whole_strategy(corpus_search) -> None:
     texts = [" ".join(chunk.heading_path) + " " + chunk.text for chunk in corpus_search.chunks]
     assert tokenize(texts) == bm25s_tokens(texts)
+    # the English side: the renderings and English questions, as bm25s's own tokenizer makes them
+    english = [chunk.text_en for chunk in corpus_search.chunks if chunk.text_en] + TRICKY + [
+        "Which sub-priority covers reindeer crossings?", "the municipalities' broadband isn't working",
+    ]
+    stemmer = Stemmer.Stemmer("english")
+    expected = bm25s.tokenize(english, stopwords=STOPWORDS_EN, stemmer=stemmer.stemWords, return_ids=False,
+                              show_progress=False)  # fmt: skip
+    assert len(english) > 300 and tokenize_english(english) == expected
+    assert [tokenize_english([text])[0] for text in english] == expected
 
 
 def test_a_compound_the_text_does_not_use_is_split_into_its_parts(small_terms: QueryTerms) -> None:
