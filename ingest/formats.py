@@ -19,6 +19,7 @@ from ingest.limits import IngestLimits
 from ingest.models import Extracted
 from ingest.pdf import read_pdf
 from ingest.text import read_text_document
+from ingest.word import MEDIA_TYPE as DOCX_MEDIA_TYPE
 from ingest.word import read_docx
 
 Reader = Callable[[Path, IngestLimits, float], Extracted]  # (path, limits, monotonic deadline) → lines, title, pages
@@ -40,7 +41,7 @@ FORMATS: tuple[Format, ...] = (
     Format(
         "DOCX",
         (".docx",),
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        DOCX_MEDIA_TYPE,
         read_docx,
         (*EVERY_FORMAT, "max_unpacked_bytes"),
     ),

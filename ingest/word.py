@@ -28,6 +28,7 @@ from ingest.models import Extracted, Line
 
 # --- reading ----------------------------------------------------------------------------------------
 
+MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"  # a .docx file
 HEADING_STYLE = re.compile(r"^(?:heading|rubrik)\s*(\d)$", re.IGNORECASE)
 TITLE_STYLES = {"title", "rubrik"}
 BULLET_STYLE = re.compile(r"^list bullet|^punktlista", re.IGNORECASE)

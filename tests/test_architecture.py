@@ -168,3 +168,11 @@ def test_no_class_or_function_is_too_long_to_read() -> None:
         "\n".join(wrong)
     )
 
+
+
+def test_the_service_errors_module_is_free_of_web_frameworks() -> None:
+    # the domain raises service.errors' exceptions from the API, the UI and the CLI alike; only service/api/ maps
+    # them to HTTP responses (service/api/errors.py)
+    source = (REPO_ROOT / "service" / "errors.py").read_text(encoding="utf-8")
+    frameworks = {"fastapi", "starlette", "gradio", "uvicorn"}
+    assert [name for _, name in imported_packages(source, "service") if name in frameworks] == []

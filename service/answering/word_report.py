@@ -33,7 +33,6 @@ from service.settings import Settings
 from service.state import Corpus
 from service.texts import format_pages, t
 
-DOCX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 LANGUAGE_TAGS = {"sv": "sv-SE", "en": "en-GB"}  # the document's proofing language
 NAME_MAX_CHARS = 200  # the longest application name accepted (POST /v1/align/docx's `name`)
 TITLE_LINE_MAX_CHARS = 100  # a first line this short, without a full stop, is taken as the application's name

@@ -7,8 +7,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from ingest.word import MEDIA_TYPE as DOCX_MEDIA_TYPE
 from service.answering import matching
-from service.answering.word_report import DOCX_MEDIA_TYPE, word_report
+from service.answering.word_report import word_report
 from service.api.deps import ERRORS, HEAVY_ERRORS, CorpusDep, HeavyDep, SettingsDep
 from service.models import AlignReportRequest, AlignRequest, AlignResponse, MatchRequest, MatchResponse
 

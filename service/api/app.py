@@ -20,10 +20,10 @@ from fastapi_offline import FastAPIOffline
 
 from service.api import alignment, health, search, strategy
 from service.api.admin import install_access
+from service.api.errors import install_error_handlers
 from service.api.feedback import install_feedback
 from service.api.library import install_library
 from service.api.redoc import install_redoc
-from service.errors import install_error_handlers
 from service.library.uploads import DocumentReader
 from service.limits import BodyLimitMiddleware, HeavyWork, Limits
 from service.settings import Settings, get_settings
