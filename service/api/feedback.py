@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from service.errors import InvalidInput, ServiceError, require_text
@@ -110,7 +109,7 @@ router = APIRouter(tags=["feedback"])
     },
     dependencies=[Depends(_admit)],
 )
-def post_feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt | JSONResponse:
+def post_feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
     """Store a 👍/👎 on an answer or a match, optionally with the section that would have been right.
     Stored: the question, answer state, sections shown, index build, verdict, chosen section and time."""
     settings: Settings = request.app.state.settings
