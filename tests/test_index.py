@@ -16,6 +16,7 @@ from index.embedders import Embedder, get_embedder
 from index.hits import Filters, Hit
 from index.search import SearchIndex
 from index.store import EmbedderMismatch, IndexDamaged, IndexNotFound, current_build
+from index.vectors import rows_at
 
 REINDEER = "trygga passager för renar"
 EXTRA_MD = """\
@@ -385,3 +386,11 @@ def test_filters_matching_nothing_give_no_hits(searcher: SearchIndex) -> None:
 def test_the_stored_vectors_are_normalised(searcher: SearchIndex) -> None:
     norms = np.linalg.norm(searcher.stored.vectors, axis=1)
     assert np.allclose(norms, 1.0, atol=1e-4)
+
+
+@pytest.mark.parametrize("rows", [[0, 1, 2, 3, 4], [0, 1, 3, 4], [4, 3, 2, 1, 0], [0, 0, 2, 3, 4], [], [1, 2, 3, 4, 0]])
+def test_scoring_reads_the_rows_it_asks_for_whether_or_not_it_copies_them(rows: list[int]) -> None:
+    matrix = np.arange(20, dtype=np.float32).reshape(5, 4)
+    taken = rows_at(matrix, np.array(rows, dtype=np.int64))
+    assert np.array_equal(taken, matrix[rows])
+    assert (taken is matrix) == (rows == [0, 1, 2, 3, 4])  # only every row in order is read in place
