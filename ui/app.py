@@ -5,16 +5,11 @@ matching.match/align, sections.*) on the corpus held by the app's `IndexHolder`;
 `mount_ui(app, holder, settings, reader, heavy)` mounts it in the FastAPI app (at settings.ui_path, default /ui);
 `python -m ui` runs it alone.
 
-Offline by construction: analytics off (GRADIO_ANALYTICS_ENABLED=False, set before gradio is imported),
-system fonts only (no Google Fonts), no footer links, no run history, no PWA, no SSR.
+Offline by construction: analytics off (GRADIO_ANALYTICS_ENABLED=False, set in ui/__init__.py before gradio is
+imported), system fonts only (no Google Fonts), no footer links, no run history, no PWA, no SSR.
 """
 
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 
 import logging
 from collections.abc import Callable
