@@ -20,7 +20,7 @@ SPLIT_CACHE = 8192  # texts whose sentence spans are kept (a chunk's Swedish tex
 def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) character offsets of each sentence or list item; list numbers stay with their text. Kept for
     the texts split most recently: every search and answer marks sentences of its hits and their English
-    renderings, and splitting them again took half of /v1/search's time outside the encoder and the ranking."""
+    renderings, and splitting them again took half of a search with a cached query vector (docs/benchmarks.md)."""
     spans: list[tuple[int, int]] = []
     start = 0
     for match in [*BREAK.finditer(text), None]:
