@@ -68,7 +68,7 @@ def _stemmed(
     """bm25s.tokenize's tokens (lower-cased words of its pattern, stopwords removed, then stemmed), each distinct
     word stemmed once, without the three progress bars and the stopword set that bm25s builds on every call (per
     text, the set), which cost more than tokenizing a query (docs/benchmarks.md, "Request profile")."""
-    split = [[word for word in WORD.findall(text.lower()) if word not in stopwords] for text in texts]
+    split = [_words(text, stopwords) for text in texts]
     distinct = list(dict.fromkeys(word for text_words in split for word in text_words))
     stems = dict(zip(distinct, stem(distinct), strict=True))
     return [[stems[word] for word in text_words] for text_words in split]
@@ -79,4 +79,8 @@ TOKENIZE = {TOKENIZER: tokenize, ENGLISH_TOKENIZER: tokenize_english}
 
 def words(text: str) -> list[str]:
     """The lower-cased words of a text as tokenize splits them (stopwords removed), before stemming."""
-    return [word for word in WORD.findall(text.lower()) if word not in _STOPWORDS]
+    return _words(text, _STOPWORDS)
+
+
+def _words(text: str, stopwords: frozenset[str]) -> list[str]:
+    return [word for word in WORD.findall(text.lower()) if word not in stopwords]
