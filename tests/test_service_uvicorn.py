@@ -23,3 +23,20 @@ def test_rus_serve_answers_over_http(corpus_index: Path, tmp_path: Path):
         assert answer.status_code == 200 and answer.json()["subpriority"]["section_id"] == "5.2"
         error = http.post("/v1/ask", json={"question": "  "})
         assert error.status_code == 422 and error.json()["error"]["field"] == "question"
+
+
+def test_rus_serve_runs_blas_on_the_calling_thread():
+    """The server's requests run side by side; BLAS must not add spinning threads of its own (cmd_serve sets it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import faiss, numpy\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from service.cli.serve import blas_on_calling_thread\n"
+        "blas = lambda: sorted({i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas'})\n"
+        "before = blas(); blas_on_calling_thread(); print(before, blas())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    before, after = result.stdout.strip().split("] [")
+    assert before.strip("[") != "" and after.strip("]") == "1"

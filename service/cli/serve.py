@@ -18,6 +18,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = args.settings.model_copy(update={k: v for k, v in updates.items() if v is not None})
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = create_app(settings)
+    blas_on_calling_thread()
     for name, url in service_urls(settings).items():
         print(f"RUS Search {name:<5} {url}", flush=True)
     uvicorn.run(
@@ -28,6 +29,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=not args.no_access_log,
     )
     return 0
+
+
+def blas_on_calling_thread() -> None:
+    """Make numpy's and faiss's BLAS compute on the thread that calls it, for the rest of this process.
+
+    The server answers requests side by side, one thread each, while the encoder's own threads use both cores.
+    OpenBLAS would split each product over its own threads and then keep them spinning on a core for a while
+    after every call: a search scoring the English side used two cores' CPU for one core's work, and 8 clients
+    got 0.43–0.46× the encoder's batch throughput instead of 0.51–0.56× (docs/benchmarks.md, "Request profile").
+    """
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def service_urls(settings: Settings) -> dict[str, str]:
