@@ -10,13 +10,16 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from index.embedders import Embedder, get_embedder
 from index.lexical import LexicalIndex
 from index.lexicon import Lexicon
+from index.phrasings import read_phrasings
 from index.sentences import aligned_spans, embeddable_sentences
 from index.store import (
     IndexProblem,
+    PhrasingTable,
     TranslatedSide,
     current_build,
     load_build,
@@ -62,6 +65,8 @@ class BuildReport:
     words_embedded: int = 0  # vocabulary words embedded now for the derived lexicon (index/lexicon.py)
     kept: list[str] = field(default_factory=list)  # documents added to the library that the build carried over
     translations: list[MemoryStatus] = field(default_factory=list)  # per document with a translation memory
+    phrased: int = 0  # chunks with everyday phrasings (index/phrasings.py)
+    phrasings_embedded: int = 0  # phrasings embedded now; the rest came from the previous build
 
     def incomplete_translations(self) -> list[MemoryStatus]:
         """The strategy documents whose memory misses or has stale renderings (the build warns about them)."""
@@ -75,6 +80,11 @@ def embedding_text(chunk: Chunk) -> str:
 
 def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def query_key(text: str) -> str:
+    """The vector cache's key for a text embedded as a query (passages are keyed by text_key alone)."""
+    return text_key("query\0" + text)
 
 
 def section_tree(documents: list[Document], chunked: list[ChunkedDocument]) -> list[dict]:
@@ -174,6 +184,27 @@ def translated_side(
     lexical = LexicalIndex.build([text or "" for text in renderings], ENGLISH_TOKENIZER)
     side = TranslatedSide(chunk_vectors, vectors[len(texts) :], spans, lexical)
     return side, embedded, len(texts) + len(sentences) - embedded
+
+
+PHRASING_BATCH = 64  # phrasings per encoder call while building (one progress step)
+
+
+def phrasing_table(
+    chunks: list[Chunk], directory: Path | None, embedder: Embedder, cache: dict[str, np.ndarray], progress: bool
+) -> tuple[PhrasingTable | None, int]:
+    """The chunks' everyday phrasings (index/phrasings.py) embedded as queries, None when there are none; vectors
+    of the previous build come from `cache`. Returns the table and how many phrasings were embedded now."""
+    found = read_phrasings(chunks, directory)
+    if not found:
+        return None, 0
+    texts = [text for _, text in found]
+    missing = list(dict.fromkeys(text for text in texts if query_key(text) not in cache))
+    batches = [missing[i : i + PHRASING_BATCH] for i in range(0, len(missing), PHRASING_BATCH)]
+    for batch in tqdm(batches, desc="phrasings", unit="batch", disable=not progress):
+        cache.update(zip(map(query_key, batch), embedder.embed_queries(batch), strict=True))
+    vectors = np.array([cache[query_key(text)] for text in texts], dtype=np.float32).reshape(-1, embedder.dim)
+    owners = np.array([position for position, _ in found], dtype=np.int32)
+    return PhrasingTable(owners, texts, vectors), len(missing)
 
 
 def ingest_fingerprint(limits: object) -> str:
@@ -325,6 +356,9 @@ def _cached_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
                 cache[text_key(chunk.text_en)] = vector
         for (position, start, end), vector in zip(side.sentence_spans, side.sentence_vectors, strict=True):
             cache[text_key(stored.chunks[position].text_en[start:end])] = vector
+    if stored.phrasings is not None:
+        phrasings = stored.phrasings
+        cache.update((query_key(text), vector) for text, vector in zip(phrasings.texts, phrasings.vectors, strict=True))
     lexicon = stored.lexical.lexicon
     if lexicon is not None:
         cache.update((text_key(word), vector) for word, vector in zip(lexicon.words, lexicon.vectors, strict=True))
@@ -441,6 +475,7 @@ def index_documents(
     n_passages = len(texts) + len(sentences)
     chunk_vectors, sentence_vectors = vectors[: len(texts)], vectors[len(texts) : n_passages]
     translated, embedded_en, reused_en = translated_side(chunks, embedder, cache, progress)
+    phrasings, phrasings_embedded = phrasing_table(chunks, translations, embedder, cache, progress)
     seconds["embed"] = time.perf_counter() - mark
     mark = time.perf_counter()
     lexical = LexicalIndex.build(texts)
@@ -486,8 +521,10 @@ def index_documents(
         },
         extra_files=dict(files.values()),
         translated=translated,
+        phrasings=phrasings,
     )
     seconds["index"] = time.perf_counter() - mark
     return BuildReport(build_dir, len(documents), len(chunks), len(sentences), embedded + embedded_en,
                        n_passages - embedded + reused_en, seconds=seconds, words_embedded=words_embedded,
-                       translations=memory_statuses)
+                       translations=memory_statuses, phrasings_embedded=phrasings_embedded,
+                       phrased=len(np.unique(phrasings.owners)) if phrasings is not None else 0)

@@ -8,8 +8,8 @@ query's concepts — plain fusion with BM25 loses to dense alone here.
 `SearchIndex` is the facade: it reads a question (index/analysis.py), asks each single-purpose part — the chunks'
 fields for filters (index/chunk_fields.py), the dense side (index/dense.py), the lexical evidence
 (index/lexical_evidence.py), the section context (index/section_context.py), the English side
-(index/translated.py) — and fuses their scores here. Every part is built at load and shared read-only by
-concurrent requests (the lexical side's stem cache is bounded and locked).
+(index/translated.py), the everyday phrasings (index/phrasings.py) — and fuses their scores here. Every part is
+built at load and shared read-only by concurrent requests (the lexical side's stem cache is bounded and locked).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from index.hits import AnswerPool, Filters, Hit, lexical_hit
 from index.lexical_evidence import LexicalEvidence
 from index.lexicon import Lexicon
 from index.library import STRATEGY
+from index.phrasings import PhrasingBonus
 from index.scores import merge, top
 from index.section_context import SectionContext
 from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
@@ -78,6 +79,8 @@ class SearchIndex:
                 stored.translated, self.chunks, self.sections.section_of, self.sections.n_sections
             )
         self.reader = QuestionReader(stored.lexical, len(self.chunks), english=self.english is not None)
+        # the lift everyday phrasings give the passage they single out (ranking only: answer states read dense_score)
+        self.phrasings = PhrasingBonus(stored.phrasings, len(self.chunks)) if stored.phrasings is not None else None
 
     def read(self, question: str, language: str | None = None) -> QuestionAnalysis:
         """The question read once against this index (index/analysis.py); `language` overrides detection."""
@@ -160,11 +163,20 @@ class SearchIndex:
                 keep &= np.isin(boosted, allowed)
             boosted, boost = boosted[keep], boost[keep]
             context = self.sections.similarities(vector, english)
+        extra, lift = boosted, None
+        if self.phrasings is not None:
+            lift = self.phrasings.of(vector)
+            lifted = np.flatnonzero(lift > 0)  # candidates, so the candidate bound needs no bonus
+            if allowed is not None:
+                lifted = np.intersect1d(lifted, allowed)
+            extra = lifted if boosted is None else np.concatenate([boosted, lifted])
         scale = 1
         while True:
-            found = self.dense.candidates(vector, allowed, boosted, scale, english)
+            found = self.dense.candidates(vector, allowed, extra, scale, english)
             dense = found.scores
             final = dense.mixed.copy()
+            if lift is not None:
+                final += lift[dense.positions]
             if boosted is not None and len(boosted):
                 final[np.searchsorted(dense.positions, boosted)] += boost
             if retriever == "hybrid":

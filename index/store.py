@@ -33,6 +33,7 @@ LOCK = ".build.lock"  # held while a build is written, so concurrent builds cann
 DATA_FILES = ("chunks.jsonl", "vectors.npy", "faiss.index", "sentence_vectors.npy", "sentence_spans.npy")
 SENTENCE_INDEX = "sentence_faiss.index"  # written only when the sentence index is approximate (large builds)
 TRANSLATED_DIR = "en"  # the English side of a build whose documents have translation memories
+PHRASINGS_DIR = "phrasings"  # everyday phrasings of the chunks, embedded as queries (index/phrasings.py)
 MMAP_FROM = 100_000  # vector files with at least this many rows are memory-mapped rather than read into memory
 
 
@@ -72,6 +73,7 @@ class StoredIndex:
     sentence_spans: np.ndarray  # int32 rows (chunk position, start, end) aligned with sentence_vectors
     sentence_faiss: faiss.Index
     translated: TranslatedSide | None = None  # the English renderings, when the documents have memories
+    phrasings: PhrasingTable | None = None  # everyday phrasings of the chunks, when the documents have them
 
 
 @dataclass
@@ -103,6 +105,36 @@ class TranslatedSide:
         if len(side.vectors) != n_chunks or len(side.sentence_vectors) != len(side.sentence_spans):
             raise ValueError("the English side's vector counts do not match its chunks and sentences")
         return side
+
+
+@dataclass
+class PhrasingTable:
+    """Everyday phrasings of chunks (index/phrasings.py): per phrasing its chunk position (ascending: the build
+    writes them in chunk order), its text (so the next build can reuse its vector) and its vector as a query."""
+
+    owners: np.ndarray
+    texts: list[str]
+    vectors: np.ndarray
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir()
+        np.save(directory / "owners.npy", self.owners.astype(np.int32))
+        np.save(directory / "vectors.npy", self.vectors.astype(np.float32))
+        (directory / "texts.json").write_text(json.dumps(self.texts, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path, n_chunks: int) -> PhrasingTable:
+        table = cls(
+            np.load(directory / "owners.npy"),
+            json.loads((directory / "texts.json").read_text(encoding="utf-8")),
+            _load_vectors(directory / "vectors.npy"),
+        )
+        owners = table.owners
+        if not (len(owners) == len(table.texts) == len(table.vectors)):
+            raise ValueError("the phrasings' owners, texts and vectors differ in length")
+        if len(owners) and (owners.min() < 0 or owners.max() >= n_chunks or np.any(np.diff(owners) < 0)):
+            raise ValueError("the phrasings' chunk positions are out of range or out of order")
+        return table
 
 
 def chunk_to_json(chunk: Chunk) -> dict:
@@ -143,6 +175,7 @@ def write_build(
     extra_json: dict[str, object] | None = None,
     extra_files: dict[str, Path] | None = None,
     translated: TranslatedSide | None = None,
+    phrasings: PhrasingTable | None = None,
 ) -> Path:
     """Write a complete build and switch `current` to it; return the new build directory.
 
@@ -169,6 +202,8 @@ def write_build(
         lexical.save(partial / "bm25")
         if translated is not None:
             translated.save(partial / TRANSLATED_DIR)
+        if phrasings is not None:
+            phrasings.save(partial / PHRASINGS_DIR)
         for name, payload in (extra_json or {}).items():
             (partial / name).write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
         for name, source in (extra_files or {}).items():
@@ -307,6 +342,9 @@ def load_build(index_dir: Path, verify: bool = True, build: Path | None = None) 
         translated = (
             TranslatedSide.load(build / TRANSLATED_DIR, len(chunks)) if (build / TRANSLATED_DIR).is_dir() else None
         )
+        phrasings = (
+            PhrasingTable.load(build / PHRASINGS_DIR, len(chunks)) if (build / PHRASINGS_DIR).is_dir() else None
+        )
     except IndexDamaged:
         raise
     except Exception as exc:
@@ -326,6 +364,7 @@ def load_build(index_dir: Path, verify: bool = True, build: Path | None = None) 
         sentence_spans,
         sentence_faiss,
         translated,
+        phrasings,
     )
 
 

@@ -129,14 +129,14 @@ def status(chunks: Sequence[Chunk], memory: Memory | None, title: str, kind: str
     return MemoryStatus(doc_id, title, kind, len(chunks), translated, stale, len(chunks) - translated - stale)
 
 
-def _header(doc_id: str, language: str) -> dict[str, str]:
+def _header(doc_id: str, language: str, note: str = UNOFFICIAL) -> dict[str, str]:
     return {
         "Project-Id-Version": f"rus-search {doc_id}",
         "Language": language,
         "MIME-Version": "1.0",
         "Content-Type": "text/plain; charset=UTF-8",
         "Content-Transfer-Encoding": "8bit",
-        "X-Translation-Status": UNOFFICIAL,
+        "X-Translation-Status": note,
     }
 
 
@@ -186,10 +186,13 @@ def import_translations(source: Path, target: Path, doc_id: str, language: str =
     return added
 
 
-def write_memory(target: Path, doc_id: str, entries: Iterable[tuple[Chunk, str, str]], language: str = "en") -> None:
-    """Write a memory from (chunk, location, rendering) triples (the team's own tooling; replaces the file)."""
+def write_memory(
+    target: Path, doc_id: str, entries: Iterable[tuple[Chunk, str, str]], language: str = "en", note: str = UNOFFICIAL
+) -> None:
+    """Write a memory from (chunk, location, rendering) triples (the team's own tooling; replaces the file); `note`
+    says in the header what the renderings are."""
     catalogue = polib.POFile(wrapwidth=0)
-    catalogue.metadata = _header(doc_id, language)
+    catalogue.metadata = _header(doc_id, language, note)
     for chunk, place, rendering in entries:
         catalogue.append(polib.POEntry(msgctxt=place, msgid=source_key(chunk.text), msgstr=rendering,
                                        comment=chunk.item or ""))

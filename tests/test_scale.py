@@ -123,6 +123,29 @@ def test_candidate_search_equals_the_full_path_on_exact_indexes(
         assert np.allclose([h[1] for h in got], [h[1] for h in expected], atol=2e-5)
 
 
+def test_candidate_search_keeps_every_chunk_its_phrasings_lift(synthetic_index, monkeypatch: pytest.MonkeyPatch):
+    """Everyday phrasings (index/phrasings.py) can lift a chunk that neither candidate list holds: the candidate path
+    must rank exactly as scoring every chunk does. Here each query is the phrasing of the chunk it ranks 60th
+    (beyond the lowered candidate lists; dense, so no BM25 candidate brings it in), which the bonus lifts into the
+    top 10."""
+    directory, embedder = synthetic_index
+    stored = load_build(directory)
+    plain = SearchIndex(stored, embedder)
+    pairs = sorted((plain.search(query, 60, "dense")[-1].position, query) for query in QUERIES)
+    owners = np.array([position for position, _ in pairs], dtype=np.int32)
+    texts = [query for _, query in pairs]
+    stored.phrasings = store_module.PhrasingTable(owners, texts, embedder.embed_queries(texts))
+    index = SearchIndex(stored, embedder)
+    full = rankings(index, "dense")
+    lifted = {stored.chunks[p].chunk_id for p in owners}
+    assert sum(bool(lifted & {hit[0] for hit in r}) for r in full) >= len(QUERIES) // 2  # the bonus shows
+    monkeypatch.setattr(dense_module, "CANDIDATES_FROM", 1000)
+    monkeypatch.setattr(dense_module, "CHUNK_CANDIDATES", 20)
+    monkeypatch.setattr(dense_module, "SENTENCE_CANDIDATES", 30)
+    candidate = rankings(index, "dense")
+    assert [[hit[0] for hit in r] for r in candidate] == [[hit[0] for hit in r] for r in full]
+
+
 def test_chunk_similarity_and_sentence_scores_agree_with_search(synthetic_index) -> None:
     """Match, align and answers score chunks with SearchIndex.similarity and read hits' sentence scores: both must
     be the scores search ranked by (one mix of chunk and sentence similarity)."""

@@ -75,9 +75,13 @@ def cmd_index_build(args: argparse.Namespace) -> int:
     if report.kept:
         print(f"kept {len(report.kept)} document(s) added to the library: {', '.join(report.kept)}")
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.seconds.items())
+    phrased = (
+        f"; everyday phrasings for {report.phrased} of them ({report.phrasings_embedded} embedded)"
+        if report.phrased else ""
+    )
     print(
         f"indexed {report.n_documents} document(s), {report.n_chunks} chunks "
-        f"({report.embedded} embedded, {report.reused} reused) into {args.index_dir} [{timing}]"
+        f"({report.embedded} embedded, {report.reused} reused{phrased}) into {args.index_dir} [{timing}]"
     )
     return 0
 
