@@ -5,9 +5,11 @@ glossary terms). A sub-priority's score mixes the whole text's best chunk simila
 the mean of its three best sentences' (MATCH_RULE, measured with
 `python -m eval.calibrate --match` on the applicant items: all variants place the gold sub-priority first
 for single descriptions; for several projects in one text the mix finds 84% of them in the top 3 against 61%
-for the whole text alone). Needs and challenges are linked to the application's own sentences by the rule in
-service/answering/claims.py (addressed / possible / not addressed, with a calibrated confidence); the three inriktningar
-are judged from the application's explicit statements about them (service/answering/inriktningar.py).
+for the whole text alone), plus half the same rule over the sub-priority's everyday phrasings
+(index/phrasings.py), which more often tells the sub-priority an application is mainly about from others it
+touches. Needs and challenges are linked to the application's own sentences by the rule in
+service/answering/claims.py (addressed / possible / not addressed, with a calibrated confidence); the three
+inriktningar are judged from the application's explicit statements about them (service/answering/inriktningar.py).
 """
 
 from __future__ import annotations
@@ -144,15 +146,39 @@ def similarity_blocks(corpus: Corpus, vectors: np.ndarray, groups: list[list[int
     return blocks
 
 
+# A sub-priority's score for an application adds PHRASING_MATCH_WEIGHT × the same rule over its passages' everyday
+# phrasings (index/phrasings.py), embedded as questions. Chosen on the tune halves of eval/align_multi and
+# eval/align_gold (0.25 / 0.5 / 1): sub-priority@1 0.70 → 0.85 and 0.857 → 1.000 at 0.5 (docs/retrieval.md).
+PHRASING_MATCH_WEIGHT = 0.5
+
+
+def _subpriority_phrasings(corpus: Corpus) -> list[np.ndarray]:
+    """Per (document, sub-priority), in `_subpriority_positions` order: the rows of its passages' phrasings in the
+    build's phrasing table (empty without any); read through `corpus.derived`."""
+    table = corpus.index.stored.phrasings
+    groups = corpus.derived(_subpriority_positions).values()
+    if table is None:
+        return [np.zeros(0, dtype=np.int64) for _ in groups]
+    return [np.flatnonzero(np.isin(table.owners, positions)) for positions in groups]
+
+
 def score_subpriorities(
     corpus: Corpus, app: Application, rule: MatchRule = MATCH_RULE
 ) -> list[tuple[tuple[str, str], float]]:
-    """Every sub-priority with its score for the application, best first."""
+    """Every sub-priority with its score for the application, best first: the rule over its passages, plus
+    PHRASING_MATCH_WEIGHT × the rule over their phrasings (a sub-priority without phrasings gets none)."""
     groups = corpus.derived(_subpriority_positions)
     blocks = similarity_blocks(corpus, app.vectors, list(groups.values()))
-    scores = [(key, rule.score(block)) for key, block in zip(groups, blocks, strict=True)]
-    scores.sort(key=lambda s: -s[1])
-    return scores
+    scores = [rule.score(block) for block in blocks]
+    table = corpus.index.stored.phrasings
+    if table is not None:
+        similarity = table.vectors @ app.vectors.T  # (phrasings × [whole text, sentences…])
+        for i, rows in enumerate(corpus.derived(_subpriority_phrasings)):
+            if len(rows):
+                scores[i] += PHRASING_MATCH_WEIGHT * rule.score(similarity[rows])
+    ranked = list(zip(groups, scores, strict=True))
+    ranked.sort(key=lambda s: -s[1])
+    return ranked
 
 
 def item_similarities(corpus: Corpus, vectors: np.ndarray, items: list[Item]) -> list[np.ndarray]:
