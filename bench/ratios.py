@@ -8,7 +8,8 @@ move as much. So each ratio's two sides alternate on the same queries, new to th
   /v1/search from one client (a keep-alive connection); p50 of each side.
 * ask: the same with /v1/ask.
 * throughput: per block, the encoder embeds the block's dense texts in batches of 8 (texts/s), then 8 clients send
-  the block to /v1/search (requests/s, errors).
+  the block to /v1/search (requests/s, errors); measured against the server with the UI (one process) and again
+  against the API served by one process per core (`rus serve --workers N`, RUS_UI_ENABLED=false).
 
 The targets (TARGETS) are issue 25's: /v1/search p50 ≤ 1.5 × encoder p50 + 2 ms; 8 clients ≥ 0.7 × the
 encoder's batch-of-8 throughput with no errors; /v1/ask p50 ≤ 2 × encoder p50 + 5 ms.
@@ -140,6 +141,13 @@ def measure(index_dir: Path, base: str, take: Callable[[int], list[str]], quick:
         "ask": latency_ratio(encoder, base, "ask", blocks("ask")[0]),
         "throughput": throughput_ratio(encoder, base, blocks("throughput")),
     }
+
+
+def workers_throughput(index_dir: Path, base: str, take: Callable[[int], list[str]], quick: bool, workers: int) -> dict:
+    """The 8-client ratio against the API served by `workers` processes (`rus serve --workers N`, API only)."""
+    count, size = sizes(quick)["throughput"]
+    measured = throughput_ratio(Encoder(index_dir), base, [take(size) for _ in range(count)])
+    return {**measured, "workers": workers, "endpoint": f"/v1/search (API, {workers} workers)"}
 
 
 def build_ratio(fast: dict | None, shipped: dict | None) -> dict | None:

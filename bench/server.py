@@ -101,12 +101,15 @@ class Server:
             self.process.wait()
 
 
-def start(index_dir: Path, log: Path, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT) -> Server:
-    """`rus serve --index-dir index_dir` on a free port, logging to `log`; `env` is added to this environment."""
+def start(
+    index_dir: Path, log: Path, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT, workers: int = 1
+) -> Server:
+    """`rus serve --index-dir index_dir [--workers N]` on a free port, logging to `log`; `env` is added to this
+    environment (several workers need RUS_UI_ENABLED=false there)."""
     port = free_port()
     command = [
         sys.executable, "-m", "service.cli", "serve", "--index-dir", str(index_dir), "--host", HOST,
-        "--port", str(port), "--no-access-log", "--log-level", "warning",
+        "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers),
     ]  # fmt: skip
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -128,9 +131,10 @@ def running(
     env: dict[str, str] | None = None,
     cwd: Path = REPO_ROOT,
     timeout: float = READY_TIMEOUT,
+    workers: int = 1,
 ) -> Iterator[Server]:
     """A ready server for the duration of the block (see the module docstring)."""
-    server = start(index_dir, log, env, cwd)
+    server = start(index_dir, log, env, cwd, workers)
     try:
         server.wait_ready(timeout=timeout)
         yield server

@@ -234,6 +234,12 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
             run["queries"] = "repeated"
             result["runs"].append(run)
         result["final"] = http.memory(server.pid)
+    workers = max(2, len(os.sched_getaffinity(0)))  # one API process per core
+    log(f"8 clients against the API on {workers} worker processes (rus serve --workers {workers})…")
+    with running(index_dir, work / "server-workers.log", {"RUS_UI_ENABLED": "false"}, workers=workers) as api:
+        http.run(api.base, "search", 8, ["warm-up: regional utveckling"] * 16)  # 8 connections reach every worker
+        measured = ratios.workers_throughput(index_dir, api.base, pool.take, quick, workers)
+        result["ratios"]["throughput_workers"] = measured
     return result
 
 

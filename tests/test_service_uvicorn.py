@@ -40,3 +40,25 @@ def test_rus_serve_runs_blas_on_the_calling_thread():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     before, after = result.stdout.strip().split("] [")
     assert before.strip("[") != "" and after.strip("]") == "1"
+
+
+def test_rus_serve_answers_from_several_worker_processes(corpus_index: Path, tmp_path: Path):
+    """`rus serve --workers 2` serves the API from two processes (each its own index and encoder): every one of
+    eight concurrent connections gets its answers."""
+    from bench import http as bench_http
+
+    env = {"RUS_UI_ENABLED": "false"}
+    with running(corpus_index, tmp_path / "server.log", env, workers=2) as server:
+        run = bench_http.run(server.base, "search", 8, [f"trygga passager för renar {i}" for i in range(32)])
+        assert run["errors"] == 0 and run["requests"] == 32
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) >= 2  # the supervisor's two workers (and multiprocessing's resource tracker, if any)
+
+
+def test_rus_serve_refuses_several_workers_with_the_ui(capsys):
+    from service.cli.main import main
+
+    assert main(["serve", "--workers", "2"]) == 2
+    assert "the UI keeps its sessions in one process" in capsys.readouterr().err
+    assert main(["serve", "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err

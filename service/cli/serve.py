@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -16,19 +22,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     updates = {"index_dir": args.index_dir, "host": args.host, "port": args.port}
     settings = args.settings.model_copy(update={k: v for k, v in updates.items() if v is not None})
+    if args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers > 1 and settings.ui_enabled:
+        print(
+            "error: the UI keeps its sessions in one process, so it is served by one worker: serve the API alone "
+            "from several (RUS_UI_ENABLED=false) and the UI from another `rus serve`",
+            file=sys.stderr,
+        )
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(settings)
-    blas_on_calling_thread()
     for name, url in service_urls(settings).items():
         print(f"RUS Search {name:<5} {url}", flush=True)
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=args.log_level,
-        access_log=not args.no_access_log,
-    )
+    options = {"host": settings.host, "port": settings.port, "log_level": args.log_level,
+               "access_log": not args.no_access_log}
+    if args.workers > 1:
+        share_with_workers(settings, args.workers)
+        uvicorn.run(f"{__name__}:worker_app", factory=True, workers=args.workers, **options)
+        return 0
+    app = create_app(settings)
+    blas_on_calling_thread()
+    uvicorn.run(app, **options)
     return 0
+
+
+def share_with_workers(settings: Settings, workers: int) -> None:
+    """What each worker process reads when it starts: the index it serves (RUS_INDEX_DIR) and, unless set, its
+    share of the cores for the encoder's OpenMP threads (OMP_NUM_THREADS)."""
+    os.environ["RUS_INDEX_DIR"] = str(settings.index_dir)
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0)) // workers)))
+
+
+def worker_app() -> FastAPI:
+    """One worker's app (`rus serve --workers N`; uvicorn calls this in each worker process): settings from the
+    environment, BLAS on the calling thread."""
+    from service.api.app import create_app
+
+    app = create_app()
+    blas_on_calling_thread()
+    return app
 
 
 def blas_on_calling_thread() -> None:
@@ -67,4 +100,11 @@ def add_serve_command(commands: argparse._SubParsersAction, settings: Settings) 
     serve.add_argument("--port", type=int, default=None, help=f"port (default {settings.port}, env RUS_PORT)")
     serve.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     serve.add_argument("--no-access-log", action="store_true", help="do not log every request")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving the API, each with its own copy of the index and its share of the cores "
+        "(default 1; more than one needs RUS_UI_ENABLED=false: the UI is served by one process)",
+    )
     serve.set_defaults(func=cmd_serve)
