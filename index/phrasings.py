@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from index.store import PhrasingTable
-from index.translation_memory import load_memory
+from index.translation_memory import Memory, load_memory
 from ingest.models import Chunk
 
 LANGUAGES = ("en", "sv")
@@ -45,7 +45,7 @@ def read_phrasings(chunks: Sequence[Chunk], directory: Path | None) -> list[tupl
     if directory is None:
         return []
     found: list[tuple[int, str]] = []
-    memories = {}
+    memories: dict[str, list[Memory]] = {}
     for doc_id in dict.fromkeys(chunk.doc_id for chunk in chunks):
         for language in LANGUAGES:
             path = phrasings_path(directory, doc_id, language)

@@ -107,6 +107,7 @@ READS_ENVIRONMENT = {
     "service/settings.py",  # defines get_settings
     "service/library/uploads.py",  # the upload-reading child's main reads the limits its parent put in its environment
     "service/api/admin.py",  # hands the rebuild child its environment plus the limits
+    "service/cli/serve.py",  # `rus serve --workers N` hands its worker processes the index dir and OpenMP threads
     "index/e5fast/build.py",  # the install-time compiler script: $CC
 }
 

@@ -70,7 +70,7 @@ def blas_on_calling_thread() -> None:
     The server answers requests side by side, one thread each, while the encoder's own threads use both cores.
     OpenBLAS would split each product over its own threads and then keep them spinning on a core for a while
     after every call: a search scoring the English side used two cores' CPU for one core's work, and 8 clients
-    got 0.43–0.46× the encoder's batch throughput instead of 0.51–0.56× (docs/benchmarks.md, "Request profile").
+    got 0.44–0.47× the encoder's batch throughput instead of 0.53–0.66× (docs/benchmarks.md, "Request profile").
     """
     from threadpoolctl import threadpool_limits
 
