@@ -13,8 +13,6 @@ from index.store import PhrasingTable
 from index.translation_memory import locations, write_memory
 from ingest.models import Chunk
 
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "data" / "translations"
-
 # Everyday questions written for this test (in no evaluation set), with the sub-priority that answers them.
 EVERYDAY = [
     ("can't find a plumber anywhere", "6.3"),  # Attrahera och behålla kompetenser

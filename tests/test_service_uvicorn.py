@@ -55,9 +55,10 @@ def test_rus_serve_answers_from_several_worker_processes(corpus_index: Path, tmp
         assert len(children) >= 2  # the supervisor's two workers (and multiprocessing's resource tracker, if any)
 
 
-def test_rus_serve_refuses_several_workers_with_the_ui(capsys):
+def test_rus_serve_refuses_several_workers_with_the_ui(capsys, monkeypatch):
     from service.cli.main import main
 
+    monkeypatch.setenv("RUS_UI_ENABLED", "true")  # the refusal returns before any server starts
     assert main(["serve", "--workers", "2"]) == 2
     assert "the UI keeps its sessions in one process" in capsys.readouterr().err
     assert main(["serve", "--workers", "0"]) == 2
