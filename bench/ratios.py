@@ -126,9 +126,8 @@ def throughput_ratio(encoder: Encoder, base: str, blocks: list[list[str]]) -> di
     }
 
 
-def measure(index_dir: Path, base: str, take: Callable[[int], list[str]], quick: bool) -> dict:
+def measure(encoder: Encoder, base: str, take: Callable[[int], list[str]], quick: bool) -> dict:
     """The three service ratios against a running server at `base`; `take(n)` gives n queries new to it."""
-    encoder = Encoder(index_dir)
     plan = sizes(quick)
 
     def blocks(name: str) -> list[list[str]]:
@@ -143,10 +142,13 @@ def measure(index_dir: Path, base: str, take: Callable[[int], list[str]], quick:
     }
 
 
-def workers_throughput(index_dir: Path, base: str, take: Callable[[int], list[str]], quick: bool, workers: int) -> dict:
-    """The 8-client ratio against the API served by `workers` processes (`rus serve --workers N`, API only)."""
+def workers_throughput(
+    encoder: Encoder, base: str, take: Callable[[int], list[str]], quick: bool, workers: int
+) -> dict:
+    """The 8-client ratio against the API served by `workers` processes (`rus serve --workers N`, API only), with
+    the encoder `measure` used."""
     count, size = sizes(quick)["throughput"]
-    measured = throughput_ratio(Encoder(index_dir), base, [take(size) for _ in range(count)])
+    measured = throughput_ratio(encoder, base, [take(size) for _ in range(count)])
     return {**measured, "workers": workers, "endpoint": f"/v1/search (API, {workers} workers)"}
 
 

@@ -214,7 +214,8 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
             for endpoint in ("search", "ask"):
                 http.request(client, endpoint, "warm-up: regional utveckling")
         log("ratios to the encoder: /v1/search and /v1/ask (1 client) and 8 clients, interleaved with the encoder…")
-        result["ratios"] = ratios.measure(index_dir, base, pool.take, quick)
+        encoder = ratios.Encoder(index_dir)  # this process's encoder, the other side of every ratio
+        result["ratios"] = ratios.measure(encoder, base, pool.take, quick)
         sizes = {1: 40, 4: 60, 8: 80, 16: 80} if quick else {1: 100, 4: 120, 8: 160, 16: 160}
         for endpoint in ("search", "ask"):
             for concurrency in CONCURRENCY:
@@ -238,7 +239,7 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
     log(f"8 clients against the API on {workers} worker processes (rus serve --workers {workers})…")
     with running(index_dir, work / "server-workers.log", {"RUS_UI_ENABLED": "false"}, workers=workers) as api:
         http.run(api.base, "search", 8, ["warm-up: regional utveckling"] * 16)  # 8 connections reach every worker
-        measured = ratios.workers_throughput(index_dir, api.base, pool.take, quick, workers)
+        measured = ratios.workers_throughput(encoder, api.base, pool.take, quick, workers)
         result["ratios"]["throughput_workers"] = measured
     return result
 
