@@ -10,9 +10,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
-from index.embedders import Embedder, get_embedder
+from index.embedders import Embedder, get_embedder, in_batches
 from index.lexical import LexicalIndex
 from index.lexicon import Lexicon
 from index.phrasings import read_phrasings
@@ -186,9 +185,6 @@ def translated_side(
     return side, embedded, len(texts) + len(sentences) - embedded
 
 
-PHRASING_BATCH = 64  # phrasings per encoder call while building (one progress step)
-
-
 def phrasing_table(
     chunks: list[Chunk], directory: Path | None, embedder: Embedder, cache: dict[str, np.ndarray], progress: bool
 ) -> tuple[PhrasingTable | None, int]:
@@ -198,13 +194,9 @@ def phrasing_table(
     if not found:
         return None, 0
     texts = [text for _, text in found]
-    missing = list(dict.fromkeys(text for text in texts if query_key(text) not in cache))
-    batches = [missing[i : i + PHRASING_BATCH] for i in range(0, len(missing), PHRASING_BATCH)]
-    for batch in tqdm(batches, desc="phrasings", unit="batch", disable=not progress):
-        cache.update(zip(map(query_key, batch), embedder.embed_queries(batch), strict=True))
-    vectors = np.array([cache[query_key(text)] for text in texts], dtype=np.float32).reshape(-1, embedder.dim)
+    vectors, embedded = _embed_with_cache(embedder, texts, cache, progress, as_queries=True)
     owners = np.array([position for position, _ in found], dtype=np.int32)
-    return PhrasingTable(owners, texts, vectors), len(missing)
+    return PhrasingTable(owners, texts, vectors), embedded
 
 
 def ingest_fingerprint(limits: object) -> str:
@@ -366,15 +358,21 @@ def _cached_vectors(index_dir: Path, embedder_id: str) -> dict[str, np.ndarray]:
 
 
 def _embed_with_cache(
-    embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray], progress: bool
+    embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray], progress: bool, as_queries: bool = False
 ) -> tuple[np.ndarray, int]:
-    """Vectors for `texts`, embedding only those not in the cache; returns (vectors, number embedded)."""
-    keys = [text_key(t) for t in texts]
+    """Vectors for `texts` (as passages, or as queries), embedding only those not in the cache; returns (vectors,
+    number embedded)."""
+    key = query_key if as_queries else text_key
+    keys = [key(t) for t in texts]
     embedded = sum(k not in cache for k in keys)
     missing = list(dict.fromkeys(k for k in keys if k not in cache))
     if missing:
-        by_key = {text_key(t): t for t in texts}
-        fresh = embedder.embed_passages([by_key[k] for k in missing], progress=progress)
+        by_key = {key(t): t for t in texts}
+        todo = [by_key[k] for k in missing]
+        if as_queries:
+            fresh = in_batches(todo, embedder.embed_queries, progress, "phrasings")
+        else:
+            fresh = embedder.embed_passages(todo, progress=progress)
         cache.update(zip(missing, fresh, strict=True))
     vectors = np.array([cache[k] for k in keys], dtype=np.float32).reshape(len(texts), embedder.dim)
     return vectors, embedded

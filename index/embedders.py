@@ -35,7 +35,8 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def _batched(texts: Sequence[str], encode, progress: bool, label: str) -> np.ndarray:
+def in_batches(texts: Sequence[str], encode, progress: bool, label: str) -> np.ndarray:
+    """`encode` over `texts` BATCH_SIZE at a time, one progress step (labelled `label`) a batch, stacked."""
     batches = [texts[i : i + BATCH_SIZE] for i in range(0, len(texts), BATCH_SIZE)]
     parts = [encode(list(batch)) for batch in tqdm(batches, desc=label, unit="batch", disable=not progress)]
     return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
@@ -61,7 +62,7 @@ class E5Embedder:
     def embed_passages(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        return _normalise(_batched(texts, self._model.passage, progress, "embedding"))
+        return _normalise(in_batches(texts, self._model.passage, progress, "embedding"))
 
 
 class SentenceTransformerEmbedder:
@@ -97,7 +98,7 @@ class SentenceTransformerEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         prefixed = [self._passage_prefix + t for t in texts]
-        return _normalise(_batched(prefixed, self._encode, progress, "embedding"))
+        return _normalise(in_batches(prefixed, self._encode, progress, "embedding"))
 
 
 def get_embedder(spec: str = DEFAULT_EMBEDDER, engine: str = DEFAULT_ENGINE) -> Embedder:
