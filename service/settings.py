@@ -5,6 +5,7 @@ service/cli/serve.py, the UI's own entry, a child process's main) and passed dow
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -14,6 +15,7 @@ from ingest.limits import IngestLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "rus-vasterbotten-2030.pdf"
+VERSION = version("rus-search")  # the installed package's (pyproject.toml), shown by `rus --version` and /docs
 INGEST_DEFAULTS = IngestLimits()  # the document limits' defaults are defined (and explained) in ingest/limits.py
 
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from index.analysis import places
 from service.answering.decision import ANSWER_FROM
 from service.api.app import create_app
-from service.settings import Settings
+from service.settings import VERSION, Settings
 
 pytestmark = pytest.mark.slow
 
@@ -70,6 +70,7 @@ def test_health_and_readiness(client):
 def test_openapi_and_docs(client):
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
+    assert spec["info"]["version"] == VERSION  # the package's, not a second copy that drifts
     for path in (
         "/v1/search",
         "/v1/ask",

@@ -15,6 +15,7 @@ from pdf_factory import not_a_pdf, strategy_pdf
 from service.cli.main import main
 
 RUS = Path(sys.executable).parent / "rus"
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -114,6 +115,15 @@ def test_search_without_an_index_says_how_to_build_one(
     assert out == ""
     assert "no index in" in err and str(tmp_path / "missing") in err
     assert "rus index build" in err
+
+
+def test_version_is_the_projects(capsys: pytest.CaptureFixture[str]) -> None:
+    """`rus --version` names the version pyproject.toml declares (the installed package's), as /docs does."""
+    declared = re.search(r'^version = "([^"]+)"', (REPO / "pyproject.toml").read_text(), re.M).group(1)
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.strip() == f"rus {declared}"
 
 
 @pytest.mark.parametrize("query", ["", "   "])

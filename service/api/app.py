@@ -26,7 +26,7 @@ from service.api.library import install_library
 from service.api.redoc import install_redoc
 from service.library.uploads import DocumentReader
 from service.limits import BodyLimitMiddleware, HeavyWork, Limits
-from service.settings import Settings, get_settings
+from service.settings import VERSION, Settings, get_settings
 from service.state import IndexHolder
 from ui.limits import with_ui
 
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
 
     app = FastAPIOffline(  # FastAPI with /docs and /redoc served from installed files, not a CDN
         title="RUS Search",
-        version="0.1.0",
+        version=VERSION,
         description="Search, cited answers, sub-priority matching and alignment checks over Region "
         "Västerbotten's regional development strategy (RUS 2020–2030). Every answer quotes the "
         "strategy's own text.",

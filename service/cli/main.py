@@ -20,7 +20,7 @@ from ingest.chunking import ChunkingConfig
 from ingest.formats import FORMATS_IN_WORDS
 from service.cli.options import index_dir_option
 from service.models import SearchHit
-from service.settings import Settings, get_settings
+from service.settings import VERSION, Settings, get_settings
 from service.texts import format_pages
 
 REPORT_SUFFIXES = (".docx", ".md")  # what `rus align --out` writes
@@ -193,6 +193,7 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
     command as `args.settings`."""
     settings = settings or get_settings()
     parser = argparse.ArgumentParser(prog="rus", description="RUS Search: search the regional development strategy.")
+    parser.add_argument("--version", action="version", version=f"rus {VERSION}")
     parser.set_defaults(settings=settings)
     commands = parser.add_subparsers(dest="command", required=True)
 
