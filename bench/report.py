@@ -164,6 +164,8 @@ def table(results: dict) -> str:
                 f"{_fmt(_get(build, 'warm', 'seconds', key), 2):>10}")
         add(f"  {'texts embedded / reused':<32}{_fmt(_get(build, 'cold', 'embedded')):>10}"
             f"{_fmt(_get(build, 'warm', 'embedded')):>10}  / {_fmt(_get(build, 'warm', 'reused'))} reused")
+        add(f"  {'phrasings embedded':<32}{_fmt(_get(build, 'cold', 'phrasings_embedded')):>10}"
+            f"{_fmt(_get(build, 'warm', 'phrasings_embedded')):>10}")
         add(f"  {'peak RSS MiB':<32}{_fmt(_get(build, 'cold', 'peak_rss_mib')):>10}"
             f"{_fmt(_get(build, 'warm', 'peak_rss_mib')):>10}")
         add(f"  `rus index build` warm, whole process: {_fmt(build.get('warm_cli_wall_seconds'), 2)} s")
