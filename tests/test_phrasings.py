@@ -74,3 +74,48 @@ def test_the_phrasings_lift_one_passage_and_never_make_an_off_topic_question_cov
     bonus = corpus_search.phrasings.of(corpus_search.query_vector(analysis.dense_text))
     assert np.count_nonzero(bonus) == 1
     assert decide(analysis, corpus_search.search(analysis, 50)).state == "not_covered"
+
+
+def lift_by_the_rule(table: PhrasingTable, n_chunks: int, vector: np.ndarray) -> np.ndarray:
+    """The lift as docs/retrieval.md states it, from every float vector: the passage(s) whose closest phrasing is
+    closest, by how far it leads every other passage's closest phrasing (and the floor)."""
+    from index.phrasings import PHRASING_FLOOR, PHRASING_WEIGHT
+
+    similarity = table.vectors @ vector
+    best = np.full(n_chunks, -np.inf)
+    np.maximum.at(best, table.owners, similarity)
+    top = best.max()
+    lead = best == top
+    runner_up = best[~lead].max() if (~lead).any() else -np.inf
+    lift = np.zeros(n_chunks, dtype=np.float32)
+    lift[lead] = PHRASING_WEIGHT * max(0.0, float(top) - max(PHRASING_FLOOR, float(runner_up)))
+    return lift
+
+
+def test_the_lift_from_half_precision_codes_is_the_float_vectors_lift():
+    """PhrasingBonus searches half-precision codes and re-ranks the best with the float vectors; its lift must be
+    the one the float vectors give, for passages with many or few phrasings and for a phrasing
+    written for two passages (a tie lifts both)."""
+    from index.phrasings import PhrasingBonus
+
+    rng = np.random.default_rng(3)
+    n_chunks, dim = 60, 384
+    owners = np.sort(rng.integers(0, n_chunks, 900))
+    owners[-40:] = n_chunks - 1  # one passage with far more phrasings than the rest
+    base = rng.standard_normal((n_chunks, dim)).astype(np.float32)
+    noise = np.where(owners == n_chunks - 1, 0.3, 0.6)[:, None]  # the many phrasings lie close together
+    vectors = base[owners] + noise * rng.standard_normal((len(owners), dim)).astype(np.float32)
+    vectors[0] = base[-1] + 0.45 * rng.standard_normal(dim)  # another passage's phrasing, the runner-up near them
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    twin = int(np.searchsorted(owners, owners[1] + 1))  # the first row of the next passage
+    vectors[twin] = vectors[1]  # the same phrasing for two passages
+    table = PhrasingTable(owners.astype(np.int32), [f"p{i}" for i in range(len(owners))], vectors)
+    bonus = PhrasingBonus(table, n_chunks)
+    questions = [vectors[i] + 0.2 * rng.standard_normal(dim).astype(np.float32) for i in range(0, len(owners), 7)]
+    # the many phrasings' own centre: all 40 come first, and the runner-up is another passage's, above the floor
+    questions = [q / np.linalg.norm(q) for q in questions] + [base[-1] / np.linalg.norm(base[-1]), vectors[1]]
+    for question in questions:
+        expected, lift = lift_by_the_rule(table, n_chunks, question), bonus.of(question)
+        assert np.flatnonzero(lift).tolist() == np.flatnonzero(expected).tolist()
+        np.testing.assert_allclose(lift, expected, rtol=0, atol=1e-6)  # float summation order; half precision: 1e-4
+    assert np.flatnonzero(bonus.of(vectors[1])).tolist() == [owners[1], owners[twin]]
