@@ -68,9 +68,9 @@ class PhrasingBonus:
     def __init__(self, table: PhrasingTable, n_chunks: int) -> None:
         self.table = table
         self.n_chunks = n_chunks
-        # Half-precision codes of the phrasings, searched first; the best RERANK × fetch are re-ranked with the float
-        # vectors, so the lift is the one the float vectors give. A search right after an encoder
-        # call finds none of the 6.9 MB of float vectors in cache: streaming half as much took the step 646 → 315 µs
+        # Half-precision codes of the phrasings (+3.4 MB), searched first; the best RERANK × fetch are re-ranked with
+        # the float vectors, so the lift is the one the float vectors give. A search right after an encoder call
+        # finds none of the 6.9 MB of float vectors in cache: streaming half as much took the step 646 → 315–347 µs
         # (p50 over 200 of make bench's queries, one thread; docs/benchmarks.md).
         self.codes = faiss.IndexScalarQuantizer(
             table.vectors.shape[1], faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT

@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.phrasings import LANGUAGES, phrasings_path, read_phrasings
+from index.phrasings import (
+    LANGUAGES,
+    PHRASING_FLOOR,
+    PHRASING_WEIGHT,
+    PhrasingBonus,
+    phrasings_path,
+    read_phrasings,
+)
 from index.store import PhrasingTable
 from index.translation_memory import locations, write_memory
 from ingest.models import Chunk
@@ -79,8 +86,6 @@ def test_the_phrasings_lift_one_passage_and_never_make_an_off_topic_question_cov
 def lift_by_the_rule(table: PhrasingTable, n_chunks: int, vector: np.ndarray) -> np.ndarray:
     """The lift as docs/retrieval.md states it, from every float vector: the passage(s) whose closest phrasing is
     closest, by how far it leads every other passage's closest phrasing (and the floor)."""
-    from index.phrasings import PHRASING_FLOOR, PHRASING_WEIGHT
-
     similarity = table.vectors @ vector
     best = np.full(n_chunks, -np.inf)
     np.maximum.at(best, table.owners, similarity)
@@ -96,8 +101,6 @@ def test_the_lift_from_half_precision_codes_is_the_float_vectors_lift():
     """PhrasingBonus searches half-precision codes and re-ranks the best with the float vectors; its lift must be
     the one the float vectors give, for passages with many or few phrasings and for a phrasing
     written for two passages (a tie lifts both)."""
-    from index.phrasings import PhrasingBonus
-
     rng = np.random.default_rng(3)
     n_chunks, dim = 60, 384
     owners = np.sort(rng.integers(0, n_chunks, 900))
