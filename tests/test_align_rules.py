@@ -77,3 +77,20 @@ def test_claims_outside_the_best_matching_subpriority_need_the_higher_confidence
     assert link_status(0.85, True, settings, best_match=False) == "addressed"
     assert link_status(0.85, False, settings, best_match=False) == "possible"  # no supporting sentence: no claim
     assert link_status(0.1, True, settings, best_match=False) == "not_addressed"
+
+
+def test_a_needs_everyday_phrasings_break_a_tie_the_needs_own_text_leaves():
+    # sentence 1 is equally close to the text of needs 1 and 2 (a tie: support for neither, as above), but far
+    # closer to how people put need 2 (its closest phrasing) than to need 1's or need 0's
+    sentences = np.array([[0.90, 0.84], [0.85, 0.86], [0.84, 0.86]])
+    whole = np.array([0.88, 0.85, 0.85])
+    baseline, lexical = np.array([0.85, 0.85]), np.array([[1.0, 0.2], [0.3, 0.5], [0.2, 0.5]])
+    phrased = (np.array([0.86, 0.84, 0.87]), np.array([[0.88, 0.80], [0.83, 0.81], [0.82, 0.90]]))
+    settings = Settings()
+    before = item_support(whole, sentences, baseline, lexical)
+    support = item_support(whole, sentences, baseline, lexical, phrased)
+    without = [link_status(s.confidence, s.supported, settings) for s in before]
+    states = [link_status(s.confidence, s.supported, settings) for s in support]
+    assert without[1:] == ["possible", "possible"]
+    assert states == ["addressed", "not_addressed", "addressed"]
+    assert support[2].sentences[0][0] == 1  # and the sentence that says it is quoted

@@ -4,14 +4,17 @@ For every (application sentence, item) pair of one sub-priority the support is
     gap     the sentence's similarity to the item minus its similarity to the closest other item of the sub-priority
   + 0.25 ·  margin: its similarity to the item minus its typical similarity to the strategy (sentence baseline)
   + 0.07 ·  lexical share: the sentence's BM25 score for the item as a share of its best BM25 score in the strategy,
+  + 0.75 ·  phrasing gap, when the items have everyday phrasings (index/phrasings.py): the gap above, over the
+            sentence's similarities to each item's closest phrasing (PHRASING_WEIGHT),
 and a sentence supports at most the NEEDS_PER_SENTENCE items it scores highest. An item's evidence is its best
 supported sentence plus 1.0 · the whole text's similarity gap (the whole text against the item minus against the
-closest other item), turned into a 0–1 confidence by a logistic fit. The weights, the two-per-sentence cap and the
-fit were chosen on eval/align_gold_tune.jsonl only (`rus eval align`, docs/retrieval.md "Alignment"): the
-embedder's margins alone separate addressed from other needs with AUC 0.87; the gap, the lexical share and the
-whole-text agreement together reach 0.94 there. The thresholds that turn a confidence into "addressed" and
-"possible" are settings (align_confidence_addressed / align_confidence_possible; claims in a checked sub-priority
-after the best-matching one need align_confidence_addressed_elsewhere).
+closest other item, plus 0.75 · the same over the phrasings), turned into a 0–1 confidence by a logistic fit.
+The weights, the two-per-sentence cap and the fit were chosen on eval/align_gold_tune.jsonl only (the phrasing
+weight on both sets' tune halves; `rus eval align`, docs/retrieval.md "Alignment"): the embedder's margins alone
+separate addressed from other needs with AUC 0.87; the gap, the lexical share and the whole-text agreement together
+reach 0.94 there. The thresholds that turn a confidence into "addressed" and "possible" are settings
+(align_confidence_addressed / align_confidence_possible; claims in a checked sub-priority after the best-matching
+one need align_confidence_addressed_elsewhere).
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ from service.texts import t
 MARGIN_WEIGHT = 0.25
 LEXICAL_WEIGHT = 0.07
 WHOLE_WEIGHT = 1.0
+# The same two gaps over the items' everyday phrasings (index/phrasings.py), when every item has them: a sentence
+# written the way people put a need meets its phrasings. Chosen on the tune halves of eval/align_gold and
+# eval/align_multi (0.25 / 0.5 / 0.75 / 1: pooled every-claim precision 0.659 / 0.667 / 0.667 / 0.660, recall
+# 0.714 / 0.714 / 0.738 / 0.738; without: 0.612 and 0.714; docs/retrieval.md "Alignment").
+PHRASING_WEIGHT = 0.75
 NEEDS_PER_SENTENCE = 2
 # confidence = 1 / (1 + exp(-(INTERCEPT + SLOPE · evidence))), fitted on the tune half's needs (29 addressed, 61 not)
 CONFIDENCE_INTERCEPT = -1.473
@@ -57,22 +65,33 @@ def confidence_of(evidence: float) -> float:
     return float(1.0 / (1.0 + np.exp(-(CONFIDENCE_INTERCEPT + CONFIDENCE_SLOPE * evidence))))
 
 
-def item_support(whole: np.ndarray, sentences: np.ndarray, baseline: np.ndarray, lexical: np.ndarray) -> list[Support]:
+def item_support(
+    whole: np.ndarray,
+    sentences: np.ndarray,
+    baseline: np.ndarray,
+    lexical: np.ndarray,
+    phrased: tuple[np.ndarray, np.ndarray] | None = None,
+) -> list[Support]:
     """Per item of one sub-priority: its confidence and supporting sentences.
 
     `whole` (items,) and `sentences` (items × sentences) are dense similarities to the items, `baseline`
     (sentences,) each sentence's typical similarity to the strategy, `lexical` (items × sentences) the lexical
-    shares. A sentence is listed for an item only when the item is among the NEEDS_PER_SENTENCE it supports most."""
+    shares, `phrased` the whole text's and the sentences' similarities to each item's closest everyday phrasing
+    (shaped like `whole` and `sentences`). A sentence is listed for an item only when the item is among the
+    NEEDS_PER_SENTENCE it supports most."""
     if not len(whole):
         return []
     per_sentence = (
         _gap_to_others(sentences) + MARGIN_WEIGHT * (sentences - baseline[None, :]) + LEXICAL_WEIGHT * lexical
     )
+    whole_gap = _gap_to_others(whole[:, None])[:, 0]
+    if phrased is not None:
+        per_sentence = per_sentence + PHRASING_WEIGHT * _gap_to_others(phrased[1])
+        whole_gap = whole_gap + PHRASING_WEIGHT * _gap_to_others(phrased[0][:, None])[:, 0]
     if per_sentence.shape[1]:
         cap = min(NEEDS_PER_SENTENCE, len(per_sentence))
         kth = np.sort(per_sentence, axis=0)[-cap]
         per_sentence = np.where(per_sentence >= kth[None, :], per_sentence, -np.inf)
-    whole_gap = _gap_to_others(whole[:, None])[:, 0]
     result = []
     for row, gap in zip(per_sentence, whole_gap, strict=True):
         best = float(row.max()) if len(row) and np.isfinite(row.max()) else None

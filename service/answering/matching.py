@@ -67,6 +67,7 @@ class Application:
 
     baseline: np.ndarray | None = None  # per sentence: its typical (top-20 mean) similarity to strategy sentences
     lexical: np.ndarray | None = None  # (chunks × sentences): each sentence's BM25 share per chunk
+    phrased: np.ndarray | None = None  # (phrasings × [whole text, sentences…]): similarity to every everyday phrasing
 
     @property
     def vectors(self) -> np.ndarray:
@@ -162,6 +163,17 @@ def _subpriority_phrasings(corpus: Corpus) -> list[np.ndarray]:
     return [np.flatnonzero(np.isin(table.owners, positions)) for positions in groups]
 
 
+def phrasing_similarity(corpus: Corpus, app: Application) -> np.ndarray | None:
+    """(phrasings × [whole text, sentences…]): the application against every everyday phrasing of the build (None
+    without phrasings); computed once per application."""
+    table = corpus.index.stored.phrasings
+    if table is None:
+        return None
+    if app.phrased is None:
+        app.phrased = table.vectors @ app.vectors.T
+    return app.phrased
+
+
 def score_subpriorities(
     corpus: Corpus, app: Application, rule: MatchRule = MATCH_RULE
 ) -> list[tuple[tuple[str, str], float]]:
@@ -170,9 +182,8 @@ def score_subpriorities(
     groups = corpus.derived(_subpriority_positions)
     blocks = similarity_blocks(corpus, app.vectors, list(groups.values()))
     scores = [rule.score(block) for block in blocks]
-    table = corpus.index.stored.phrasings
-    if table is not None:
-        similarity = table.vectors @ app.vectors.T  # (phrasings × [whole text, sentences…])
+    similarity = phrasing_similarity(corpus, app)
+    if similarity is not None:
         for i, rows in enumerate(corpus.derived(_subpriority_phrasings)):
             if len(rows):
                 scores[i] += PHRASING_MATCH_WEIGHT * rule.score(similarity[rows])
@@ -184,6 +195,26 @@ def score_subpriorities(
 def item_similarities(corpus: Corpus, vectors: np.ndarray, items: list[Item]) -> list[np.ndarray]:
     """Per item: the (its chunks × vectors) block of dense scores (empty when none of its chunks is indexed)."""
     return similarity_blocks(corpus, vectors, [corpus.index.positions_of(item.chunk_ids) for item in items])
+
+
+def item_phrasings(corpus: Corpus, app: Application, items: list[Item]) -> tuple[np.ndarray, np.ndarray] | None:
+    """Per item, the application's similarity to the item's closest everyday phrasing: the whole text's (items,)
+    and each sentence's (items × sentences); None unless every item has phrasings (the strategy's needs and
+    challenges do; a related plan's do not)."""
+    similarity = phrasing_similarity(corpus, app)
+    if similarity is None:
+        return None
+    owners = corpus.index.stored.phrasings.owners  # ascending: each chunk's phrasings are one run of rows
+    best = []
+    for item in items:
+        positions = corpus.index.positions_of(item.chunk_ids)
+        starts, ends = np.searchsorted(owners, positions), np.searchsorted(owners, positions, side="right")
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)] or [np.zeros(0, int)])
+        if not len(rows):
+            return None
+        best.append(similarity[rows].max(axis=0))
+    block = np.array(best)
+    return block[:, 0], block[:, 1:]
 
 
 def rank_needs(
@@ -320,6 +351,7 @@ def link_items(
         sentences=np.array([block[:, 1:].max(axis=0) for _, block in pairs]),
         baseline=sentence_baseline(corpus, app),
         lexical=np.array([lexical[corpus.index.positions_of(item.chunk_ids)].max(axis=0) for item, _ in pairs]),
+        phrased=item_phrasings(corpus, app, [item for item, _ in pairs]),
     )
     links = []
     for (item, _), support in zip(pairs, supports, strict=True):
