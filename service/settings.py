@@ -47,9 +47,11 @@ class Settings(BaseSettings):
     # `rus eval align` (docs/retrieval.md "Alignment")
     align_confidence_addressed: float = 0.38
     align_confidence_possible: float = 0.2
-    # in the checked sub-priorities after the best-matching one, a claim needs this confidence (below it the link is
-    # "possible", shown with its sentence); chosen on eval/align_multi_tune.jsonl, where every need is labelled
-    align_confidence_addressed_elsewhere: float = 0.8
+    # in the checked sub-priorities after the best-matching one: None (the default) shows their needs as "possible",
+    # each with its sentence, and claims none — there no confidence makes claims mostly right (tune halves of
+    # eval/align_multi and eval/align_gold: 12 of 35 right at 0.8, 5 of 8 even at 0.98; docs/retrieval.md
+    # "Alignment"); a number claims them from that confidence on
+    align_confidence_addressed_elsewhere: float | None = None
     embedding_cache_size: int = 4096
     # --- reliability and access (issue 7); service/limits.py turns these into the checks API, CLI and ingest share
     max_file_bytes: int = INGEST_DEFAULTS.max_file_bytes

@@ -69,7 +69,14 @@ def test_english_statements_and_texts_that_state_nothing():
     assert not any(silent.values())
 
 
-def test_claims_outside_the_best_matching_subpriority_need_the_higher_confidence():
+def test_needs_outside_the_best_matching_subpriority_are_possible_never_claimed_by_default():
+    settings = Settings(align_confidence_addressed=0.38, align_confidence_possible=0.2)
+    assert link_status(0.5, True, settings) == "addressed"
+    assert link_status(1.0, True, settings, best_match=False) == "possible"  # shown with its sentence, not claimed
+    assert link_status(0.1, True, settings, best_match=False) == "not_addressed"
+
+
+def test_a_deployment_can_claim_outside_the_best_matching_subpriority_from_a_higher_confidence():
     settings = Settings(align_confidence_addressed=0.38, align_confidence_possible=0.2,
                         align_confidence_addressed_elsewhere=0.8)
     assert link_status(0.5, True, settings) == "addressed"

@@ -13,8 +13,8 @@ The weights, the two-per-sentence cap and the fit were chosen on eval/align_gold
 weight on both sets' tune halves; `rus eval align`, docs/retrieval.md "Alignment"): the embedder's margins alone
 separate addressed from other needs with AUC 0.87; the gap, the lexical share and the whole-text agreement together
 reach 0.94 there. The thresholds that turn a confidence into "addressed" and "possible" are settings
-(align_confidence_addressed / align_confidence_possible; claims in a checked sub-priority after the best-matching
-one need align_confidence_addressed_elsewhere).
+(align_confidence_addressed / align_confidence_possible); in a checked sub-priority after the best-matching one a
+need is at most "possible" unless align_confidence_addressed_elsewhere is set (matching.link_status).
 """
 
 from __future__ import annotations

@@ -321,12 +321,13 @@ def sentence_lexical(corpus: Corpus, app: Application) -> np.ndarray:
 
 
 def link_status(confidence: float, supported: bool, settings: Settings, best_match: bool = True) -> LinkStatus:
-    """"addressed" only with a supporting sentence at the calibrated confidence — a higher one in a sub-priority that
-    is not the best-matching (align_confidence_addressed_elsewhere: there most links below it are wrong); "possible"
-    above the lower one."""
+    """"addressed" only with a supporting sentence at the calibrated confidence, and in a sub-priority that is not
+    the best-matching only when align_confidence_addressed_elsewhere is set (and reached): there most claims are
+    wrong at any confidence; "possible" above the lower one."""
     threshold = settings.align_confidence_addressed
     if not best_match:
-        threshold = max(threshold, settings.align_confidence_addressed_elsewhere)
+        elsewhere = settings.align_confidence_addressed_elsewhere
+        threshold = np.inf if elsewhere is None else max(threshold, elsewhere)
     if supported and confidence >= threshold:
         return "addressed"
     return "possible" if confidence >= settings.align_confidence_possible else "not_addressed"
