@@ -62,6 +62,16 @@ def read_phrasings(chunks: Sequence[Chunk], directory: Path | None) -> list[tupl
     return found
 
 
+def phrasing_rows(table: PhrasingTable, positions: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The rows of `table` that hold the phrasings of the chunks at `positions` (each chunk's phrasings are one run of
+    rows: the build writes them in chunk order, and PhrasingTable.load checks it)."""
+    positions = np.asarray(positions, dtype=np.int64)
+    starts = np.searchsorted(table.owners, positions)
+    ends = np.searchsorted(table.owners, positions, side="right")
+    runs = [np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64)
+
+
 class PhrasingBonus:
     """Per question, the lift the phrasings give the one passage they single out (computed over all chunks)."""
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from index.hits import Filters
 from index.language import detect_language
+from index.phrasings import phrasing_rows
 from index.sentences import embeddable_sentences
 from ingest.models import Item
 from ingest.vocabulary import INRIKTNINGAR, is_subpriority
@@ -160,7 +161,7 @@ def _subpriority_phrasings(corpus: Corpus) -> list[np.ndarray]:
     groups = corpus.derived(_subpriority_positions).values()
     if table is None:
         return [np.zeros(0, dtype=np.int64) for _ in groups]
-    return [np.flatnonzero(np.isin(table.owners, positions)) for positions in groups]
+    return [phrasing_rows(table, positions) for positions in groups]
 
 
 def phrasing_similarity(corpus: Corpus, app: Application) -> np.ndarray | None:
@@ -204,12 +205,10 @@ def item_phrasings(corpus: Corpus, app: Application, items: list[Item]) -> tuple
     similarity = phrasing_similarity(corpus, app)
     if similarity is None:
         return None
-    owners = corpus.index.stored.phrasings.owners  # ascending: each chunk's phrasings are one run of rows
+    table = corpus.index.stored.phrasings
     best = []
     for item in items:
-        positions = corpus.index.positions_of(item.chunk_ids)
-        starts, ends = np.searchsorted(owners, positions), np.searchsorted(owners, positions, side="right")
-        rows = np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)] or [np.zeros(0, int)])
+        rows = phrasing_rows(table, corpus.index.positions_of(item.chunk_ids))
         if not len(rows):
             return None
         best.append(similarity[rows].max(axis=0))
