@@ -40,6 +40,8 @@ def test_judgements_are_plain_sentences_in_the_applications_language():
     assert judge_link("addressed", 0.9, "sv").startswith("Tydligt stöd")
     assert judge_link("addressed", 0.5, "en").startswith("Support:")
     assert "not support" in judge_link("possible", 0.3, "en")
+    assert "matches another sub-priority best" in judge_link("possible", 0.97, "en", held_back=True)
+    assert "passar bäst in i en annan delprioritering" in judge_link("possible", 0.97, "sv", held_back=True)
     assert confidence_label(0.9, "sv") == "hög säkerhet" and confidence_label(0.5, "en") == "moderate confidence"
     assert judge_inriktning([], "sv").startswith("Framgår inte av ansökan")
     assert judge_inriktning(["fossilfria"], "sv") == "Framgår av ansökan: meningen säger uttryckligen “fossilfria”."

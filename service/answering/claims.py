@@ -109,8 +109,11 @@ def confidence_label(confidence: float, lang: str) -> str:
     return t(f"confidence_{key}", lang)
 
 
-def judge_link(status: str, confidence: float, lang: str) -> str:
-    """How a need/challenge link was judged, in one plain sentence in the application's language."""
+def judge_link(status: str, confidence: float, lang: str, held_back: bool = False) -> str:
+    """How a need/challenge link was judged, in one plain sentence in the application's language; `held_back`: a
+    link that would be a claim in the best-matching sub-priority, shown as possible because it is in another."""
     if status == "addressed":
         return t("judge_clear" if confidence >= HIGH_CONFIDENCE else "judge_support", lang)
-    return t("judge_possible" if status == "possible" else "judge_none", lang)
+    if status == "possible":
+        return t("judge_elsewhere" if held_back else "judge_possible", lang)
+    return t("judge_none", lang)

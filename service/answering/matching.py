@@ -356,6 +356,8 @@ def link_items(
     links = []
     for (item, _), support in zip(pairs, supports, strict=True):
         status = link_status(support.confidence, support.supported, settings, best_match)
+        # a claim in the best-matching sub-priority, possible here: its judgement says why
+        held_back = status == "possible" and link_status(support.confidence, support.supported, settings) == "addressed"
         shown = {"addressed": SUPPORTING_SENTENCES, "possible": 1}.get(status, 0)
         links.append(
             ItemLink(
@@ -364,7 +366,7 @@ def link_items(
                 addressed=status == "addressed",
                 status=status,
                 confidence=round(support.confidence, 3),
-                judgement=judge_link(status, support.confidence, app.language),
+                judgement=judge_link(status, support.confidence, app.language, held_back),
                 sentences=[app.sentence(i, score) for i, score in support.sentences[:shown]],
             )
         )
