@@ -26,6 +26,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from index.sentences import rows_in_ranges
 from index.store import PhrasingTable
 from index.translation_memory import Memory, load_memory
 from index.vectors import RERANK, single_threaded
@@ -68,8 +69,8 @@ def phrasing_rows(table: PhrasingTable, positions: Sequence[int] | np.ndarray) -
     positions = np.asarray(positions, dtype=np.int64)
     starts = np.searchsorted(table.owners, positions)
     ends = np.searchsorted(table.owners, positions, side="right")
-    runs = [np.arange(a, b) for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
-    return np.concatenate(runs) if runs else np.zeros(0, dtype=np.int64)
+    rows, _ = rows_in_ranges(starts, ends, np.arange(len(positions)))
+    return rows
 
 
 class PhrasingBonus:
