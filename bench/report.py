@@ -92,16 +92,19 @@ def ratio_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
         rows.append((f"{r['endpoint']} {r['target']}",
                      f"{r['http_p50_ms']} ms vs encoder {r['encoder_p50_ms']} ms: {r['ratio']}× (limit "
                      f"{r['limit_ms']} ms), {r['errors']} errors", "", r["met"]))
-    r = measured["throughput"]
-    rows.append((f"8 clients {r['target']}",
-                 f"{r['http_requests_per_s']} req/s vs {r['encoder_texts_per_s']} texts/s: {r['ratio']}×, "
-                 f"{r['errors']} errors", "", r["met"]))
-    w = measured.get("throughput_workers")
-    if w:
-        rows.append((f"  the same, API on {w['workers']} worker processes",
-                     f"{w['http_requests_per_s']} req/s vs {w['encoder_texts_per_s']} texts/s: {w['ratio']}×, "
-                     f"{w['errors']} errors", "", w["met"]))
+    for label, r in _throughputs(measured, f"8 clients {measured['throughput']['target']}"):
+        rows.append((label, f"{r['http_requests_per_s']} req/s vs {r['encoder_texts_per_s']} texts/s: {r['ratio']}×, "
+                     f"{r['errors']} errors", "", r["met"]))
     return rows
+
+
+def _throughputs(measured: dict, label: str) -> list[tuple[str, dict]]:
+    """The 8-client ratio under `label`, then (when measured) the same against the API on worker processes."""
+    found = [(label, measured["throughput"])]
+    workers = measured.get("throughput_workers")
+    if workers:
+        found.append((f"  the same, API on {workers['workers']} worker processes", workers))
+    return found
 
 
 def targets(results: dict) -> list[tuple[str, str, str, bool | None]]:
@@ -210,14 +213,9 @@ def table(results: dict) -> str:
             r = measured[name]
             add(f"  {r['endpoint'] + ' p50 / encoder p50, 1 client':<46}{r['http_p50_ms']:>8} / "
                 f"{r['encoder_p50_ms']:<8} = {r['ratio']:>5}×   {r['requests']} requests, {r['errors']} errors")
-        r = measured["throughput"]
-        add(f"  {'8-client req/s / encoder batch-of-8 texts/s':<46}{r['http_requests_per_s']:>8} / "
-            f"{r['encoder_texts_per_s']:<8} = {r['ratio']:>5}×   {r['requests']} requests, {r['errors']} errors")
-        w = measured.get("throughput_workers")
-        if w:
-            label = f"  the same, API on {w['workers']} worker processes"
-            add(f"  {label:<46}{w['http_requests_per_s']:>8} / "
-                f"{w['encoder_texts_per_s']:<8} = {w['ratio']:>5}×   {w['requests']} requests, {w['errors']} errors")
+        for label, r in _throughputs(measured, "8-client req/s / encoder batch-of-8 texts/s"):
+            add(f"  {label:<46}{r['http_requests_per_s']:>8} / "
+                f"{r['encoder_texts_per_s']:<8} = {r['ratio']:>5}×   {r['requests']} requests, {r['errors']} errors")
     built = build_ratio(results)
     if built:
         add(f"  {'cold build e5fast / shipped engine':<46}{built['fast_s']:>8} / {built['shipped_s']:<8} = "
