@@ -8,7 +8,7 @@ from __future__ import annotations
 from importlib.metadata import version
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ingest.limits import IngestLimits
@@ -47,11 +47,12 @@ class Settings(BaseSettings):
     # `rus eval align` (docs/retrieval.md "Alignment")
     align_confidence_addressed: float = 0.38
     align_confidence_possible: float = 0.2
-    # in the checked sub-priorities after the best-matching one: None (the default) shows their needs as "possible",
-    # each with its sentence, and claims none — there no confidence makes claims mostly right (tune halves of
-    # eval/align_multi and eval/align_gold: 12 of 35 right at 0.8, 5 of 8 even at 0.98; docs/retrieval.md
-    # "Alignment"); a number claims them from that confidence on
-    align_confidence_addressed_elsewhere: float | None = None
+    # in the checked sub-priorities after the best-matching one a need is claimed from this confidence on (never
+    # below align_confidence_addressed); None shows their needs as "possible" and claims none. The same threshold
+    # as in the best-matching one since a claim's gap is taken against every need of the strategy (claims.py): on
+    # eval/align_multi_tune.jsonl those claims were right 11 of 14 times at 0.38 (12 of 35 at 0.8 before);
+    # docs/retrieval.md "Alignment"
+    align_confidence_addressed_elsewhere: float | None = 0.38
     embedding_cache_size: int = 4096
     # --- reliability and access (issue 7); service/limits.py turns these into the checks API, CLI and ingest share
     max_file_bytes: int = INGEST_DEFAULTS.max_file_bytes
@@ -83,6 +84,12 @@ class Settings(BaseSettings):
     feedback_max_body_bytes: int = 20_000  # a 5,000-character match description in UTF-8 plus the other fields
     feedback_rate_per_minute: float = 60.0  # per process, all clients together (token bucket)
     feedback_burst: int = 20
+
+    @field_validator("align_confidence_addressed_elsewhere", mode="before")
+    @classmethod
+    def _none_by_name(cls, value: object) -> object:
+        """RUS_ALIGN_CONFIDENCE_ADDRESSED_ELSEWHERE=none: no claims outside the best-matching sub-priority."""
+        return None if isinstance(value, str) and value.strip().lower() == "none" else value
 
     def feedback_file(self) -> Path:
         """Where feedback is stored: RUS_FEEDBACK_PATH, or feedback.sqlite3 beside the index directory

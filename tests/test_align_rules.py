@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ingest.vocabulary import INRIKTNINGAR
-from service.answering.claims import confidence_label, item_support, judge_link
+from service.answering.claims import Rivals, confidence_label, item_support, judge_link
 from service.answering.inriktningar import judge_inriktning, statements
 from service.answering.matching import link_status
 from service.settings import Settings
@@ -71,14 +71,15 @@ def test_english_statements_and_texts_that_state_nothing():
     assert not any(silent.values())
 
 
-def test_needs_outside_the_best_matching_subpriority_are_possible_never_claimed_by_default():
+def test_needs_outside_the_best_matching_subpriority_are_claimed_at_the_same_confidence_by_default():
     settings = Settings(align_confidence_addressed=0.38, align_confidence_possible=0.2)
     assert link_status(0.5, True, settings) == "addressed"
-    assert link_status(1.0, True, settings, best_match=False) == "possible"  # shown with its sentence, not claimed
+    assert link_status(0.5, True, settings, best_match=False) == "addressed"
+    assert link_status(0.3, True, settings, best_match=False) == "possible"
     assert link_status(0.1, True, settings, best_match=False) == "not_addressed"
 
 
-def test_a_deployment_can_claim_outside_the_best_matching_subpriority_from_a_higher_confidence():
+def test_a_deployment_can_claim_outside_the_best_matching_subpriority_from_a_higher_confidence_or_never():
     settings = Settings(align_confidence_addressed=0.38, align_confidence_possible=0.2,
                         align_confidence_addressed_elsewhere=0.8)
     assert link_status(0.5, True, settings) == "addressed"
@@ -86,6 +87,24 @@ def test_a_deployment_can_claim_outside_the_best_matching_subpriority_from_a_hig
     assert link_status(0.85, True, settings, best_match=False) == "addressed"
     assert link_status(0.85, False, settings, best_match=False) == "possible"  # no supporting sentence: no claim
     assert link_status(0.1, True, settings, best_match=False) == "not_addressed"
+    never = Settings(align_confidence_addressed=0.38, align_confidence_addressed_elsewhere="none")  # as in the env
+    assert link_status(1.0, True, never, best_match=False) == "possible"  # shown with its sentence, not claimed
+
+
+def test_a_sentence_that_fits_a_need_of_another_subpriority_better_supports_none_here():
+    # two needs of this sub-priority × one sentence: alone, the sentence singles out need 0; but a need of another
+    # sub-priority (the rivals' last row) fits it better still, so against every need of the strategy it is no
+    # support for need 0
+    sentences = np.array([[0.88], [0.83]])
+    whole = np.array([0.86, 0.84])
+    baseline, lexical = np.array([0.84]), np.zeros((2, 1))
+    alone = item_support(whole, sentences, baseline, lexical)
+    rivals = Rivals(dense=np.array([[0.86, 0.88], [0.84, 0.83], [0.87, 0.92]]), phrased=None)
+    against_all = item_support(whole, sentences, baseline, lexical, rivals=rivals)
+    settings = Settings()
+    assert link_status(alone[0].confidence, alone[0].supported, settings) == "addressed"
+    assert not against_all[0].supported and against_all[0].confidence < alone[0].confidence
+    assert link_status(against_all[0].confidence, against_all[0].supported, settings) != "addressed"
 
 
 def test_a_needs_everyday_phrasings_break_a_tie_the_needs_own_text_leaves():

@@ -1,7 +1,9 @@
 """When an application sentence supports a numbered need or challenge, and how sure that is (/v1/align's claims).
 
 For every (application sentence, item) pair of one sub-priority the support is
-    gap     the sentence's similarity to the item minus its similarity to the closest other item of the sub-priority
+    gap     the sentence's similarity to the item minus its similarity to the closest other item: of the
+            sub-priority in the best-matching one; of the whole document (every sub-priority's items, `Rivals`) in
+            the others, where a sentence supports an item only when no item anywhere fits it as well
   + 0.25 ·  margin: its similarity to the item minus its typical similarity to the strategy (sentence baseline)
   + 0.07 ·  lexical share: the sentence's BM25 score for the item as a share of its best BM25 score in the strategy,
   + 0.75 ·  phrasing gap, when the items have everyday phrasings (index/phrasings.py): the gap above, over the
@@ -13,8 +15,10 @@ The weights, the two-per-sentence cap and the fit were chosen on eval/align_gold
 weight on both sets' tune halves; `rus eval align`, docs/retrieval.md "Alignment"): the embedder's margins alone
 separate addressed from other needs with AUC 0.87; the gap, the lexical share and the whole-text agreement together
 reach 0.94 there. The thresholds that turn a confidence into "addressed" and "possible" are settings
-(align_confidence_addressed / align_confidence_possible); in a checked sub-priority after the best-matching one a
-need is at most "possible" unless align_confidence_addressed_elsewhere is set (matching.link_status).
+(align_confidence_addressed / align_confidence_possible; align_confidence_addressed_elsewhere after the
+best-matching sub-priority, matching.link_status). Refitted on the tune halves of both sets with the document-wide
+gap (455 labelled needs of the checked sub-priorities, AUC 0.906), the logistic came out at −1.391 + 49.3 ·
+evidence: close enough to the fit below that it was kept.
 """
 
 from __future__ import annotations
@@ -51,13 +55,32 @@ class Support:
     supported: bool
 
 
-def _gap_to_others(similarity: np.ndarray) -> np.ndarray:
-    """(items × columns): each item's similarity minus the best similarity among the other items."""
-    if len(similarity) < 2:
+@dataclass(frozen=True)
+class Rivals:
+    """Every item of the document the gaps are taken against (the sub-priority's own items among them), as
+    (items × [whole text, sentences…]) similarities: to the items' text, and to each item's closest everyday
+    phrasing (None when not every item has phrasings)."""
+
+    dense: np.ndarray
+    phrased: np.ndarray | None
+
+
+def _gap_to_others(similarity: np.ndarray, pool: np.ndarray | None = None) -> np.ndarray:
+    """(items × columns): each item's similarity minus the best similarity among the other items, those of `pool`
+    (rows shaped like `similarity`'s, these items' own among them) when given, else these items."""
+    pool = similarity if pool is None else pool
+    if len(pool) < 2:
         return np.zeros_like(similarity)
-    order = np.sort(similarity, axis=0)
+    order = np.sort(pool, axis=0)
     best, second = order[-1], order[-2]
     return similarity - np.where(similarity >= best[None, :], second[None, :], best[None, :])
+
+
+def _columns(pool: np.ndarray | None, start: int) -> np.ndarray | None:
+    """A rival table's whole-text column (start 0) or sentence columns (start 1), shaped as item_support's."""
+    if pool is None:
+        return None
+    return pool[:, :1] if start == 0 else pool[:, 1:]
 
 
 def confidence_of(evidence: float) -> float:
@@ -71,6 +94,7 @@ def item_support(
     baseline: np.ndarray,
     lexical: np.ndarray,
     phrased: tuple[np.ndarray, np.ndarray] | None = None,
+    rivals: Rivals | None = None,
 ) -> list[Support]:
     """Per item of one sub-priority: its confidence and supporting sentences.
 
@@ -81,13 +105,17 @@ def item_support(
     NEEDS_PER_SENTENCE it supports most."""
     if not len(whole):
         return []
+    dense_pool = rivals.dense if rivals is not None else None
+    phrased_pool = rivals.phrased if rivals is not None else None
     per_sentence = (
-        _gap_to_others(sentences) + MARGIN_WEIGHT * (sentences - baseline[None, :]) + LEXICAL_WEIGHT * lexical
+        _gap_to_others(sentences, _columns(dense_pool, 1))
+        + MARGIN_WEIGHT * (sentences - baseline[None, :])
+        + LEXICAL_WEIGHT * lexical
     )
-    whole_gap = _gap_to_others(whole[:, None])[:, 0]
+    whole_gap = _gap_to_others(whole[:, None], _columns(dense_pool, 0))[:, 0]
     if phrased is not None:
-        per_sentence = per_sentence + PHRASING_WEIGHT * _gap_to_others(phrased[1])
-        whole_gap = whole_gap + PHRASING_WEIGHT * _gap_to_others(phrased[0][:, None])[:, 0]
+        per_sentence = per_sentence + PHRASING_WEIGHT * _gap_to_others(phrased[1], _columns(phrased_pool, 1))
+        whole_gap = whole_gap + PHRASING_WEIGHT * _gap_to_others(phrased[0][:, None], _columns(phrased_pool, 0))[:, 0]
     if per_sentence.shape[1]:
         cap = min(NEEDS_PER_SENTENCE, len(per_sentence))
         kth = np.sort(per_sentence, axis=0)[-cap]

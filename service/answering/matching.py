@@ -15,7 +15,7 @@ inriktningar are judged from the application's explicit statements about them (s
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from index.sentences import embeddable_sentences
 from ingest.models import Item
 from ingest.vocabulary import INRIKTNINGAR, is_subpriority
 from service.answering.answers import ASK_POOL
-from service.answering.claims import confidence_label, item_support, judge_link
+from service.answering.claims import Rivals, confidence_label, item_support, judge_link
 from service.answering.decision import Confidence, decide
 from service.answering.inriktningar import judge_inriktning, statements
 from service.answering.searching import require_kind
@@ -69,6 +69,7 @@ class Application:
     baseline: np.ndarray | None = None  # per sentence: its typical (top-20 mean) similarity to strategy sentences
     lexical: np.ndarray | None = None  # (chunks × sentences): each sentence's BM25 share per chunk
     phrased: np.ndarray | None = None  # (phrasings × [whole text, sentences…]): similarity to every everyday phrasing
+    rivals: dict[tuple[str, str], Rivals] = field(default_factory=dict)  # per (document, item kind): link_rivals
 
     @property
     def vectors(self) -> np.ndarray:
@@ -216,6 +217,32 @@ def item_phrasings(corpus: Corpus, app: Application, items: list[Item]) -> tuple
     return block[:, 0], block[:, 1:]
 
 
+def _document_items(corpus: Corpus) -> dict[tuple[str, str], list[Item]]:
+    """Per (document, kind "need"/"challenge"): every numbered item of its sub-priorities; read through
+    `corpus.derived`."""
+    items: dict[tuple[str, str], list[Item]] = {}
+    for doc_id, section_id in corpus.derived(_subpriority_positions):
+        for kind in ("need", "challenge"):
+            items.setdefault((doc_id, kind), []).extend(stored_items(corpus, doc_id, section_id, kind))
+    return items
+
+
+def link_rivals(corpus: Corpus, app: Application, doc_id: str, kind: str) -> Rivals:
+    """The application against every need (or challenge) of the document's sub-priorities: what a claim's gap is
+    taken against (claims.py), so that a sentence supports an item only when no item anywhere in the document,
+    in another sub-priority either, fits it as well. Computed once per application and kind."""
+    key = (doc_id, kind)
+    if key not in app.rivals:
+        items = [item for item in corpus.derived(_document_items).get(key, []) if item.chunk_ids]
+        blocks = item_similarities(corpus, app.vectors, items)
+        dense = np.array([block.max(axis=0) for block in blocks if len(block)])
+        phrased = item_phrasings(corpus, app, items) if len(dense) == len(items) else None
+        app.rivals[key] = Rivals(
+            dense=dense, phrased=None if phrased is None else np.hstack([phrased[0][:, None], phrased[1]])
+        )
+    return app.rivals[key]
+
+
 def rank_needs(
     corpus: Corpus, app: Application, doc_id: str, section_id: str, limit: int = NEEDS_PER_MATCH,
     rule: MatchRule = MATCH_RULE,
@@ -321,8 +348,8 @@ def sentence_lexical(corpus: Corpus, app: Application) -> np.ndarray:
 
 def link_status(confidence: float, supported: bool, settings: Settings, best_match: bool = True) -> LinkStatus:
     """"addressed" only with a supporting sentence at the calibrated confidence, and in a sub-priority that is not
-    the best-matching only when align_confidence_addressed_elsewhere is set (and reached): there most claims are
-    wrong at any confidence; "possible" above the lower one."""
+    the best-matching at align_confidence_addressed_elsewhere too (never, when that is None); "possible" above the
+    lower one."""
     threshold = settings.align_confidence_addressed
     if not best_match:
         elsewhere = settings.align_confidence_addressed_elsewhere
@@ -339,7 +366,8 @@ def link_items(
     """Each numbered need/challenge of a sub-priority with its state, confidence, judgement and the application
     sentences that support it (claims.py): a claim is shown with up to SUPPORTING_SENTENCES sentences, a
     possible link with its closest sentence, an item not addressed with none. `best_match` is false for the
-    sub-priorities checked after the best-matching one (their claims need a higher confidence)."""
+    sub-priorities checked after the best-matching one: there a sentence's gap is taken against every item of the
+    document (link_rivals), not only the sub-priority's, and claims need align_confidence_addressed_elsewhere."""
     items = stored_items(corpus, doc_id, section_id, kind)
     blocks = item_similarities(corpus, app.vectors, items)
     pairs = [(item, block) for item, block in zip(items, blocks, strict=True) if len(block)]
@@ -352,6 +380,7 @@ def link_items(
         baseline=sentence_baseline(corpus, app),
         lexical=np.array([lexical[corpus.index.positions_of(item.chunk_ids)].max(axis=0) for item, _ in pairs]),
         phrased=item_phrasings(corpus, app, [item for item, _ in pairs]),
+        rivals=None if best_match else link_rivals(corpus, app, doc_id, kind),
     )
     links = []
     for (item, _), support in zip(pairs, supports, strict=True):
