@@ -550,17 +550,28 @@ def test_calibration_cutoffs_keep_every_files_answerable_items_above_not_covered
 
 
 def test_rus_eval_with_every_retriever_runs_and_the_baseline_keeps_its_retrieval_metrics(
-    corpus_index, dev_gold, tmp_path, capsys
+    plan_library, tmp_path, capsys
 ):
     """`rus eval --retriever all` (the README's command) completes: answer states are decided for the index's
-    retrievers, while the naive baseline, whose hits carry no sentence scores, reports retrieval metrics only."""
+    retrievers, while the naive baseline, whose hits carry no sentence scores, reports retrieval metrics only.
+    Over the small generated strategy and its two plans: the baseline embeds every source document afresh."""
     from service.cli.main import main
 
-    lines = dev_gold.read_text(encoding="utf-8").splitlines()
-    negatives = [line for line in lines if '"kind": "negative"' in line][:2]
-    gold = write_gold(tmp_path, *lines[:4], *negatives, name="small.jsonl")
+    answerable = [
+        gold_line(id="a1", query="Vilken delprioritering handlar om trygga passager för renar?", lang="sv",
+                  section="1.1", evidence=["trygga passager"], answer="1.1"),
+        gold_line(id="a2", query="broadband in sparsely populated villages", section="1.2", evidence=["bredband"]),
+        gold_line(id="a3", query="Hur blir kollektivtrafiken bättre?", lang="sv", section="2.1",
+                  evidence=["kollektivtrafiken"], answer="2.1"),
+        gold_line(id="a4", query="digital skills for older people", section="1.2", evidence=["digitala kompetensen"]),
+    ]
+    negatives = [
+        gold_line(id=f"n{i}", query=query, kind="negative", section=None, evidence=[], answer="not covered")
+        for i, query in enumerate(("What is the price of a bus ticket in Umeå?", "Vem vann melodifestivalen?"))
+    ]
+    gold = write_gold(tmp_path, *answerable, *negatives, name="small.jsonl")
     out = tmp_path / "report"
-    code = main(["eval", "--gold", str(gold), "--index-dir", str(corpus_index), "--retriever", "all",
+    code = main(["eval", "--gold", str(gold), "--index-dir", str(plan_library), "--retriever", "all",
                  "--out", str(out), "--cache", str(tmp_path / "cache"), "--quiet"])
     assert code == 0, capsys.readouterr().err
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
