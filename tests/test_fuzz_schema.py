@@ -1,6 +1,6 @@
 """Schema fuzzing: schemathesis generates requests from the service's own OpenAPI schema and sends them to a real
 server on 127.0.0.1 (examples, coverage and fuzzing phases, admin endpoints included with the API key); not one
-response may be a server error (5xx). Bounded by RUS_SCHEMATHESIS_EXAMPLES (default 100) examples per operation."""
+response may be a server error (5xx). Bounded by RUS_SCHEMATHESIS_EXAMPLES (default 50) examples per operation."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from index.build import build_index
 
 pytestmark = pytest.mark.slow
 
-EXAMPLES = os.environ.get("RUS_SCHEMATHESIS_EXAMPLES", "100")
+EXAMPLES = os.environ.get("RUS_SCHEMATHESIS_EXAMPLES", "50")
 KEY = "schema-fuzz-key"
 
 

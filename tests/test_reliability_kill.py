@@ -2,7 +2,7 @@
 and the next build must complete.
 
 The tests:
-* `test_sigkill_rus_index_build_at_random_moments` kills the real CLI (a subprocess) at RUS_KILL_RUNS (default 50)
+* `test_sigkill_rus_index_build_at_random_moments` kills the real CLI (a subprocess) at RUS_KILL_RUNS (default 30)
   random moments spread over its measured duration (imports, extraction, embedding, writing), each run with new
   text so that embedding really happens;
 * `test_sigkill_at_every_step_of_writing` kills a process inside `write_build` at evenly spaced steps (counted with
@@ -39,8 +39,8 @@ from service.state import Corpus, ServiceEmbedder
 
 pytestmark = pytest.mark.slow
 
-RUNS = int(os.environ.get("RUS_KILL_RUNS", "50"))
-STEP_RUNS = int(os.environ.get("RUS_KILL_STEP_RUNS", "30"))
+RUNS = int(os.environ.get("RUS_KILL_RUNS", "30"))
+STEP_RUNS = int(os.environ.get("RUS_KILL_STEP_RUNS", "20"))
 QUERY = "kollektivtrafik i inlandet"
 TIMING = re.compile(r"\[extract ([\d.]+)s, chunk ([\d.]+)s, embed ([\d.]+)s, index ([\d.]+)s, total ([\d.]+)s\]")
 WORDS = (

@@ -1,4 +1,4 @@
-"""The short soak (30 s, 8 clients, mixed search/ask/match on 127.0.0.1) that runs with the test suite;
+"""The short soak (20 s, 8 clients, mixed search/ask/match on 127.0.0.1) that runs with the test suite;
 `make soak` runs the same script for 10 minutes. Zero failed requests and no RSS growth beyond a margin."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from live_server import REPO_ROOT
 
 pytestmark = pytest.mark.slow
 
-DURATION = os.environ.get("RUS_SOAK_SECONDS", "30")
+DURATION = os.environ.get("RUS_SOAK_SECONDS", "20")
 
 
 def test_short_soak_has_no_errors_and_flat_memory(corpus_index: Path, tmp_path: Path) -> None:
