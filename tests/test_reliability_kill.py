@@ -270,8 +270,9 @@ def test_sigkill_during_library_add_and_remove(tmp_path: Path, embedder: Service
             plan = tmp_path / f"plan-{run}.txt"
             plan.write_text(_unique_text(rng, run), encoding="utf-8")
             command, changed = _cli_docs("add", str(plan), "--quiet"), before | {f"plan-{run}"}
-        else:  # remove the last plan added
-            victim = max((d for d in before if d.startswith("plan-")), key=lambda d: int(d.split("-")[1]))
+        else:  # remove the latest document added: a plan, or the previous run's follow-up when the kill left no plan
+            added = [d for d in before if d.startswith(("plan-", "next-"))]
+            victim = max(added, key=lambda d: int(d.split("-")[1]))
             command, changed = _cli_docs("remove", victim), before - {victim}
         process = subprocess.Popen([*command, "--index-dir", str(index_dir)], stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
