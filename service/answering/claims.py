@@ -76,13 +76,6 @@ def _gap_to_others(similarity: np.ndarray, pool: np.ndarray | None = None) -> np
     return similarity - np.where(similarity >= best[None, :], second[None, :], best[None, :])
 
 
-def _columns(pool: np.ndarray | None, start: int) -> np.ndarray | None:
-    """A rival table's whole-text column (start 0) or sentence columns (start 1), shaped as item_support's."""
-    if pool is None:
-        return None
-    return pool[:, :1] if start == 0 else pool[:, 1:]
-
-
 def confidence_of(evidence: float) -> float:
     """The calibrated 0–1 confidence for an evidence value."""
     return float(1.0 / (1.0 + np.exp(-(CONFIDENCE_INTERCEPT + CONFIDENCE_SLOPE * evidence))))
@@ -105,17 +98,13 @@ def item_support(
     NEEDS_PER_SENTENCE it supports most."""
     if not len(whole):
         return []
-    dense_pool = rivals.dense if rivals is not None else None
-    phrased_pool = rivals.phrased if rivals is not None else None
-    per_sentence = (
-        _gap_to_others(sentences, _columns(dense_pool, 1))
-        + MARGIN_WEIGHT * (sentences - baseline[None, :])
-        + LEXICAL_WEIGHT * lexical
-    )
-    whole_gap = _gap_to_others(whole[:, None], _columns(dense_pool, 0))[:, 0]
+    # gaps per column of [whole text, sentences…], against the rivals' rows when given
+    gap = _gap_to_others(np.hstack([whole[:, None], sentences]), rivals.dense if rivals is not None else None)
     if phrased is not None:
-        per_sentence = per_sentence + PHRASING_WEIGHT * _gap_to_others(phrased[1], _columns(phrased_pool, 1))
-        whole_gap = whole_gap + PHRASING_WEIGHT * _gap_to_others(phrased[0][:, None], _columns(phrased_pool, 0))[:, 0]
+        phrased_pool = rivals.phrased if rivals is not None else None
+        gap = gap + PHRASING_WEIGHT * _gap_to_others(np.hstack([phrased[0][:, None], phrased[1]]), phrased_pool)
+    whole_gap = gap[:, 0]
+    per_sentence = gap[:, 1:] + MARGIN_WEIGHT * (sentences - baseline[None, :]) + LEXICAL_WEIGHT * lexical
     if per_sentence.shape[1]:
         cap = min(NEEDS_PER_SENTENCE, len(per_sentence))
         kth = np.sort(per_sentence, axis=0)[-cap]
