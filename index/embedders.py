@@ -85,7 +85,7 @@ class E5Embedder:
         from index.e5fast import load_model
 
         try:
-            self._model, self.engine = load_model(engine)  # engine: "fast" (AVX-512 VNNI build) or "shipped"
+            self._model, self.engine = load_model(engine)  # engine: "fast" (e5fast, VNNI or AVX2) or "shipped"
         except (ValueError, RuntimeError) as exc:
             raise EmbedderError(str(exc)) from exc
         self.dim = int(self._model.dim)

@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     translations_dir: Path = REPO_ROOT / "data" / "translations"
     corpus: list[Path] = [DEFAULT_CORPUS]
     embedder: str = "e5"
-    # the e5 engine (index/e5fast): "auto" (the AVX-512 VNNI build when usable), "fast" (no fallback) or "shipped"
+    # the e5 engine (index/e5fast): "auto" (the fast build when usable), "fast" (no fallback) or "shipped"
     e5_engine: str = "auto"
     host: str = "127.0.0.1"
     port: int = 8000
