@@ -10,10 +10,14 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def tree_digest(directory: Path) -> dict[str, str]:
-    """Path → sha256 (or symlink target) of everything under `directory`, to prove nothing changed."""
+    """Path → sha256 (or symlink target) of everything under `directory`, to prove nothing changed.
+
+    Lock files are left out: the first write operation creates its lock whether or not it then writes anything."""
     digest: dict[str, str] = {}
     for path in sorted(Path(directory).rglob("*")):
         key = path.relative_to(directory).as_posix()
+        if any(part.endswith(".lock") for part in path.relative_to(directory).parts):
+            continue
         if path.is_symlink():
             digest[key] = "-> " + os.readlink(path)
         elif path.is_file():
