@@ -27,6 +27,7 @@ WORD_LIST = "plain words"  # compared as case-folded strings
 PATTERN_LIST = "regular-expression fragments"
 LETTERS = "letters"
 FRAGMENT_TABLE = "named regular-expression fragments"
+SENTENCE_LIST = "sentences"  # whole sentences, embedded rather than matched
 # section → key → kind of value (a nested table for question.frame); every key is optional
 SCHEMA: dict[str, dict[str, object]] = {
     "detection": {"function_words": WORD_LIST, "letters": LETTERS},
@@ -53,6 +54,7 @@ SCHEMA: dict[str, dict[str, object]] = {
         "inclusion": PATTERN_LIST,
         "transition": PATTERN_LIST,
         "fragments": FRAGMENT_TABLE,
+        "statements": {"cohesion": SENTENCE_LIST, "inclusion": SENTENCE_LIST, "transition": SENTENCE_LIST},
     },
 }
 INRIKTNING_KEYS = ("cohesion", "inclusion", "transition")  # ingest.vocabulary.INRIKTNINGAR's order

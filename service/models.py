@@ -286,7 +286,12 @@ class SubpriorityAlignment(BaseModel):
 class InriktningCheck(BaseModel):
     name: str
     addressed: bool = Field(description="true when the application states what it will do for the inriktning")
-    score: float
+    score: float = Field(description="how many sentences state it in explicit wordings")
+    confidence: float = Field(
+        0.0,
+        description="0–1: 1 for an explicit wording; else how likely the application's sentence closest to one of "
+        "the inriktning's statements in other words shows it (calibrated, not a cosine; shown from 0.5)",
+    )
     sentences: list[ApplicationSentence] = Field(description="the application's statements about the inriktning")
     terms: list[str] = Field(default_factory=list, description="the explicit wordings found in those sentences")
     judgement: str = Field("", description="how it was judged, in one plain sentence in the text's language")

@@ -6,7 +6,14 @@ import numpy as np
 
 from ingest.vocabulary import INRIKTNINGAR
 from service.answering.claims import Rivals, confidence_label, item_support, judge_link
-from service.answering.inriktningar import judge_inriktning, statements
+from service.answering.inriktningar import (
+    Paraphrase,
+    closest_paraphrase,
+    judge_inriktning,
+    paraphrase_confidence,
+    statement_texts,
+    statements,
+)
 from service.answering.matching import link_status
 from service.settings import Settings
 
@@ -69,6 +76,29 @@ def test_english_statements_and_texts_that_state_nothing():
     assert all(found[name] for name in (COHESION, INCLUSION, TRANSITION))
     silent = statements(["We will build a new booking app for the bus company.", "Vi utbildar tio lärare i AI."])
     assert not any(silent.values())
+
+
+def test_the_sentence_closest_to_a_statement_in_other_words_is_judged_by_its_calibrated_confidence():
+    # three application sentences against two statements; sentence 2 is closest, to statement 1
+    sentences = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.6, 0.8]])
+    vectors = np.array([[0.0, 0.0, 1.0], [0.0, 0.53, 0.848]])
+    best = closest_paraphrase(sentences, vectors, ["första", "andra"])
+    assert (best.sentence, best.statement) == (2, "andra") and best.shown
+    assert closest_paraphrase(sentences[:0], vectors, ["första", "andra"]) is None
+    assert paraphrase_confidence(0.87) < 0.1 < 0.5 < paraphrase_confidence(0.9) < paraphrase_confidence(0.92)
+    said = Paraphrase(0, "Minst hälften av deltagarna ska vara kvinnor.", 0.8)
+    assert judge_inriktning([], "sv", said, "hög säkerhet") == (
+        "Framgår av ansökan med andra ord (hög säkerhet): meningen ligger nära ”Minst hälften av deltagarna ska vara "
+        "kvinnor.”."
+    )
+    assert judge_inriktning([], "en", Paraphrase(0, "x", 0.3), "low confidence").startswith("Not shown")
+    assert judge_inriktning(["kvinnor och män"], "sv", said).startswith("Framgår av ansökan: meningen säger")
+
+
+def test_every_inriktning_has_statements_in_other_words_in_swedish_and_english():
+    for name in (COHESION, INCLUSION, TRANSITION):
+        texts = statement_texts(name)
+        assert set(texts) == {"sv", "en"} and all(len(sentences) >= 10 for sentences in texts.values())
 
 
 def test_needs_outside_the_best_matching_subpriority_are_claimed_at_the_same_confidence_by_default():

@@ -310,6 +310,23 @@ def test_align_quotes_the_sentence_that_states_an_inriktning(client):
     assert "Framgår inte av ansökan" in report["markdown"]
 
 
+def test_align_shows_an_inriktning_stated_in_other_words_with_its_sentence_and_confidence(client):
+    languages = "Utbildningen ges även på arabiska och somaliska så att språket inte stänger någon ute."
+    places = "Boende i fäbodarna ska få lika god uppkoppling som de som bor i centralorten."
+    text = f"{APPLICANT_3_4} {languages} {places}"
+    report = client.post("/v1/align", json={"text": text}).json()
+    checks = {c["name"]: c for c in report["inriktningar"]}
+    for name, sentence in (("Jämlik och jämställd inkludering", languages), ("Sammanhållen utveckling", places)):
+        check = checks[name]
+        assert check["addressed"] and check["terms"] == [], check  # no explicit wording: shown in other words
+        assert check["judgement"].startswith("Framgår av ansökan med andra ord")
+        assert [s["text"] for s in check["sentences"]] == [sentence]
+        assert 0.5 <= check["confidence"] < 1.0
+    assert not checks["Föregångare i omställning"]["addressed"]
+    assert checks["Föregångare i omställning"]["confidence"] < 0.5
+    assert "med andra ord" in report["markdown"]
+
+
 def _word(response) -> tuple[list[tuple[str, str]], list[list[str]]]:
     """A .docx response read back with python-docx: (style, text) of every paragraph, and its last table's cells."""
     import docx

@@ -9,7 +9,8 @@ for the whole text alone), plus half the same rule over the sub-priority's every
 (index/phrasings.py), which more often tells the sub-priority an application is mainly about from others it
 touches. Needs and challenges are linked to the application's own sentences by the rule in
 service/answering/claims.py (addressed / possible / not addressed, with a calibrated confidence); the three
-inriktningar are judged from the application's explicit statements about them (service/answering/inriktningar.py).
+inriktningar are judged from the application's explicit statements about them, or from its sentences closest to
+statements of each inriktning in other words (service/answering/inriktningar.py).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ingest.vocabulary import INRIKTNINGAR, is_subpriority
 from service.answering.answers import ASK_POOL
 from service.answering.claims import Rivals, confidence_label, item_support, judge_link
 from service.answering.decision import Confidence, decide
-from service.answering.inriktningar import judge_inriktning, statements
+from service.answering.inriktningar import closest_paraphrase, judge_inriktning, statement_texts, statements
 from service.answering.searching import require_kind
 from service.answering.sections import item_quote, stored_items, subpriority_ref
 from service.errors import require_k, require_text
@@ -413,22 +414,44 @@ def inriktning_sources(corpus: Corpus) -> dict[str, Citation | None]:
     return sources
 
 
+def inriktning_statements(corpus: Corpus) -> dict[str, dict[str, tuple[np.ndarray, list[str]]]]:
+    """Each inriktning's statements in other words per language, with their vectors (embedded as search embeds a
+    query, as the application's sentences are); read through `corpus.derived`."""
+    return {
+        name: {lang: (corpus.index.query_vectors(texts, lang), texts) for lang, texts in statement_texts(name).items()}
+        for name in INRIKTNINGAR
+    }
+
+
 def check_inriktningar(corpus: Corpus, app: Application) -> list[InriktningCheck]:
-    """Each inriktning judged from the application's explicit statements about it (inriktningar.py)."""
+    """Each inriktning judged from the application's explicit statements about it, or failing those from its
+    sentence closest to one of the inriktning's statements in other words (inriktningar.py)."""
     found = statements([app.text[s:e] for s, e in app.spans])
     sources = corpus.derived(inriktning_sources)
+    said_otherwise = corpus.derived(inriktning_statements)
     checks = []
     for name in INRIKTNINGAR:
         said = found[name][:SUPPORTING_SENTENCES]
         terms = list(dict.fromkeys(term for statement in said for term in statement.terms))
+        sentences = [app.sentence(statement.sentence, 1.0) for statement in said]
+        paraphrase, sureness = None, ""
+        by_language = said_otherwise[name]
+        if not said and by_language:
+            vectors, texts = by_language.get(app.language) or next(iter(by_language.values()))
+            paraphrase = closest_paraphrase(app.sentences, vectors, texts)
+        if paraphrase is not None:
+            sureness = confidence_label(paraphrase.confidence, app.language)
+            if paraphrase.shown:
+                sentences = [app.sentence(paraphrase.sentence, paraphrase.confidence)]
         checks.append(
             InriktningCheck(
                 name=name,
-                addressed=bool(said),
+                addressed=bool(sentences),
                 score=float(len(found[name])),
-                sentences=[app.sentence(statement.sentence, 1.0) for statement in said],
+                confidence=1.0 if said else round(paraphrase.confidence, 6) if paraphrase else 0.0,
+                sentences=sentences,
                 terms=terms,
-                judgement=judge_inriktning(terms, app.language),
+                judgement=judge_inriktning(terms, app.language, paraphrase, sureness),
                 source=sources[name],
             )
         )
