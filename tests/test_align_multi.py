@@ -161,3 +161,11 @@ def test_a_bad_fully_labelled_line_names_the_problem(tmp_path, needs_map, row, m
     with pytest.raises(AlignGoldError) as caught:
         load_align_gold(_write(tmp_path, row), needs_map)
     assert str(caught.value).startswith("gold.jsonl line 1: ") and message in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["align_multi_fresh.jsonl", "align_multi_tune2.jsonl"])
+def test_the_later_sets_validate_against_the_strategy_and_span_several_subpriorities(name, needs_map):
+    # the clean held-out set and the second tune set: same format, every need number and evidence sentence checked
+    later = load_align_gold(ALIGN_MULTI.with_name(name), needs_map)
+    assert len(later) >= 20 and {item.lang for item in later} == {"sv", "en"}
+    assert all(item.needs_elsewhere and item.fully_labelled for item in later)
