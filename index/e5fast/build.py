@@ -21,7 +21,9 @@ from index import e5fast
 
 CFLAGS = ["-O3", "-fopenmp", "-fPIC", "-shared"]
 LIBS = ["-lmvec", "-lm"]  # libmvec (glibc ≥ 2.35) supplies the vector erff/expf
-SOURCES = (e5fast.HERE / "e5.c", e5fast.HERE / "e5.h")
+C_SOURCE = e5fast.HERE / "e5.c"
+# what a library is built from: the C code and the flags (e5fast.BUILDS, this file); a change to any rebuilds it
+INPUTS = (C_SOURCE, e5fast.HERE / "e5.h", e5fast.HERE / "__init__.py", Path(__file__).resolve())
 
 
 def build_library(
@@ -37,7 +39,7 @@ def build_library(
         return None, f"no C compiler {cc!r} on PATH"
     out = out or build.library
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    command = [cc, *CFLAGS, *build.compile_flags, "-o", str(tmp), str(SOURCES[0]), *LIBS]
+    command = [cc, *CFLAGS, *build.compile_flags, "-o", str(tmp), str(C_SOURCE), *LIBS]
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
         if result.returncode != 0:
@@ -49,8 +51,8 @@ def build_library(
 
 
 def up_to_date(library: Path) -> bool:
-    """True when `library` exists and is newer than every source it is compiled from."""
-    return library.is_file() and library.stat().st_mtime >= max(source.stat().st_mtime for source in SOURCES)
+    """True when `library` exists and is newer than everything it is built from (INPUTS)."""
+    return library.is_file() and library.stat().st_mtime >= max(path.stat().st_mtime for path in INPUTS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -434,21 +434,22 @@ def check_inriktningar(corpus: Corpus, app: Application) -> list[InriktningCheck
         said = found[name][:SUPPORTING_SENTENCES]
         terms = list(dict.fromkeys(term for statement in said for term in statement.terms))
         sentences = [app.sentence(statement.sentence, 1.0) for statement in said]
-        paraphrase, sureness = None, ""
+        paraphrase, sureness, confidence = None, "", 1.0 if said else 0.0
         by_language = said_otherwise[name]
         if not said and by_language:
             vectors, texts = by_language.get(app.language) or next(iter(by_language.values()))
             paraphrase = closest_paraphrase(app.sentences, vectors, texts)
         if paraphrase is not None:
-            sureness = confidence_label(paraphrase.confidence, app.language)
+            confidence = paraphrase.confidence
+            sureness = confidence_label(confidence, app.language)
             if paraphrase.shown:
-                sentences = [app.sentence(paraphrase.sentence, paraphrase.confidence)]
+                sentences = [app.sentence(paraphrase.sentence, confidence)]
         checks.append(
             InriktningCheck(
                 name=name,
                 addressed=bool(sentences),
                 score=float(len(found[name])),
-                confidence=1.0 if said else round(paraphrase.confidence, 6) if paraphrase else 0.0,
+                confidence=round(confidence, 6),
                 sentences=sentences,
                 terms=terms,
                 judgement=judge_inriktning(terms, app.language, paraphrase, sureness),
