@@ -355,110 +355,27 @@ static inline __attribute__((always_inline)) void fast_tile(
     }
 }
 
-#define ATT_TQ 4   /* query rows per attention tile: each key/value load serves all of them */
-
-/* Attention of up to ATT_TQ query rows of one segment, one head. q rows are `H` apart;
- * kT is the head's keys transposed ([hd][T]); v rows are `H` apart. prob holds
- * ATT_TQ rows of `pstride` floats. Rows past nq repeat the last one (not stored).
- * hd must be a multiple of 16 (32 for this model). */
-static void attend_tile(const float *q, int nq, const float *kT, const float *v, int s0, int s1, int T, int H,
-                        int hd, float scale, float *prob, int pstride, float *ctx) {
-    int n = s1 - s0;
-    const float *qr[ATT_TQ];
-    for (int j = 0; j < ATT_TQ; j++) qr[j] = q + (size_t)(j < nq ? j : nq - 1) * H;
-    __m512 vmx[ATT_TQ];
-    for (int j = 0; j < ATT_TQ; j++) vmx[j] = _mm512_set1_ps(-1e30f);
-    for (int s = 0; s < n; s += 16) {
-        __mmask16 mk = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
-        __m512 acc[ATT_TQ];
-        for (int j = 0; j < ATT_TQ; j++) acc[j] = _mm512_setzero_ps();
-        for (int e = 0; e < hd; e++) {
-            __m512 kv = _mm512_maskz_loadu_ps(mk, kT + (size_t)e * T + s0 + s);
-            for (int j = 0; j < ATT_TQ; j++) acc[j] = _mm512_fmadd_ps(_mm512_set1_ps(qr[j][e]), kv, acc[j]);
-        }
-        for (int j = 0; j < ATT_TQ; j++) {
-            __m512 sc = _mm512_mul_ps(acc[j], _mm512_set1_ps(scale));
-            _mm512_mask_storeu_ps(prob + (size_t)j * pstride + s, mk, sc);
-            vmx[j] = _mm512_mask_max_ps(vmx[j], mk, vmx[j], sc);
-        }
-    }
-    float inv[ATT_TQ];
-    for (int j = 0; j < ATT_TQ; j++) {
-        float *pj = prob + (size_t)j * pstride;
-        __m512 mx = _mm512_set1_ps(_mm512_reduce_max_ps(vmx[j]));
-        __m512 vsum = _mm512_setzero_ps();
-        for (int s = 0; s < n; s += 16) {
-            __mmask16 mk = n - s >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - s)) - 1);
-            __m512 e = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, pj + s), mx));
-            e = _mm512_maskz_mov_ps(mk, e);
-            _mm512_mask_storeu_ps(pj + s, mk, e);
-            vsum = _mm512_add_ps(vsum, e);
-        }
-        inv[j] = 1.f / _mm512_reduce_add_ps(vsum);
-    }
-    for (int e0 = 0; e0 < hd; e0 += 32) {
-        int two = hd - e0 >= 32;   /* 32 or 16 columns in this pass */
-        __m512 c0[ATT_TQ], c1[ATT_TQ];
-        for (int j = 0; j < ATT_TQ; j++) { c0[j] = _mm512_setzero_ps(); c1[j] = _mm512_setzero_ps(); }
-        for (int s = 0; s < n; s++) {
-            const float *vr = v + (size_t)(s0 + s) * H + e0;
-            __m512 v0 = _mm512_loadu_ps(vr), v1 = two ? _mm512_loadu_ps(vr + 16) : _mm512_setzero_ps();
-            for (int j = 0; j < ATT_TQ; j++) {
-                __m512 p = _mm512_set1_ps(prob[(size_t)j * pstride + s]);
-                c0[j] = _mm512_fmadd_ps(p, v0, c0[j]);
-                c1[j] = _mm512_fmadd_ps(p, v1, c1[j]);
-            }
-        }
-        for (int j = 0; j < nq; j++) {
-            float *cr = ctx + (size_t)j * H + e0;
-            _mm512_storeu_ps(cr, _mm512_mul_ps(c0[j], _mm512_set1_ps(inv[j])));
-            if (two) _mm512_storeu_ps(cr + 16, _mm512_mul_ps(c1[j], _mm512_set1_ps(inv[j])));
-        }
-    }
-}
-
-/* x[i] = gelu(x[i]) with vector erff. */
-static void gelu_fast(float *x, size_t n) {
-#pragma omp parallel for schedule(static) if (!omp_in_parallel())
-    for (size_t i = 0; i < n; i += 16) {
-        __mmask16 mk = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
-        __m512 v = _mm512_maskz_loadu_ps(mk, x + i);
-        __m512 e = _ZGVeN16v_erff(_mm512_mul_ps(v, _mm512_set1_ps(0.70710678118654752440f)));
-        __m512 r = _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), v), _mm512_add_ps(_mm512_set1_ps(1.f), e));
-        _mm512_mask_storeu_ps(x + i, mk, r);
-    }
-}
-
-/* x[L,H] = layernorm(x + y) (y may be NULL) as add_layernorm, with 16-lane sums. */
-static void add_layernorm_fast(float *x, const float *y, const float *w, const float *b, int L, int H, float eps) {
-#pragma omp parallel for schedule(static) if (!omp_in_parallel())
-    for (int t = 0; t < L; t++) {
-        float *r = x + (size_t)t * H;
-        const float *yy = y ? y + (size_t)t * H : NULL;
-        __m512 acc = _mm512_setzero_ps();
-        for (int i = 0; i < H; i += 16) {
-            __mmask16 mk = H - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (H - i)) - 1);
-            __m512 v = _mm512_maskz_loadu_ps(mk, r + i);
-            if (yy) { v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mk, yy + i)); _mm512_mask_storeu_ps(r + i, mk, v); }
-            acc = _mm512_add_ps(acc, v);
-        }
-        float mean = _mm512_reduce_add_ps(acc) / H;
-        __m512 vm = _mm512_set1_ps(mean), vacc = _mm512_setzero_ps();
-        for (int i = 0; i < H; i += 16) {
-            __mmask16 mk = H - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (H - i)) - 1);
-            __m512 d = _mm512_maskz_sub_ps(mk, _mm512_maskz_loadu_ps(mk, r + i), vm);
-            vacc = _mm512_fmadd_ps(d, d, vacc);
-        }
-        float var = _mm512_reduce_add_ps(vacc) / H;
-        __m512 inv = _mm512_set1_ps(1.f / sqrtf(var + eps));
-        for (int i = 0; i < H; i += 16) {
-            __mmask16 mk = H - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (H - i)) - 1);
-            __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(mk, r + i), vm), inv);
-            d = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(mk, w + i), _mm512_maskz_loadu_ps(mk, b + i));
-            _mm512_mask_storeu_ps(r + i, mk, d);
-        }
-    }
-}
+/* The vector layer the shared kernels below are written in: FL floats (vfloat), a lane mask (vmask). */
+typedef __m512 vfloat;
+typedef __mmask16 vmask;
+#define v_below(n) ((n) >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n)) - 1))   /* the lanes below n */
+#define v_zero() _mm512_setzero_ps()
+#define v_set1(x) _mm512_set1_ps(x)
+#define v_load(p) _mm512_loadu_ps(p)
+#define v_store(p, x) _mm512_storeu_ps((p), (x))
+#define v_load_m(p, m) _mm512_maskz_loadu_ps((m), (p))           /* masked-off lanes read 0 */
+#define v_store_m(p, m, x) _mm512_mask_storeu_ps((p), (m), (x))
+#define v_add(a, b) _mm512_add_ps((a), (b))
+#define v_sub(a, b) _mm512_sub_ps((a), (b))
+#define v_mul(a, b) _mm512_mul_ps((a), (b))
+#define v_fmadd(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define v_max_m(a, m, b) _mm512_mask_max_ps((a), (m), (a), (b))  /* max(a, b) in the mask's lanes, a elsewhere */
+#define v_zero_off(m, x) _mm512_maskz_mov_ps((m), (x))           /* x in the mask's lanes, 0 elsewhere */
+#define v_sub_z(m, a, b) _mm512_maskz_sub_ps((m), (a), (b))      /* a - b in the mask's lanes, 0 elsewhere */
+#define v_hsum(x) _mm512_reduce_add_ps(x)
+#define v_hmax(x) _mm512_reduce_max_ps(x)
+#define v_exp(x) _ZGVeN16v_expf(x)
+#define v_erf(x) _ZGVeN16v_erff(x)
 #endif /* E5_VNNI */
 
 #ifdef E5_AVX2K
@@ -558,63 +475,87 @@ static inline __attribute__((always_inline)) void fast_tile(
     }
 }
 
+/* The vector layer (as for AVX-512 above) on 8 lanes; a mask is a vector of all-ones / zero lanes. */
+typedef __m256 vfloat;
+typedef __m256i vmask;
+#define v_below(n) lanes_below((n) >= FL ? FL : (int)(n))
+#define v_zero() _mm256_setzero_ps()
+#define v_set1(x) _mm256_set1_ps(x)
+#define v_load(p) _mm256_loadu_ps(p)
+#define v_store(p, x) _mm256_storeu_ps((p), (x))
+#define v_load_m(p, m) _mm256_maskload_ps((p), (m))
+#define v_store_m(p, m, x) _mm256_maskstore_ps((p), (m), (x))
+#define v_add(a, b) _mm256_add_ps((a), (b))
+#define v_sub(a, b) _mm256_sub_ps((a), (b))
+#define v_mul(a, b) _mm256_mul_ps((a), (b))
+#define v_fmadd(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define v_max_m(a, m, b) _mm256_max_ps((a), _mm256_blendv_ps((a), (b), _mm256_castsi256_ps(m)))
+#define v_zero_off(m, x) _mm256_and_ps((x), _mm256_castsi256_ps(m))
+#define v_sub_z(m, a, b) _mm256_and_ps(_mm256_sub_ps((a), (b)), _mm256_castsi256_ps(m))
+#define v_hsum(x) hsum256(x)
+#define v_hmax(x) hmax256(x)
+#define v_exp(x) _ZGVdN8v_expf(x)
+#define v_erf(x) _ZGVdN8v_erff(x)
+#endif /* E5_AVX2K */
+
+#ifdef E5_FAST
 #define ATT_TQ 4   /* query rows per attention tile: each key/value load serves all of them */
 
-/* Attention of up to ATT_TQ query rows of one segment, one head, as the AVX-512
- * version on 8 lanes. hd must be a multiple of 8 (32 for this model). */
+/* Attention of up to ATT_TQ query rows of one segment, one head. q rows are `H` apart;
+ * kT is the head's keys transposed ([hd][T]); v rows are `H` apart. prob holds
+ * ATT_TQ rows of `pstride` floats. Rows past nq repeat the last one (not stored).
+ * hd must be a multiple of FL (32 for this model). */
 static void attend_tile(const float *q, int nq, const float *kT, const float *v, int s0, int s1, int T, int H,
                         int hd, float scale, float *prob, int pstride, float *ctx) {
     int n = s1 - s0;
     const float *qr[ATT_TQ];
     for (int j = 0; j < ATT_TQ; j++) qr[j] = q + (size_t)(j < nq ? j : nq - 1) * H;
-    const __m256 lowest = _mm256_set1_ps(-1e30f);
-    __m256 vmx[ATT_TQ];
-    for (int j = 0; j < ATT_TQ; j++) vmx[j] = lowest;
-    for (int s = 0; s < n; s += 8) {
-        __m256i mk = lanes_below(n - s);
-        __m256 acc[ATT_TQ];
-        for (int j = 0; j < ATT_TQ; j++) acc[j] = _mm256_setzero_ps();
+    vfloat vmx[ATT_TQ];
+    for (int j = 0; j < ATT_TQ; j++) vmx[j] = v_set1(-1e30f);
+    for (int s = 0; s < n; s += FL) {
+        vmask mk = v_below(n - s);
+        vfloat acc[ATT_TQ];
+        for (int j = 0; j < ATT_TQ; j++) acc[j] = v_zero();
         for (int e = 0; e < hd; e++) {
-            __m256 kv = _mm256_maskload_ps(kT + (size_t)e * T + s0 + s, mk);
-            for (int j = 0; j < ATT_TQ; j++) acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(qr[j][e]), kv, acc[j]);
+            vfloat kv = v_load_m(kT + (size_t)e * T + s0 + s, mk);
+            for (int j = 0; j < ATT_TQ; j++) acc[j] = v_fmadd(v_set1(qr[j][e]), kv, acc[j]);
         }
         for (int j = 0; j < ATT_TQ; j++) {
-            __m256 sc = _mm256_mul_ps(acc[j], _mm256_set1_ps(scale));
-            _mm256_maskstore_ps(prob + (size_t)j * pstride + s, mk, sc);
-            vmx[j] = _mm256_max_ps(vmx[j], _mm256_blendv_ps(lowest, sc, _mm256_castsi256_ps(mk)));
+            vfloat sc = v_mul(acc[j], v_set1(scale));
+            v_store_m(prob + (size_t)j * pstride + s, mk, sc);
+            vmx[j] = v_max_m(vmx[j], mk, sc);
         }
     }
     float inv[ATT_TQ];
     for (int j = 0; j < ATT_TQ; j++) {
         float *pj = prob + (size_t)j * pstride;
-        __m256 mx = _mm256_set1_ps(hmax256(vmx[j]));
-        __m256 vsum = _mm256_setzero_ps();
-        for (int s = 0; s < n; s += 8) {
-            __m256i mk = lanes_below(n - s);
-            __m256 e = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_maskload_ps(pj + s, mk), mx));
-            e = _mm256_and_ps(e, _mm256_castsi256_ps(mk));
-            _mm256_maskstore_ps(pj + s, mk, e);
-            vsum = _mm256_add_ps(vsum, e);
+        vfloat mx = v_set1(v_hmax(vmx[j]));
+        vfloat vsum = v_zero();
+        for (int s = 0; s < n; s += FL) {
+            vmask mk = v_below(n - s);
+            vfloat e = v_zero_off(mk, v_exp(v_sub(v_load_m(pj + s, mk), mx)));
+            v_store_m(pj + s, mk, e);
+            vsum = v_add(vsum, e);
         }
-        inv[j] = 1.f / hsum256(vsum);
+        inv[j] = 1.f / v_hsum(vsum);
     }
-    for (int e0 = 0; e0 < hd; e0 += 16) {
-        int two = hd - e0 >= 16;   /* 16 or 8 columns in this pass */
-        __m256 c0[ATT_TQ], c1[ATT_TQ];
-        for (int j = 0; j < ATT_TQ; j++) { c0[j] = _mm256_setzero_ps(); c1[j] = _mm256_setzero_ps(); }
+    for (int e0 = 0; e0 < hd; e0 += 2 * FL) {
+        int two = hd - e0 >= 2 * FL;   /* 2 FL or FL columns in this pass */
+        vfloat c0[ATT_TQ], c1[ATT_TQ];
+        for (int j = 0; j < ATT_TQ; j++) { c0[j] = v_zero(); c1[j] = v_zero(); }
         for (int s = 0; s < n; s++) {
             const float *vr = v + (size_t)(s0 + s) * H + e0;
-            __m256 v0 = _mm256_loadu_ps(vr), v1 = two ? _mm256_loadu_ps(vr + 8) : _mm256_setzero_ps();
+            vfloat v0 = v_load(vr), v1 = two ? v_load(vr + FL) : v_zero();
             for (int j = 0; j < ATT_TQ; j++) {
-                __m256 p = _mm256_set1_ps(prob[(size_t)j * pstride + s]);
-                c0[j] = _mm256_fmadd_ps(p, v0, c0[j]);
-                c1[j] = _mm256_fmadd_ps(p, v1, c1[j]);
+                vfloat p = v_set1(prob[(size_t)j * pstride + s]);
+                c0[j] = v_fmadd(p, v0, c0[j]);
+                c1[j] = v_fmadd(p, v1, c1[j]);
             }
         }
         for (int j = 0; j < nq; j++) {
             float *cr = ctx + (size_t)j * H + e0;
-            _mm256_storeu_ps(cr, _mm256_mul_ps(c0[j], _mm256_set1_ps(inv[j])));
-            if (two) _mm256_storeu_ps(cr + 8, _mm256_mul_ps(c1[j], _mm256_set1_ps(inv[j])));
+            v_store(cr, v_mul(c0[j], v_set1(inv[j])));
+            if (two) v_store(cr + FL, v_mul(c1[j], v_set1(inv[j])));
         }
     }
 }
@@ -622,48 +563,46 @@ static void attend_tile(const float *q, int nq, const float *kT, const float *v,
 /* x[i] = gelu(x[i]) with vector erff. */
 static void gelu_fast(float *x, size_t n) {
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
-    for (size_t i = 0; i < n; i += 8) {
-        __m256i mk = lanes_below(n - i >= 8 ? 8 : (int)(n - i));
-        __m256 v = _mm256_maskload_ps(x + i, mk);
-        __m256 e = _ZGVdN8v_erff(_mm256_mul_ps(v, _mm256_set1_ps(0.70710678118654752440f)));
-        __m256 r = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), v), _mm256_add_ps(_mm256_set1_ps(1.f), e));
-        _mm256_maskstore_ps(x + i, mk, r);
+    for (size_t i = 0; i < n; i += FL) {
+        vmask mk = v_below(n - i);
+        vfloat v = v_load_m(x + i, mk);
+        vfloat e = v_erf(v_mul(v, v_set1(0.70710678118654752440f)));
+        vfloat r = v_mul(v_mul(v_set1(0.5f), v), v_add(v_set1(1.f), e));
+        v_store_m(x + i, mk, r);
     }
 }
 
-/* x[L,H] = layernorm(x + y) (y may be NULL) as add_layernorm, with 8-lane sums. */
+/* x[L,H] = layernorm(x + y) (y may be NULL) as add_layernorm, with FL-lane sums. */
 static void add_layernorm_fast(float *x, const float *y, const float *w, const float *b, int L, int H, float eps) {
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int t = 0; t < L; t++) {
         float *r = x + (size_t)t * H;
         const float *yy = y ? y + (size_t)t * H : NULL;
-        __m256 acc = _mm256_setzero_ps();
-        for (int i = 0; i < H; i += 8) {
-            __m256i mk = lanes_below(H - i);
-            __m256 v = _mm256_maskload_ps(r + i, mk);
-            if (yy) { v = _mm256_add_ps(v, _mm256_maskload_ps(yy + i, mk)); _mm256_maskstore_ps(r + i, mk, v); }
-            acc = _mm256_add_ps(acc, v);
+        vfloat acc = v_zero();
+        for (int i = 0; i < H; i += FL) {
+            vmask mk = v_below(H - i);
+            vfloat v = v_load_m(r + i, mk);
+            if (yy) { v = v_add(v, v_load_m(yy + i, mk)); v_store_m(r + i, mk, v); }
+            acc = v_add(acc, v);
         }
-        float mean = hsum256(acc) / H;
-        __m256 vm = _mm256_set1_ps(mean), vacc = _mm256_setzero_ps();
-        for (int i = 0; i < H; i += 8) {
-            __m256i mk = lanes_below(H - i);
-            __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(r + i, mk), vm), _mm256_castsi256_ps(mk));
-            vacc = _mm256_fmadd_ps(d, d, vacc);
+        float mean = v_hsum(acc) / H;
+        vfloat vmean = v_set1(mean), vacc = v_zero();
+        for (int i = 0; i < H; i += FL) {
+            vmask mk = v_below(H - i);
+            vfloat d = v_sub_z(mk, v_load_m(r + i, mk), vmean);
+            vacc = v_fmadd(d, d, vacc);
         }
-        float var = hsum256(vacc) / H;
-        __m256 inv = _mm256_set1_ps(1.f / sqrtf(var + eps));
-        for (int i = 0; i < H; i += 8) {
-            __m256i mk = lanes_below(H - i);
-            __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(r + i, mk), vm), inv);
-            d = _mm256_fmadd_ps(d, _mm256_maskload_ps(w + i, mk), _mm256_maskload_ps(b + i, mk));
-            _mm256_maskstore_ps(r + i, mk, d);
+        float var = v_hsum(vacc) / H;
+        vfloat inv = v_set1(1.f / sqrtf(var + eps));
+        for (int i = 0; i < H; i += FL) {
+            vmask mk = v_below(H - i);
+            vfloat d = v_mul(v_sub(v_load_m(r + i, mk), vmean), inv);
+            d = v_fmadd(d, v_load_m(w + i, mk), v_load_m(b + i, mk));
+            v_store_m(r + i, mk, d);
         }
     }
 }
-#endif /* E5_AVX2K */
 
-#ifdef E5_FAST
 /* Quantize X[L,nin] per 32-block (bit-identical to quantize_acts) and lay it out
  * for W's lpr: four blocks at a time are transposed to step-major order (dword s
  * of each block side by side) and stored once per row slot of the group. */
