@@ -98,5 +98,7 @@ soak: index
 	$(BIN)/python -m bench.soak --index-dir $(INDEX_DIR) --duration $(SOAK_SECONDS) --clients 8 --interval 60 \
 		--out test-artifacts/soak.json
 
+# Generated files only: data/translations is the team's translation memory (tracked), so it stays.
 clean:
-	rm -rf $(VENV) data build *.egg-info test-artifacts
+	rm -rf $(VENV) build *.egg-info test-artifacts index/e5fast/*.so
+	find data -mindepth 1 -maxdepth 1 ! -name translations -exec rm -rf {} +
