@@ -60,6 +60,10 @@ class LastDocument(LibraryError):
     """The only document cannot be removed: an index needs one."""
 
 
+class LastStrategy(LibraryError):
+    """The only strategy cannot be removed: its sub-priorities are what the service answers with."""
+
+
 @dataclass
 class LibraryChange:
     """What a library change did."""
@@ -149,6 +153,12 @@ def remove_document(
             raise UnknownDocument(f"no document {doc_id!r} in the library; the documents are: {', '.join(ids)}")
         if len(ids) == 1:
             raise LastDocument(f"{doc_id!r} is the only document; an index needs at least one")
+        kinds = {d.doc_id: metadata.get(d.doc_id, {}).get("kind") or default_kind(d) for d in documents}
+        if kinds[doc_id] == STRATEGY and list(kinds.values()).count(STRATEGY) == 1:
+            raise LastStrategy(
+                f"{doc_id!r} is the index's only strategy: questions are answered from its sub-priorities, so it "
+                "stays; to serve another strategy, build the index from it (rus index build)"
+            )
         kept = [d for d in documents if d.doc_id != doc_id]
         report = index_documents(
             kept, Path(index_dir), embedder, progress=False, fingerprint=fingerprint,

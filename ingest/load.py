@@ -20,10 +20,17 @@ from ingest.plan_sections import build_plan_sections, section_id
 from ingest.sections import build_sections
 from ingest.vocabulary import PRIORITY_HEADING, SUBPRIORITY_HEADING
 
+DOC_ID_MAX_CHARS = 80  # an id names files beside the index (`<doc_id>.en.phrasings.po`); file names stop at 255 bytes
+
 
 def doc_id_for(path: Path) -> str:
-    """A readable, stable id from the file name."""
-    return re.sub(r"[^a-z0-9]+", "-", path.stem.casefold()).strip("-") or "document"
+    """A readable, stable id from the file name: its letters and digits joined by hyphens, at most
+    DOC_ID_MAX_CHARS long (cut at a hyphen where there is one)."""
+    slug = re.sub(r"[^a-z0-9]+", "-", path.stem.casefold()).strip("-")
+    if len(slug) > DOC_ID_MAX_CHARS:
+        cut = slug[: DOC_ID_MAX_CHARS + 1]
+        slug = (cut.rsplit("-", 1)[0] if "-" in cut else cut[:DOC_ID_MAX_CHARS]).strip("-")
+    return slug or "document"
 
 
 def file_hash(path: Path) -> str:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import docx
 from docx.document import Document
@@ -38,8 +41,8 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # old .doc files and password-protected Office 
 
 def read_docx(path: Path, limits: IngestLimits, deadline: float) -> Extracted:
     """The DOCX format's reader: the document's lines in reading order, and its title (core properties, else a
-    Title-styled paragraph). The package's declared unpacked size is checked before any part is read (zipfile
-    holds every part to its declared size), text and time while reading.
+    Title-styled paragraph). The package is checked before python-docx reads it: its declared unpacked size, and
+    that every part unpacks to exactly the size it declares (`_check_package`); text and time while reading.
 
     A paragraph that is nothing but a hyperlink is left out: it is navigation, not content.
     """
@@ -101,24 +104,74 @@ def _document_lines(
 
 
 def _check_package(path: Path, limits: IngestLimits) -> None:
-    """Refuse files that are not ZIP packages (old .doc, encrypted Office files) and zip bombs."""
+    """Refuse files that are not ZIP packages (old .doc, encrypted Office files) and zip bombs: a package whose
+    parts declare more than the limit, or a part that unpacks to more than it declares."""
     with path.open("rb") as handle:
         ole = handle.read(len(OLE_MAGIC)) == OLE_MAGIC
     try:
         with zipfile.ZipFile(path) as package:
-            unpacked = sum(info.file_size for info in package.infolist())
+            parts = package.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise IngestError(
             path,
             "not a readable Word document (.docx); old .doc and password-protected files are not supported",
             Refusal.WRONG_FORMAT if ole or not zipfile.is_zipfile(path) else Refusal.DAMAGED,
         ) from exc
+    unpacked = sum(info.file_size for info in parts)
     if unpacked > limits.max_unpacked_bytes:
         raise IngestError(
             path,
             f"the Word document unpacks to {unpacked:,} bytes; the limit is {limits.max_unpacked_bytes:,} bytes",
             Refusal.UNPACKS_TOO_LARGE,
         )
+    with path.open("rb") as handle:
+        for info in parts:
+            _check_part(handle, info, path)
+
+
+LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # a ZIP local file header; its last two fields: name and extra lengths
+INFLATE_STEP = 1 << 20  # bytes unpacked at a time while checking a part
+
+
+def _check_part(handle: BinaryIO, info: zipfile.ZipInfo, path: Path) -> None:
+    """Refuse a part whose data unpacks to more (or less) than its declared size, unpacking it INFLATE_STEP bytes
+    at a time. zipfile stops returning data at the declared size, but it inflates a part's whole stream in one
+    call first: a part declaring 1 kB can hold gigabytes, and reading it would hold them all in memory."""
+    if info.flag_bits & 0x1:
+        raise IngestError(path, "the Word document is password-protected; send it unprotected", Refusal.ENCRYPTED)
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise IngestError(path, f"part {info.filename} uses a compression Word does not write", Refusal.DAMAGED)
+    handle.seek(info.header_offset)
+    header = handle.read(LOCAL_HEADER.size)
+    if len(header) < LOCAL_HEADER.size or not header.startswith(b"PK\x03\x04"):
+        raise IngestError(path, f"part {info.filename} is damaged (no local header)", Refusal.DAMAGED)
+    *_, name_length, extra_length = LOCAL_HEADER.unpack(header)
+    handle.seek(name_length + extra_length, io.SEEK_CUR)
+    left = info.compress_size
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS) if info.compress_type == zipfile.ZIP_DEFLATED else None
+    pending, unpacked = b"", 0
+    while True:
+        if not pending:
+            pending = handle.read(min(INFLATE_STEP, left))
+            left -= len(pending)
+            if not pending:
+                break
+        if inflater is None:
+            data, pending = pending, b""
+        else:
+            data = inflater.decompress(pending, INFLATE_STEP)
+            pending = inflater.unconsumed_tail
+        unpacked += len(data)
+        if unpacked > info.file_size:
+            raise IngestError(
+                path,
+                f"part {info.filename} unpacks to more than the {info.file_size:,} bytes it declares (a zip bomb)",
+                Refusal.UNPACKS_TOO_LARGE,
+            )
+        if inflater is not None and inflater.eof:
+            break
+    if unpacked != info.file_size or (inflater is not None and not inflater.eof):
+        raise IngestError(path, f"part {info.filename} is damaged (shorter than it declares)", Refusal.DAMAGED)
 
 
 def _table_rows(table: Table) -> list[str]:

@@ -99,7 +99,8 @@ SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def require_text(value: str | None, field: str, limit: int) -> str:
-    """The stripped text, or EmptyInput / InputTooLong / InvalidInput (control characters) naming the field."""
+    """The stripped text, or EmptyInput / InputTooLong / InvalidInput (control characters, no letter or digit at
+    all: invisible characters, undecodable bytes, punctuation) naming the field."""
     text = (value or "").strip()
     if not text:
         raise EmptyInput(field)
@@ -109,6 +110,9 @@ def require_text(value: str | None, field: str, limit: int) -> str:
         raise InvalidInput(f"'{field}' contains control characters (such as NUL); send plain text", field)
     if SURROGATE.search(text):
         raise InvalidInput(f"'{field}' is not valid Unicode (unpaired surrogate)", field)
+    if not any(character.isalnum() for character in text):
+        undecoded = " (U+FFFD marks bytes that were not valid UTF-8)" if "\ufffd" in text else ""
+        raise InvalidInput(f"'{field}' has no letters or digits{undecoded}; send text with words in it", field)
     return text
 
 

@@ -110,7 +110,7 @@ def validate(
     known_sections: set[str] | None = None,
 ) -> tuple[tuple[str, ...], str | None]:
     """The cleaned (top_sections, chosen_section), or FeedbackError naming the field at fault.
-    With `known_sections` (the loaded index's section ids) a chosen section must be one of them."""
+    With `known_sections` (the loaded index's section ids) the chosen and shown sections must be among them."""
     if kind not in KINDS:
         raise FeedbackError(f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}", "kind")
     if verdict not in VERDICTS:
@@ -119,12 +119,21 @@ def validate(
         raise FeedbackError(
             f"'answer_state' must be one of {', '.join(ANSWER_STATES)}, got {answer_state!r}", "answer_state"
         )
+    if answer_state is not None and (answer_state == "match") != (kind == "match"):
+        raise FeedbackError(
+            f"'answer_state' {answer_state!r} does not go with 'kind' {kind!r} (a match's state is \"match\")",
+            "answer_state",
+        )
     if len(top_sections) > MAX_TOP_SECTIONS:
         raise FeedbackError(f"'top_sections' may hold at most {MAX_TOP_SECTIONS} section ids", "top_sections")
     top = tuple(_section(s, "top_sections") for s in top_sections)
     chosen = _section(chosen_section, "section_id") if chosen_section is not None else None
     if chosen is not None and known_sections is not None and chosen not in known_sections:
         raise FeedbackError(f"'section_id' {chosen!r} is not a section of the indexed strategy", "section_id")
+    unknown = [section for section in top if known_sections is not None and section not in known_sections]
+    if unknown:
+        raise FeedbackError(f"'top_sections' holds {unknown[0]!r}, not a section of the indexed strategy",
+                            "top_sections")
     return top, chosen
 
 

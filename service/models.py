@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from index.hits import Hit
 from index.sentences import aligned_spans
@@ -13,6 +13,13 @@ from ingest.models import Chunk
 
 Language = Literal["sv", "en"]
 RetrieverName = Literal["hybrid", "dense", "bm25"]
+
+
+class RequestBody(BaseModel):
+    """A JSON request body: a field it does not define, or a number sent as text or true/false, is an error
+    naming the field (422), not silently ignored or converted."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorDetail(BaseModel):
@@ -163,11 +170,11 @@ class SearchResponse(BaseModel):
 # --- /v1/ask -------------------------------------------------------------------------------
 
 
-class AskRequest(BaseModel):
+class AskRequest(RequestBody):
     question: str = Field(
         description="a question in Swedish or English", examples=["Which sub-priority covers reindeer crossings?"]
     )
-    k: int | None = Field(None, description="how many passages to retrieve (default from settings)")
+    k: int | None = Field(None, strict=True, description="how many passages to retrieve (default from settings)")
     lang: Language | None = Field(None, description="the question's language; detected when omitted")
     doc: str | None = Field(None, description="answer only from this document (a doc id of GET /v1/documents)")
     kind: str | None = Field(None, description='answer only from documents of this kind ("strategi", "plan", …)')
@@ -204,9 +211,9 @@ class AskResponse(BaseModel):
 # --- /v1/match -----------------------------------------------------------------------------
 
 
-class MatchRequest(BaseModel):
+class MatchRequest(RequestBody):
     text: str = Field(description="a project description in Swedish or English (about 5,000 characters at most)")
-    k: int | None = Field(None, description="how many sub-priorities to return (default 3)")
+    k: int | None = Field(None, strict=True, description="how many sub-priorities to return (default 3)")
     doc: str | None = Field(None, description="only the sub-priorities of this document (doc id)")
     kind: str | None = Field(None, description='only the sub-priorities of documents of this kind (e.g. "strategi")')
 
@@ -235,9 +242,9 @@ class MatchResponse(BaseModel):
 # --- /v1/align -----------------------------------------------------------------------------
 
 
-class AlignRequest(BaseModel):
+class AlignRequest(RequestBody):
     text: str = Field(description="an application text in Swedish or English (about 5,000 characters at most)")
-    k: int | None = Field(None, description="how many matched sub-priorities to check (default 3)")
+    k: int | None = Field(None, strict=True, description="how many matched sub-priorities to check (default 3)")
 
 
 class AlignReportRequest(AlignRequest):

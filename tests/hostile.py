@@ -176,6 +176,25 @@ def docx_lying_sizes(inflated_bytes: int = 60_000_000) -> bytes:
     return bytes(data)
 
 
+def docx_forged_part(inflated_bytes: int = 60_000_000) -> bytes:
+    """A zip bomb zipfile itself accepts: document.xml's deflate stream holds a small valid document followed by
+    `inflated_bytes` of padding, and both its headers declare only the valid document's size and checksum (zipfile
+    returns the declared bytes, but inflates the whole stream to find them)."""
+    valid = DOCX_HEAD + DOCX_PARAGRAPH + b"</w:body></w:document>"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as package:
+        package.writestr("[Content_Types].xml", DOCX_CONTENT_TYPES)
+        package.writestr("_rels/.rels", DOCX_RELS)
+        package.writestr("word/document.xml", valid + b" " * inflated_bytes)
+        local = package.getinfo("word/document.xml").header_offset
+    data = bytearray(buffer.getvalue())
+    checksum, size = zlib.crc32(valid).to_bytes(4, "little"), len(valid).to_bytes(4, "little")
+    data[local + 14 : local + 18], data[local + 22 : local + 26] = checksum, size
+    entry = data.rfind(b"PK\x01\x02", 0, data.rfind(b"word/document.xml") + 1)
+    data[entry + 16 : entry + 20], data[entry + 24 : entry + 28] = checksum, size
+    return bytes(data)
+
+
 def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     """Write every hostile/broken document into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -210,6 +229,7 @@ def hostile_files(folder: Path) -> dict[str, tuple[Path, str]]:
     put("DOCX document", "document.docx", docx_bytes())
     put("DOCX zip bomb (0.2 MB inflating to 60 MB)", "bomb.docx", maker=lambda p: docx_bomb(p, 60_000_000))
     put("DOCX whose parts lie about their unpacked size", "lying.docx", docx_lying_sizes())
+    put("DOCX whose part forges its size and checksum", "forged.docx", docx_forged_part())
     put("old .doc (OLE) named .docx", "old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(2000))
     put("HTML with only scripts and navigation", "script.html",
         b"<html><head><script>" + b"x=1;" * 5000 + b"</script></head><body><nav><a href='/'>Hem</a></nav></body>")

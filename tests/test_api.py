@@ -63,6 +63,7 @@ def _check_citation(citation: dict) -> None:
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.head("/healthz").status_code == client.head("/readyz").status_code == 200  # probes that send HEAD
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready" and ready["n_chunks"] > 100 and ready["n_documents"] == 1
 
@@ -431,6 +432,7 @@ def test_section_detail(client):
     assert encoded.status_code == 200 and encoded.json()["section_id"] == "Hur är strategin uppbyggd?"
     assert client.get("/v1/sections/P 3").json()["title"].startswith("Prioritering 3")
     _error(client.get("/v1/sections/9.9"), 404, "not_found", "section_id")
+    _error(client.get("/v1/sections/3.1", params={"doc": "no-such-doc"}), 404, "not_found", "doc")
 
 
 def test_section_items_are_the_numbered_challenges_and_needs_of_every_subpriority(client):
@@ -471,7 +473,8 @@ def test_search_with_filters(client):
     assert priority["hits"] and all(
         h["section_id"].startswith(("5.", "P 5")) or h["kind"] == "plans" for h in priority["hits"]
     )
-    assert client.get("/v1/search", params={"q": "renar", "doc": "no-such-doc"}).json()["hits"] == []
+    error = _error(client.get("/v1/search", params={"q": "renar", "doc": "no-such-doc"}), 422, "invalid_input", "doc")
+    assert "rus-vasterbotten-2030" in error["message"]  # names the documents there are
 
 
 # --- errors --------------------------------------------------------------------------------------
@@ -487,16 +490,26 @@ def test_search_with_filters(client):
         ("get", "/v1/search", {"q": "renar", "k": "many"}, 422, "invalid_input", "k"),
         ("get", "/v1/search", {"q": "renar", "retriever": "magic"}, 422, "invalid_input", "retriever"),
         ("get", "/v1/search", {"q": "x" * 2001}, 413, "input_too_long", "q"),
+        ("get", "/v1/search", {"q": "\u200b\u200b"}, 422, "invalid_input", "q"),  # zero-width spaces only
+        ("get", "/v1/search", {"q": "\ufffd\ufffd\ufffd"}, 422, "invalid_input", "q"),  # undecodable bytes
+        ("get", "/v1/search", {"q": "renar", "section": "99.9"}, 422, "invalid_input", "section"),
+        ("get", "/v1/search", {"q": "renar", "priority": 99}, 422, "invalid_input", "priority"),
+        ("post", "/v1/ask", {"question": "?!  …"}, 422, "invalid_input", "question"),
         ("post", "/v1/ask", {"question": " \n\t "}, 422, "empty_input", "question"),
         ("post", "/v1/ask", {}, 422, "invalid_input", "question"),
         ("post", "/v1/ask", {"question": "renar", "k": 0}, 422, "invalid_input", "k"),
         ("post", "/v1/ask", {"question": "renar", "lang": "fi"}, 422, "invalid_input", "lang"),
         ("post", "/v1/ask", {"question": "x" * 2001}, 413, "input_too_long", "question"),
+        ("post", "/v1/ask", {"question": "renar", "bogus": 1}, 422, "invalid_input", "bogus"),  # not ignored
+        ("post", "/v1/ask", {"question": "renar", "k": "3"}, 422, "invalid_input", "k"),  # a number, not text
+        ("post", "/v1/match", {"text": "ett projekt", "k": True}, 422, "invalid_input", "k"),
+        ("post", "/v1/align", {"text": "ett projekt", "kind": "plan"}, 422, "invalid_input", "kind"),
         ("post", "/v1/match", {"text": ""}, 422, "empty_input", "text"),
         ("post", "/v1/match", {"text": "ord " * 1300}, 413, "input_too_long", "text"),
         ("post", "/v1/match", {"text": "ett projekt", "k": 11}, 422, "invalid_input", "k"),
         ("post", "/v1/align", {"text": "   "}, 422, "empty_input", "text"),
         ("post", "/v1/align", {"text": 42}, 422, "invalid_input", "text"),
+        ("post", "/v1/align", {"text": "\u200b \u2060"}, 422, "invalid_input", "text"),
         ("post", "/v1/align/docx", {"text": "   "}, 422, "empty_input", "text"),
         ("post", "/v1/align/docx", {}, 422, "invalid_input", "text"),
         ("post", "/v1/align/docx", {"text": "ord " * 1300}, 413, "input_too_long", "text"),
@@ -532,6 +545,10 @@ def test_malformed_and_oversized_bodies(client):
         422,
         "invalid_input",
     )
+    undecodable = client.post("/v1/ask", content=b'{"question": "\xff"}', headers={"content-type": "application/json"})
+    assert "UTF-8" in _error(undecodable, 422, "invalid_input")["message"]
+    as_text = client.post("/v1/ask", content=b"renar", headers={"content-type": "text/plain"})
+    assert "JSON object" in _error(as_text, 422, "invalid_input")["message"]
     _error(client.get("/v1/nowhere"), 404, "not_found")
     _error(client.delete("/v1/ask"), 405)
 

@@ -315,6 +315,7 @@ FILENAME_CASES = {
     "double extension .pdf.exe": ({415}, "report.pdf.exe"),
     "no extension": ({415}, "README"),
     "300-character name": ({422}, "a" * 296 + ".pdf"),
+    "200 two-byte characters (404 bytes)": ({422}, "ö" * 200 + ".txt"),
     "newline in name": ({422}, "evil\n.pdf"),
 }
 

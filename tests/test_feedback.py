@@ -89,6 +89,10 @@ def test_the_store_can_be_moved_with_an_environment_variable(tmp_path: Path, mon
         ({"question": REINDEER, "verdict": "down", "section_id": "3.1; DROP TABLE x"}, "invalid_input", "section_id"),
         ({"question": REINDEER, "verdict": "down", "top_sections": ["3.1"] * 21}, "invalid_input", "top_sections"),
         ({"question": REINDEER, "verdict": "up", "top_sections": "3.1"}, "invalid_input", "top_sections"),
+        ({"question": REINDEER, "verdict": "up", "answer_state": "match"}, "invalid_input", "answer_state"),
+        ({"question": REINDEER, "verdict": "up", "kind": "match", "answer_state": "fact"}, "invalid_input",
+         "answer_state"),
+        ({"question": REINDEER, "verdict": "up", "answer_id": "x"}, "invalid_input", "answer_id"),
     ],
 )
 def test_bad_feedback_gets_422_naming_the_field(client, tmp_path: Path, body: dict, code: str, field: str):
@@ -227,6 +231,8 @@ def test_feedback_survives_an_index_rebuild_and_checks_sections(tmp_path: Path):
         first_build = client.get("/readyz").json()["build"]
         unknown = client.post("/v1/feedback", json={"question": REINDEER, "verdict": "down", "section_id": "3.1"})
         assert "not a section" in _error(unknown, 422, "invalid_input", "section_id")["message"]
+        shown = client.post("/v1/feedback", json={"question": REINDEER, "verdict": "up", "top_sections": ["9.9"]})
+        assert "not a section" in _error(shown, 422, "invalid_input", "top_sections")["message"]
         ok = client.post("/v1/feedback", json={"question": REINDEER, "verdict": "down", "section_id": "1.2"})
         assert ok.status_code == 201 and ok.json()["build_id"] == first_build
     assert main([*build[:-1], "--chunk-size", "900", "--quiet"]) == 0  # a different build of the index

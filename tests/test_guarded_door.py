@@ -109,7 +109,8 @@ def _api(corpus_index: Path, **settings) -> TestClient:
 def test_api_heavy_work_beyond_the_limit_gets_503_with_retry_after(corpus_index: Path) -> None:
     with _api(corpus_index, max_heavy_jobs=1, heavy_retry_after_seconds=7, heavy_wait_seconds=0.2) as client:
         with client.app.state.heavy.slot():  # one job running: the limit
-            for path, body in (("/v1/match", {"text": DESCRIPTION}), ("/v1/align", {"text": DESCRIPTION})):
+            for path in ("/v1/match", "/v1/align", "/v1/align/docx"):
+                body = {"text": DESCRIPTION}
                 busy = client.post(path, json=body)
                 assert busy.status_code == 503 and busy.headers["Retry-After"] == "7", busy.text
                 assert busy.json()["error"]["code"] == "busy"
@@ -119,7 +120,8 @@ def test_api_heavy_work_beyond_the_limit_gets_503_with_retry_after(corpus_index:
 
 def test_api_heavy_work_stops_at_its_time_budget(corpus_index: Path) -> None:
     with _api(corpus_index, heavy_time_budget_seconds=0.0) as client:
-        for path in ("/v1/match", "/v1/align", "/v1/match"):  # three in turn with two slots: each slot is given back
+        # four in turn with two slots: each slot is given back
+        for path in ("/v1/match", "/v1/align", "/v1/align/docx", "/v1/match"):
             over = client.post(path, json={"text": DESCRIPTION})
             assert over.status_code == 503 and over.json()["error"]["code"] == "over_time_budget", over.text
 

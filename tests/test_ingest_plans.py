@@ -167,3 +167,46 @@ def test_broken_docx_and_empty_html_are_ingest_errors(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(IngestError, match=r"meny\.html: no text left"):
         load_document(page)
+
+
+def test_a_docx_part_that_unpacks_past_its_declared_size_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """A part whose headers declare a small, valid document.xml (size and checksum) while its stream holds 60 MB
+    more: zipfile would accept it after inflating all of it in memory; the check refuses it as a zip bomb."""
+    from hostile import docx_forged_part
+
+    from ingest.errors import IngestError, Refusal
+
+    forged = tmp_path / "ansokan.docx"
+    forged.write_bytes(docx_forged_part())
+    with pytest.raises(IngestError, match=r"ansokan\.docx: part word/document\.xml unpacks to more than") as refused:
+        load_document(forged)
+    assert refused.value.code == Refusal.UNPACKS_TOO_LARGE
+
+
+def test_a_docx_written_with_data_descriptors_reads(tmp_path: Path) -> None:
+    """Sizes known only after each part (flag bit 3, as streaming writers produce) are checked from the central
+    directory: such a document reads normally."""
+    import io
+    import zipfile
+
+    from hostile import DOCX_CONTENT_TYPES, DOCX_HEAD, DOCX_RELS
+
+    class Unseekable(io.RawIOBase):
+        def __init__(self, target: io.BufferedWriter) -> None:
+            self.target = target
+
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: bytes) -> int:
+            return self.target.write(data)
+
+    body = DOCX_HEAD + b"<w:p><w:r><w:t>Laddstationer i inlandets byar.</w:t></w:r></w:p></w:body></w:document>"
+    path = tmp_path / "strommad.docx"
+    with path.open("wb") as raw, zipfile.ZipFile(Unseekable(raw), "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in (("[Content_Types].xml", DOCX_CONTENT_TYPES), ("_rels/.rels", DOCX_RELS),
+                           ("word/document.xml", body)):
+            with package.open(name, "w") as part:
+                part.write(data if isinstance(data, bytes) else data.encode())
+    assert all(info.flag_bits & 0x8 for info in zipfile.ZipFile(path).infolist())
+    assert any("Laddstationer i inlandets byar." in section.text for section in load_document(path).sections)

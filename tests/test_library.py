@@ -17,7 +17,7 @@ from index.library import LibraryError, add_documents, list_documents, remove_do
 from index.search import SearchIndex
 from index.store import current_build, load_build
 from ingest.chunking import chunk_document
-from ingest.load import load_document
+from ingest.load import DOC_ID_MAX_CHARS, load_document
 from service.cli.main import main
 
 REINDEER_QUERY = "säkra passager för renar längs E12"
@@ -121,6 +121,7 @@ def test_bad_requests_change_nothing_and_say_why(library: tuple, plans: Path, tm
     sheet.write_bytes(b"PK\x03\x04")
     cases = [
         (lambda: remove_document(index_dir, "finns-inte", embedder=e5), r"no document 'finns-inte'.*kulturplan"),
+        (lambda: remove_document(index_dir, "strategi", embedder=e5), r"'strategi' is the index's only strategy"),
         (lambda: add_documents(index_dir, [sheet], embedder=e5), r"unsupported file type \.xlsx"),
         (lambda: add_documents(index_dir, [plans / "kulturplan.txt"], embedder=e5),
          r"already in the library as 'kulturplan'"),
@@ -134,6 +135,21 @@ def test_bad_requests_change_nothing_and_say_why(library: tuple, plans: Path, tm
         with pytest.raises(LibraryError, match=message):
             call()
     assert current_build(index_dir) == build
+
+
+def test_a_file_with_a_very_long_name_gets_a_short_id(
+    library: tuple, plans: Path, tmp_path: Path, e5: Embedder
+) -> None:
+    """The id names files beside the index (its translation memories, the kept original): a 250-character file
+    name gives an id of at most DOC_ID_MAX_CHARS, cut at a word, and the document is added and searchable."""
+    index_dir = copy(library[0], tmp_path)
+    long_name = tmp_path / (("kulturplan-for-testlanet-" * 10)[:246] + ".txt")
+    long_name.write_text("Ny version.\n" + (plans / "kulturplan.txt").read_text(encoding="utf-8"), encoding="utf-8")
+    change = add_documents(index_dir, [long_name], embedder=e5)
+    (doc_id,) = change.doc_ids
+    assert len(doc_id) <= DOC_ID_MAX_CHARS and doc_id.startswith("kulturplan-for-testlanet-kulturplan")
+    assert not doc_id.endswith("-") and doc_id.split("-")[-1] in "kulturplan-for-testlanet".split("-")
+    assert doc_id in {e["doc_id"] for e in list_documents(index_dir)}
 
 
 def test_cli_add_list_remove(library: tuple, plans: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

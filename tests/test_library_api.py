@@ -103,7 +103,18 @@ def test_kind_and_doc_filters(reader) -> None:
     _error(reader.post("/v1/ask", json={"question": "renar", "kind": "roman"}), 422, "invalid_input", "kind")
     text = {"text": "Vi bygger säkra passager för renar mellan betesområdena."}
     assert reader.post("/v1/match", json=text).json()["matches"][0]["subpriority"]["section_id"] == "1.1"
-    assert reader.post("/v1/match", json={**text, "kind": "plan"}).json()["matches"] == []  # plans have none
+    # plans have no sub-priorities: a match limited to them has nothing to rank, and says so
+    _error(reader.post("/v1/match", json={**text, "kind": "plan"}), 422, "invalid_input", "kind")
+    error = _error(reader.post("/v1/match", json={**text, "doc": "kulturplan"}), 422, "invalid_input", "doc")
+    assert "no sub-priorities" in error["message"]
+    # a filter naming a document, section or priority the index does not have is an error, not an empty result
+    error = _error(reader.get("/v1/search", params={**query, "doc": "kulturplann"}), 422, "invalid_input", "doc")
+    assert "kulturplan" in error["message"]  # the documents there are are listed
+    _error(reader.post("/v1/ask", json={"question": "renar", "doc": "kulturplann"}), 422, "invalid_input", "doc")
+    _error(reader.post("/v1/match", json={**text, "doc": "kulturplann"}), 422, "invalid_input", "doc")
+    section = reader.get("/v1/search", params={**query, "doc": "kulturplan", "section": "1.1"})
+    _error(section, 422, "invalid_input", "section")  # 1.1 is the strategy's, not the plan's
+    assert reader.get("/v1/search", params={**query, "doc": "strategi", "section": "1.1"}).json()["hits"]
 
 
 def test_a_subpriority_question_is_answered_from_the_strategy_with_the_plan_as_related(reader) -> None:
@@ -178,5 +189,9 @@ def test_bad_library_requests_are_specific_4xx(writer, tmp_path: Path) -> None:
     duplicate = _error(add("kopia.txt", (CORPUS_DIR / "kulturplan.txt").read_bytes()), 409, "conflict", "file")
     assert "already in the library as 'kulturplan'" in duplicate["message"]
     _error(writer.delete("/v1/documents/finns-inte", headers=headers), 404, "not_found", "doc_id")
+    only = _error(writer.delete("/v1/documents/strategi", headers=headers), 409, "conflict", "doc_id")
+    assert "only strategy" in only["message"]  # the plans stay, but what answers the questions cannot go
+    _error(add("agenda.md", AGENDA, title="Agenda\x00"), 422, "invalid_input", "title")
+    _error(add("agenda.md", AGENDA, title="A" * 301), 413, "input_too_long", "title")
     assert writer.get("/readyz").json()["build"] == builds  # no request changed the index
     assert not any((Path(writer.app.state.settings.index_dir) / ".library-incoming").iterdir())

@@ -20,12 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.analysis import QuestionAnalysis
-from index.hits import AnswerPool, Filters, Hit, SentenceScore
+from index.hits import AnswerPool, Hit, SentenceScore
 from ingest.models import Item
 from ingest.vocabulary import is_subpriority, item_start
 from service.answering.decision import Confidence, decide
 from service.answering.ranking import SectionScore, rank_subpriorities
-from service.answering.searching import require_kind
+from service.answering.searching import require_filters
 from service.answering.sections import item_quote, stored_items, subpriority_ref
 from service.errors import require_k, require_text
 from service.models import AskResponse, Citation, ItemQuote, SubpriorityRef
@@ -164,8 +164,8 @@ def ask(
     or say it is not covered."""
     question = require_text(question, "question", settings.max_query_chars)
     k = require_k(k if k is not None else settings.ask_k, settings.max_k)
-    kind = require_kind(kind)
-    chosen = Filters(doc=doc or None, kind=kind) if doc or kind else None
+    filters = require_filters(corpus, doc=doc, kind=kind)
+    chosen = filters if filters.doc or filters.kind else None
     pool = corpus.index.answer_pool(question, max(k, ASK_POOL), lang, chosen, related=k)
     return compose(corpus, pool, decide(pool.analysis, pool.hits), k)
 

@@ -30,9 +30,9 @@ from service.answering.answers import ASK_POOL
 from service.answering.claims import Rivals, confidence_label, item_support, judge_link
 from service.answering.decision import Confidence, decide
 from service.answering.inriktningar import closest_paraphrase, judge_inriktning, statement_texts, statements
-from service.answering.searching import require_kind
+from service.answering.searching import require_filters
 from service.answering.sections import item_quote, stored_items, subpriority_ref
-from service.errors import require_k, require_text
+from service.errors import InvalidInput, require_k, require_text
 from service.limits import Budget
 from service.models import (
     AlignResponse,
@@ -309,9 +309,9 @@ def match(
     work stops with OverTimeBudget (503) once it has run out."""
     app = read_application(corpus, text, settings.max_text_chars)
     k = require_k(k if k is not None else settings.match_k, 10)
+    filters = require_subpriority_filters(corpus, doc, kind)
     if budget is not None:
         budget.check()
-    kind = require_kind(kind)
     matches = [
         SubpriorityMatch(
             subpriority=ref,
@@ -319,13 +319,28 @@ def match(
             needs=rank_needs(corpus, app, doc_id, section_id),
             passages=_passages(corpus, app, doc_id, section_id),
         )
-        for doc_id, section_id, ref, score in best_subpriorities(corpus, app, k, budget, doc or None, kind)
+        for doc_id, section_id, ref, score in best_subpriorities(corpus, app, k, budget, filters.doc, filters.kind)
     ]
-    covered = description_confidence(corpus, text, app.language, Filters(doc=doc or None, kind=kind))
+    covered = description_confidence(corpus, text, app.language, filters)
     return MatchResponse(
         language=app.language, n_sentences=len(app.spans), matches=matches, state=covered.state,
         confidence=round(covered.score, 3),
     )
+
+
+def require_subpriority_filters(corpus: Corpus, doc: str | None, kind: str | None) -> Filters:
+    """The `doc`/`kind` filters of a match (require_filters), and a 422 naming the field when the documents they
+    choose have no sub-priorities (a plan): there would be nothing to rank."""
+    filters = require_filters(corpus, doc=doc, kind=kind)
+    documents = corpus.index.documents
+    if (filters.doc or filters.kind) and not any(
+        (filters.doc is None or doc_id == filters.doc)
+        and (filters.kind is None or documents.get(doc_id, {}).get("kind") == filters.kind)
+        for doc_id, _ in corpus.derived(_subpriority_positions)
+    ):
+        field, chosen = ("doc", f"document {filters.doc!r}") if filters.doc else ("kind", f"kind {filters.kind!r}")
+        raise InvalidInput(f"the {chosen} has no sub-priorities to match: choose a strategy", field)
+    return filters
 
 
 def description_confidence(corpus: Corpus, text: str, language: str, filters: Filters) -> Confidence:

@@ -19,6 +19,42 @@ def require_kind(kind: str | None) -> str | None:
     return kind
 
 
+def _filter_values(corpus: Corpus) -> dict[str, set]:
+    """What the filters can name in the loaded index: its priority numbers and (document, section id) pairs;
+    read through `corpus.derived`."""
+    return {
+        "priorities": {chunk.priority for chunk in corpus.chunks if chunk.priority is not None},
+        "sections": {(chunk.doc_id, chunk.section_id) for chunk in corpus.chunks},
+    }
+
+
+def require_filters(
+    corpus: Corpus,
+    doc: str | None = None,
+    priority: int | None = None,
+    section: str | None = None,
+    kind: str | None = None,
+) -> Filters:
+    """The filters of a request, each naming something the index holds: a document id it has, a priority and a
+    section id (of that document, when one is given) it has, a known kind — else a 422 naming the field, so that
+    a mistyped filter is not answered as an empty result or "not covered"."""
+    doc = (doc or "").strip() or None
+    section = (section or "").strip() or None
+    kind = require_kind(kind)
+    documents = corpus.index.documents
+    if doc is not None and doc not in documents:
+        raise InvalidInput(f"no document {doc!r} in the index; the documents are: {', '.join(documents)}", "doc")
+    known = corpus.derived(_filter_values)
+    if priority is not None and priority not in known["priorities"]:
+        numbers = sorted(known["priorities"])
+        listed = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
+        raise InvalidInput(f"no priority {priority} in the index (its priorities: {listed})", "priority")
+    if section is not None and not any(s == section and (doc is None or d == doc) for d, s in known["sections"]):
+        where = f" of document {doc!r}" if doc else ""
+        raise InvalidInput(f"no section {section!r}{where}; see /v1/sections for the section ids", "section")
+    return Filters(doc=doc, priority=priority, section=section, kind=kind)
+
+
 def search(
     corpus: Corpus,
     q: str,
@@ -35,10 +71,6 @@ def search(
     k = require_k(k, settings.max_k)
     if retriever not in RETRIEVERS:
         raise InvalidInput(f"'retriever' must be one of {', '.join(RETRIEVERS)}, got {retriever!r}", "retriever")
-    if priority is not None and priority < 1:
-        raise InvalidInput(f"'priority' must be a priority number (1 or more), got {priority}", "priority")
-    filters = Filters(
-        doc=doc or None, priority=priority, section=(section or "").strip() or None, kind=require_kind(kind)
-    )
+    filters = require_filters(corpus, doc, priority, section, kind)
     hits = corpus.index.search(query, k=k, retriever=retriever, filters=filters)
     return SearchResponse(query=query, k=k, retriever=retriever, hits=[SearchHit.of(h) for h in hits])

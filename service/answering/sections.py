@@ -188,6 +188,9 @@ def _section_tree(corpus: Corpus) -> SectionTreeResponse:
 def section_detail(corpus: Corpus, section_id: str, doc: str | None = None) -> SectionDetail:
     """All parts of a section (for "3.1": description, challenges, actors, needs) with text and pages."""
     wanted = section_id.strip()
+    if doc is not None and doc not in corpus.index.documents:
+        raise NotFound(f"no document {doc!r} in the index; the documents are: {', '.join(corpus.index.documents)}",
+                       "doc")
     matches = [(d, s) for d, s in _sections(corpus, doc) if s["section_id"] == wanted]
     if not matches:  # heading-text ids: forgive case and spacing differences
         folded = " ".join(wanted.split()).casefold()

@@ -28,6 +28,7 @@ from ingest.word import Cell, Run, WordWriter, clean
 from service.answering import matching
 from service.answering.claims import confidence_label
 from service.errors import require_text
+from service.limits import Budget
 from service.models import AlignResponse, InriktningCheck, ItemLink, SubpriorityAlignment
 from service.settings import Settings
 from service.state import Corpus
@@ -75,11 +76,12 @@ def application_name(text: str, given: str | None, lang: str) -> str:
 
 
 def word_report(
-    corpus: Corpus, text: str, k: int | None, name: str | None, settings: Settings
+    corpus: Corpus, text: str, k: int | None, name: str | None, settings: Settings, budget: Budget | None = None
 ) -> WordReport:
-    """POST /v1/align/docx: the alignment report of `text` (as /v1/align checks it) as a Word document dated today."""
+    """POST /v1/align/docx: the alignment report of `text` (as /v1/align checks it) as a Word document dated today;
+    with a `budget` the check stops with OverTimeBudget (503) once it has run out, as /v1/align's does."""
     name = require_name(name)
-    report = matching.align(corpus, text, k, settings)
+    report = matching.align(corpus, text, k, settings, budget)
     content = alignment_docx(report, application_name(text, name, report.language), date.today())
     return WordReport(content, report_filename(report.language), report.language)
 

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.errors import ServiceError, error_body
 
 log = logging.getLogger("rus.service")
+BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None, **extra: Any) -> JSONResponse:
@@ -39,17 +40,27 @@ def install_error_handlers(app: FastAPI) -> None:
         first = errors[0] if errors else {}
         field = _field_of(first.get("loc", ()))
         message = first.get("msg", "invalid request")
-        if first.get("type") == "missing":
-            message = f"'{field}' is required"
-        elif first.get("type") == "json_invalid":
+        kind = first.get("type")
+        if kind == "missing":
+            message = f"'{field}' is required" if field else "the request needs a JSON body"
+        elif kind == "json_invalid":
             field, message = None, "the request body is not valid JSON"
+        elif kind == "extra_forbidden":
+            message = f"'{field}' is not a field of this request"
+        elif field is None and kind in ("model_attributes_type", "dict_type"):
+            message = "the request body must be a JSON object (send it with Content-Type: application/json)"
         elif field:
             message = f"'{field}': {message}"
-        details = [{"field": _field_of(e.get("loc", ())), "message": e.get("msg")} for e in errors]
+        details = [
+            {"field": None if e.get("type") == "json_invalid" else _field_of(e.get("loc", ())), "message": e.get("msg")}
+            for e in errors
+        ]
         return error_response(422, "invalid_input", message, field, details=details)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:  # FastAPI's words for a body it cannot decode
+            return error_response(422, "invalid_input", "the request body is not valid JSON in UTF-8")
         codes = {404: "not_found", 405: "method_not_allowed", 413: "input_too_long"}
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         response = error_response(exc.status_code, codes.get(exc.status_code, "http_error"), message)

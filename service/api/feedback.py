@@ -19,14 +19,14 @@ from pydantic import BaseModel, Field
 
 from service.errors import InvalidInput, ServiceError, require_text
 from service.feedback import FeedbackError, FeedbackStore, TokenBucket
-from service.models import ErrorResponse
+from service.models import ErrorResponse, RequestBody
 from service.settings import Settings
 from service.state import Corpus
 
 log = logging.getLogger("rus.service")
 
 
-class FeedbackRequest(BaseModel):
+class FeedbackRequest(RequestBody):
     question: str = Field(description="the question asked, or the project description matched")
     verdict: Literal["up", "down"] = Field(description="👍 (up) or 👎 (down)")
     kind: Literal["ask", "match"] = Field("ask", description="an answer (/v1/ask) or a match (/v1/match)")

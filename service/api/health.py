@@ -1,4 +1,5 @@
-"""GET /healthz (the process is up) and /readyz (an index is loaded and its embedder answered)."""
+"""GET /healthz (the process is up) and /readyz (an index is loaded and its embedder answered); both answer HEAD
+too, for probes that send it."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ router = APIRouter(tags=["service"])
 
 
 @router.get("/healthz", response_model=Health)
+@router.head("/healthz", include_in_schema=False)
 def healthz() -> Health:
     """The process is up (says nothing about the index)."""
     return Health(status="ok")
 
 
 @router.get("/readyz", response_model=Readiness, responses={503: ERRORS[503]})
+@router.head("/readyz", include_in_schema=False)
 def readyz(corpus: CorpusDep, settings: SettingsDep) -> Readiness:
     """The index is loaded and the embedder has answered once."""
     manifest = corpus.index.manifest

@@ -20,6 +20,7 @@ from index.library import (
     AlreadyInLibrary,
     BadMetadata,
     LastDocument,
+    LastStrategy,
     LibraryError,
     UnknownDocument,
     add_documents,
@@ -28,7 +29,7 @@ from index.library import (
 )
 from ingest.errors import Refusal
 from ingest.formats import media_type
-from service.errors import InvalidInput, NotFound, ServiceError
+from service.errors import InvalidInput, NotFound, ServiceError, require_text
 from service.library.uploads import DocumentReader, DocumentRefused, copy_limited, safe_extension
 from service.limits import Limits
 from service.models import DocumentInfo, DocumentsResponse
@@ -36,6 +37,7 @@ from service.settings import Settings
 from service.state import Corpus, IndexHolder
 
 INCOMING = ".library-incoming"  # inside the index directory: uploads being checked and ingested
+MAX_TITLE_CHARS = 300  # a document title given with an upload (shown with every hit of the document)
 
 
 class Conflict(ServiceError, status=409, code="conflict"):
@@ -151,7 +153,7 @@ def add_upload(
     safe_extension(filename)
     name = str(filename)
     kind = (kind or "").strip() or None
-    title = (title or "").strip() or None
+    title = require_text(title, "title", MAX_TITLE_CHARS) if (title or "").strip() else None
     check_fields(kind, year)
     holder.get()  # 503 while there is no index to add to
     limits = Limits.from_settings(settings)
@@ -200,7 +202,7 @@ def _library_call(call):
         return call()
     except UnknownDocument as error:
         raise NotFound(str(error), "doc_id") from None
-    except (AlreadyInLibrary, LastDocument) as error:
+    except (AlreadyInLibrary, LastDocument, LastStrategy) as error:
         raise Conflict(str(error), "file" if isinstance(error, AlreadyInLibrary) else "doc_id") from None
     except LibraryError as error:
         raise LibraryRefused(str(error), "file") from None

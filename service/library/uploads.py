@@ -37,6 +37,7 @@ from service.limits import Limits
 CHECK_MEMORY_BYTES = 2 * 1024**3  # address-space cap of the reading child
 COPY_BLOCK = 1 << 20
 UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+MAX_NAME_BYTES = 255  # the upload is checked under its own name, and file systems stop there (NAME_MAX)
 RETRY_AFTER_SECONDS = 5
 STATUS = {Refusal.TOO_LARGE: 413, Refusal.UNSUPPORTED_TYPE: 415}  # every other refusal: 422
 CODE = {413: "input_too_long", 415: "unsupported_type", 422: "unreadable_document"}  # the API's error codes
@@ -90,8 +91,8 @@ def safe_extension(filename: str | None) -> str:
     name = filename or ""
     if not name.strip():
         raise InvalidInput("the upload has no file name", "file")
-    if len(name) > 255:
-        raise InvalidInput("the file name is longer than 255 characters", "file")
+    if len(name.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise InvalidInput(f"the file name is longer than {MAX_NAME_BYTES} bytes (UTF-8); rename the file", "file")
     if UNSAFE_NAME.search(name):
         raise InvalidInput(
             "the file name must be a plain name: no directories ('/' or '\\'), control characters or NUL", "file"
