@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from eval.align_gold import AlignGoldError, AlignItem, load_align_gold
 from eval.align_metrics import ItemOutcome, precision_recall_curve, summarise
-from eval.runner import file_sha256
+from eval.runner import file_sha256, staged
 from service.answering.matching import align, read_application, score_subpriorities
 from service.models import AlignResponse
 from service.settings import Settings
@@ -182,14 +182,11 @@ def run_align(gold: Path, settings: Settings, progress: bool = True, corpus: Cor
 
 
 def write_align_results(results: dict, out: Path) -> list[Path]:
-    """results.json, report.md and the plot in `out`; returns the files written."""
+    """results.json, report.md and the plot in `out` (staged: all or nothing); returns the files written."""
     from eval.align_report import render_align_report, write_align_plot
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / "results.json"
-    path.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    plot = write_align_plot(results, out)
-    report = out / "report.md"
-    report.write_text(render_align_report(results, [plot.name]), encoding="utf-8")
-    return [path, report, plot]
+    with staged(out) as stage:
+        (stage / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        plot = write_align_plot(results, stage)
+        (stage / "report.md").write_text(render_align_report(results, [plot.name]), encoding="utf-8")
+    return [Path(out) / name for name in ("results.json", "report.md", plot.name)]

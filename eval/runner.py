@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
 from eval.baselines import IndexRetriever, NaiveDenseIndex, RetrievalSystem
-from eval.gold import GoldItem, load_gold
+from eval.gold import GoldItem, load_gold, missing_evidence
 from eval.metrics import (
     AGGREGATIONS,
     DEFAULT_AGGREGATION,
@@ -32,6 +36,7 @@ from eval.metrics import (
     latency_summary,
     ndcg_at,
     negatives_summary,
+    priority_of_label,
     section_display,
     section_summary,
 )
@@ -48,6 +53,9 @@ TOP_SECTIONS = 10
 SNIPPET_CHARS = 240
 STRATEGY_LABEL = "strategi"  # the document of plain (strategy) labels when the index names no strategy document
 Decide = Callable[[QuestionAnalysis, list], object]  # (the query read, ranked hits) → a state or .state/.score
+
+
+MAX_EVAL_K = 1000  # chunks ranked per query at most (the strategy has about 370; results hold a curve to k)
 
 
 class EvalError(Exception):
@@ -242,11 +250,12 @@ def run(
     the strategy when the index also holds plans); "library": every query over the whole index."""
     items = load_gold(gold)
     names = selected_retrievers(retriever)
-    if k < 1 or pool < 1:
-        raise EvalError("--k and --pool must be at least 1")
+    if not (1 <= k <= MAX_EVAL_K and 1 <= pool <= MAX_EVAL_K):
+        raise EvalError(f"--k and --pool must be between 1 and {MAX_EVAL_K}")
     if scope not in SCOPES:
         raise EvalError(f"unknown scope {scope!r}; use one of {', '.join(SCOPES)}")
     index = index or SearchIndex.open(Path(index_dir), engine=engine)
+    require_labels_in(items, index, gold)
     if cache_dir is None:
         cache_dir = Path(index_dir).resolve().parent / "eval-cache"
     systems = build_systems(index, names, cache_dir, progress, scope)
@@ -283,22 +292,48 @@ def run(
     return results
 
 
+def require_labels_in(items: list[GoldItem], index: SearchIndex, gold: Path) -> None:
+    """EvalError when the gold names what the index does not hold: an answerable item's main section, or an
+    evidence quote found in no passage. Scores against such labels are zeros that say nothing about retrieval
+    (a gold file written for another document or version); alternatives (`also_ok`) may name headings."""
+    sections = {chunk.section_id for chunk in index.chunks}
+    main = [item for item in items if item.answerable and item.section]
+    unknown = [(item.id, item.section) for item in main
+               if item.section not in sections and priority_of_label(item.section) is None]
+    missing = missing_evidence(main, [chunk.text for chunk in index.chunks])
+    problems = [f"{item_id}: section {label!r} is not in the index" for item_id, label in unknown]
+    problems += [f"{item_id}: evidence {quote[:60]!r} is in no passage" for item_id, quote in missing]
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise EvalError(f"{gold}: the gold does not fit the index in {index.stored.path}: {shown}")
+
+
+@contextlib.contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A fresh folder inside `out` to write a report's files into; when the block ends without an error they
+    replace their namesakes in `out`, one rename each, so that an interrupted or failed run leaves the previous
+    report whole rather than mixed with half of a new one."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".writing-", dir=out))
+    try:
+        yield stage
+        for path in sorted(stage.iterdir()):
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 def write_results(results: dict, out: Path) -> list[Path]:
-    """results.json, report.md and the PNG plots in `out`; returns the files written."""
+    """results.json, report.md and the PNG plots in `out` (staged: all or nothing); returns the files written."""
     from eval.plots import write_plots
     from eval.report import render_report
 
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    written = []
-    path = out / "results.json"
-    path.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-    written.append(path)
-    plots = write_plots(results, out)
-    report = out / "report.md"
-    report.write_text(render_report(results, [p.name for p in plots]), encoding="utf-8")
-    written.append(report)
-    return [*written, *plots]
+    with staged(out) as stage:
+        (stage / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+        plots = write_plots(results, stage)
+        (stage / "report.md").write_text(render_report(results, [p.name for p in plots]), encoding="utf-8")
+    return [Path(out) / name for name in ("results.json", "report.md", *(p.name for p in plots))]
 
 
 def load_results(path: Path) -> dict:

@@ -229,7 +229,7 @@ def _previous_documents(index_dir: Path, fingerprint: str) -> dict[tuple[str, st
         if not isinstance(stored, dict) or stored.get("fingerprint") != fingerprint:
             return {}
         documents = [document_from_json(d) for d in stored.get("documents", [])]
-    except (OSError, ValueError, TypeError, KeyError):
+    except (OSError, ValueError, TypeError, KeyError, IndexProblem):  # a cache: a damaged one is not used
         return {}
     return {(d.source, d.content_hash): d for d in documents}
 
@@ -274,17 +274,24 @@ def library_documents(
     index_dir: Path, fingerprint: str, limits: IngestLimits | None = None
 ) -> tuple[list[Document], dict[str, dict], dict[str, Path], list[IngestError]]:
     """The current build's documents that were added to the library: the documents (stored, or re-read from
-    their kept files when `fingerprint` differs), their library fields by doc id, their kept files, and the
-    errors of files that could no longer be read."""
+    their kept files when `fingerprint` differs or the stored ones are damaged), their library fields by doc id,
+    their kept files, and the errors of files that could no longer be read. IndexProblem when the build's
+    manifest cannot be read: what the library holds is then unknown, and a build must not drop it silently."""
     build = current_build(index_dir)
     if build is None:
         return [], {}, {}, []
     try:
         listed = read_manifest(index_dir, build).get("documents", [])
-        entries = [entry for entry in listed if added_by(entry) == ADDED_TO_LIBRARY]
+    except (OSError, ValueError, IndexProblem) as error:  # which documents the library holds is unknown: keep it
+        raise IndexProblem(
+            f"{index_dir}: the current build's manifest cannot be read ({error}), so the documents added to its "
+            "library cannot be carried over; to build from the corpus alone and leave them out, add --drop-library"
+        ) from error
+    entries = [entry for entry in listed if added_by(entry) == ADDED_TO_LIBRARY]
+    try:
         stored = read_extra(index_dir, DOCUMENTS_FILE, build) if entries else {}
     except (OSError, ValueError, IndexProblem):
-        return [], {}, {}, []
+        stored = {}  # the stored documents are damaged: each is read again from its kept file below
     reusable = isinstance(stored, dict) and stored.get("fingerprint") == fingerprint
     by_id = {d["doc_id"]: d for d in stored.get("documents", [])} if isinstance(stored, dict) else {}
     documents, metadata, files, errors = [], {}, {}, []

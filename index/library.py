@@ -27,7 +27,7 @@ from index.build import (
     unique_doc_id,
 )
 from index.embedders import Embedder, get_embedder
-from index.store import EmbedderMismatch, IndexProblem, current_build, read_extra, read_manifest
+from index.store import EmbedderMismatch, IndexNotFound, IndexProblem, current_build, read_extra, read_manifest
 from ingest.errors import IngestError
 from ingest.formats import FORMATS_IN_WORDS, is_supported
 from ingest.limits import IngestLimits
@@ -144,6 +144,8 @@ def remove_document(
     index_dir: Path, doc_id: str, embedder: Embedder | None = None, limits: IngestLimits | None = None
 ) -> LibraryChange:
     """Remove one document from the library; its chunks leave the index in the same atomic switch."""
+    if current_build(Path(index_dir)) is None:
+        raise IndexNotFound(Path(index_dir))
     embedder = embedder or get_embedder()
     with _library_lock(Path(index_dir)):
         limits = limits or IngestLimits()

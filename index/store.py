@@ -369,7 +369,13 @@ def load_build(index_dir: Path, verify: bool = True, build: Path | None = None) 
 
 
 def read_extra(index_dir: Path, name: str, build: Path | None = None) -> object | None:
-    """A JSON side file of the current build (or of `build`), e.g. the section tree, or None."""
+    """A JSON side file of the current build (or of `build`), e.g. the section tree, or None; IndexDamaged when
+    it is there but cannot be read as JSON."""
     build = build or current_build(Path(index_dir))
     path = build / name if build else None
-    return json.loads(path.read_text(encoding="utf-8")) if path and path.is_file() else None
+    if not (path and path.is_file()):
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise IndexDamaged(Path(index_dir), f"{name} cannot be read: {error}") from error

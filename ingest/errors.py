@@ -14,6 +14,7 @@ class Refusal(StrEnum):
     """Why a file was not read."""
 
     NOT_FOUND = "not_found"  # no such file
+    UNREADABLE = "unreadable"  # the file is there but cannot be opened (permissions)
     UNSUPPORTED_TYPE = "unsupported_type"  # a suffix no reader handles
     EMPTY = "empty"  # zero bytes, or only whitespace
     TOO_LARGE = "too_large"  # over max_file_bytes

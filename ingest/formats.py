@@ -73,8 +73,8 @@ def media_type(suffix: str) -> str:
 def read_file(path: Path, limits: IngestLimits) -> Extracted:
     """Read one file with its format's reader under `limits`; IngestError with a `Refusal` code otherwise.
 
-    The checks every format shares are made here (the file exists, its type, its size, then the text and time of
-    what the reader gives); the readers check pages, what is packed, text and time as they go.
+    The checks every format shares are made here (the file exists, its type, its size, that it opens, then the
+    text and time of what the reader gives); the readers check pages, what is packed, text and time as they go.
     """
     path = Path(path)
     if not path.is_file():
@@ -92,6 +92,10 @@ def read_file(path: Path, limits: IngestLimits) -> Extracted:
         )
     if size == 0:
         raise IngestError(path, "the file is empty", Refusal.EMPTY)
+    try:
+        path.open("rb").close()
+    except OSError as error:
+        raise IngestError(path, f"the file cannot be opened ({error.strerror or error})", Refusal.UNREADABLE) from None
     deadline = time.monotonic() + limits.max_extract_seconds
     extracted = fmt.read(path, limits, deadline)
     limits.check_chars(path, sum(len(line.text) for line in extracted.lines))

@@ -203,7 +203,19 @@ class FeedbackStore:
                 "SELECT id, created_at, kind, question, lang, verdict, answer_state, top_sections, chosen_section,"
                 " build_id FROM feedback ORDER BY id"
             ).fetchall()
-        return [Feedback(r[0], r[1], r[2], r[3], r[4], r[5], r[6], tuple(json.loads(r[7])), r[8], r[9]) for r in rows]
+        return [_entry_of(row, self.path) for row in rows]
+
+
+def _entry_of(row: tuple, path: Path) -> Feedback:
+    """One stored row as a Feedback; sqlite3.DatabaseError naming the row when it was changed outside this
+    program (its shown sections not a JSON list, a verdict or kind it never writes)."""
+    try:
+        top = json.loads(row[7])
+        if not isinstance(top, list) or row[5] not in VERDICTS or row[2] not in KINDS:
+            raise ValueError("a value this program never writes")
+    except (TypeError, ValueError) as error:
+        raise sqlite3.DatabaseError(f"row {row[0]} of {path} is damaged ({error})") from None
+    return Feedback(row[0], row[1], row[2], row[3], row[4], row[5], row[6], tuple(top), row[8], row[9])
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,14 @@ VERSION = version("rus-search")  # the installed package's (pyproject.toml), sho
 INGEST_DEFAULTS = IngestLimits()  # the document limits' defaults are defined (and explained) in ingest/limits.py
 
 
+# limits and counts that must be at least 1 (RUS_MAX_K=0 is refused where it is read, with the variable's name)
+AT_LEAST_ONE = (
+    "max_query_chars", "max_text_chars", "max_k", "max_body_bytes", "ask_k", "match_k",
+    "max_file_bytes", "max_pdf_pages", "max_stream_bytes", "max_unpacked_bytes", "max_document_chars",
+    "max_concurrent_uploads", "max_heavy_jobs", "ui_max_upload_bytes", "feedback_max_body_bytes", "feedback_burst",
+)
+
+
 class Settings(BaseSettings):
     """Where the index and corpus live, which embedder to use, and the service's limits."""
 
@@ -90,6 +98,14 @@ class Settings(BaseSettings):
     def _none_by_name(cls, value: object) -> object:
         """RUS_ALIGN_CONFIDENCE_ADDRESSED_ELSEWHERE=none: no claims outside the best-matching sub-priority."""
         return None if isinstance(value, str) and value.strip().lower() == "none" else value
+
+    @field_validator(*AT_LEAST_ONE)
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        """A limit or count of 0 or less would refuse everything (or nothing) with nonsense messages."""
+        if value < 1:
+            raise ValueError(f"must be at least 1, got {value}")
+        return value
 
     def feedback_file(self) -> Path:
         """Where feedback is stored: RUS_FEEDBACK_PATH, or feedback.sqlite3 beside the index directory

@@ -265,3 +265,21 @@ def test_align_without_a_file_or_an_index_says_so(tmp_path: Path, capsys: pytest
     code = main(["align", str(application), "--index-dir", str(tmp_path / "missing")])
     _, err = capsys.readouterr()
     assert code != 0 and "no index in" in err and "rus index build" in err
+
+
+def test_bad_settings_and_unwritable_outputs_are_one_line_not_a_traceback(
+    index_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUS_MAX_K", "0")
+    assert main(["search", "renar", "--index-dir", str(index_dir)]) == 2
+    assert capsys.readouterr().err.strip() == "error: invalid setting RUS_MAX_K: Value error, must be at least 1, got 0"
+    monkeypatch.delenv("RUS_MAX_K")
+    application = tmp_path / "ansokan.txt"
+    application.write_text("Vi bygger säkra passager för renar längs vägarna i inlandet.", encoding="utf-8")
+    folder = tmp_path / "rapport.md"
+    folder.mkdir()  # --out names a folder
+    assert main(["align", str(application), "--out", str(folder), "--index-dir", str(index_dir)]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(f"error: {folder}: ") and "Traceback" not in error
+    assert main(["search", "renar", "--doc", "no-such-doc", "--index-dir", str(index_dir)]) == 2
+    assert "--doc: no document 'no-such-doc'" in capsys.readouterr().err

@@ -346,6 +346,19 @@ def test_evaluate_and_reports(tiny_gold, tmp_path):
     assert json.loads((tmp_path / "out" / "results.json").read_text())["retrievers"]["dense"]["items"]
     misses = worst_misses(results["retrievers"]["hybrid"])
     assert [m["id"] for m in misses] == ["a", "b"]  # 1.2 at section rank 3 is worse than 3.1 at rank 2
+
+    # a run stopped while writing (Ctrl-C during the plots) leaves the previous report whole, not mixed
+    before = {p.name: p.read_bytes() for p in written}
+    changed = {**results, "meta": {**results["meta"], "gold": "another.jsonl"}}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("eval.plots.write_plots", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            write_results(changed, tmp_path / "out")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
     assert render_report(results).count("### ") == 2
 
 

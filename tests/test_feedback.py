@@ -213,6 +213,16 @@ def test_rus_feedback_errors_are_clear(tmp_path: Path, capsys: pytest.CaptureFix
     with pytest.raises(SystemExit) as exit_info:
         main(["feedback", "export", "--index-dir", str(empty)])  # --out is required
     assert exit_info.value.code == 2
+    edited = tmp_path / "edited"
+    store = FeedbackStore(edited / "feedback.sqlite3")
+    store.add(question=REINDEER, verdict="up", kind="ask", answer_state="fact", top_sections=["3.1"],
+              chosen_section=None)
+    with sqlite3.connect(store.path) as db:  # a row changed outside the program
+        db.execute("UPDATE feedback SET verdict = 'maybe'")
+    for command in ("list", "export"):
+        assert main(["feedback", command, "--index-dir", str(edited / "index"), "--out", str(tmp_path / "x.jsonl")]
+                    if command == "export" else ["feedback", command, "--index-dir", str(edited / "index")]) == 1
+        assert "row 1 of" in capsys.readouterr().err
 
 
 # --- with a real index: sections are checked, rebuilds keep the feedback ---------------------------------

@@ -144,3 +144,21 @@ def test_ui_heavy_work_is_queued_by_gradio_and_bounded(corpus_index: Path, tmp_p
         assert "Try again in 5 seconds" in html and download["visible"] is False
     ui.heavy.budget_seconds = 0.0
     assert "took longer than its 0 seconds" in ui.on_align(DESCRIPTION, None, "en")[0]
+
+
+def test_a_file_that_cannot_be_opened_is_a_refusal_not_a_crash(tmp_path: Path, monkeypatch) -> None:
+    """A file the program may not read (permissions) is refused with its own code, so that a folder build skips it
+    as it skips a damaged file, and `rus docs add` says why instead of printing a traceback."""
+    locked = tmp_path / "plan.txt"
+    locked.write_text("Ett stycke text om kollektivtrafik i inlandet.", encoding="utf-8")
+    real_open = Path.open
+
+    def denied(self: Path, *args, **kwargs):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", denied)  # chmod 000 does not stop root, which runs the tests here
+    with pytest.raises(IngestError, match=r"plan\.txt: the file cannot be opened \(Permission denied\)") as refused:
+        read_file(locked, IngestLimits())
+    assert refused.value.code == Refusal.UNREADABLE

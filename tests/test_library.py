@@ -218,6 +218,25 @@ def test_a_rebuild_keeps_the_library_of_an_index_built_before_builds_recorded_ho
                      "livsmedelsstrategi": "library", "innovationsstrategi": "library"}  # the strategy once
 
 
+def test_a_rebuild_over_a_damaged_build_does_not_drop_the_library_silently(
+    library: tuple, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Damaged stored documents: the library's documents are read again from their kept files. A damaged
+    manifest (which documents the library holds is unknown): the build refuses and says how to go on without
+    them; before, it exited 0 and the plans and their kept files were gone."""
+    index_dir = copy(library[0], tmp_path)
+    source = strategy_source(index_dir)
+    (current_build(index_dir) / "documents.json").write_text("{ cut short", encoding="utf-8")
+    assert main(["index", "build", str(source), "--quiet", "--index-dir", str(index_dir)]) == 0
+    assert "kept 4 document(s) added to the library" in capsys.readouterr().out
+    manifest = current_build(index_dir) / "manifest.json"
+    manifest.write_text(manifest.read_text(encoding="utf-8")[:200], encoding="utf-8")
+    damaged = current_build(index_dir)
+    assert main(["index", "build", str(source), "--quiet", "--index-dir", str(index_dir)]) == 1
+    assert "--drop-library" in capsys.readouterr().err
+    assert current_build(index_dir) == damaged and (damaged / "files").is_dir()  # nothing was replaced
+
+
 def test_a_rebuild_can_leave_the_library_out(library: tuple, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     index_dir = copy(library[0], tmp_path)
     command = ["index", "build", str(strategy_source(index_dir)), "--drop-library", "--quiet"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from index.hits import Filters
 from index.library import KINDS
-from index.search import RETRIEVERS
+from index.search import RETRIEVERS, SearchIndex
 from service.errors import InvalidInput, require_k, require_text
 from service.models import SearchHit, SearchResponse
 from service.settings import Settings
@@ -19,17 +19,21 @@ def require_kind(kind: str | None) -> str | None:
     return kind
 
 
-def _filter_values(corpus: Corpus) -> dict[str, set]:
-    """What the filters can name in the loaded index: its priority numbers and (document, section id) pairs;
-    read through `corpus.derived`."""
+def filter_values(index: SearchIndex) -> dict[str, set]:
+    """What the filters can name in an index: its priority numbers and (document, section id) pairs."""
     return {
-        "priorities": {chunk.priority for chunk in corpus.chunks if chunk.priority is not None},
-        "sections": {(chunk.doc_id, chunk.section_id) for chunk in corpus.chunks},
+        "priorities": {chunk.priority for chunk in index.chunks if chunk.priority is not None},
+        "sections": {(chunk.doc_id, chunk.section_id) for chunk in index.chunks},
     }
 
 
+def _filter_values(corpus: Corpus) -> dict[str, set]:
+    """filter_values of the loaded index, read through `corpus.derived`."""
+    return filter_values(corpus.index)
+
+
 def require_filters(
-    corpus: Corpus,
+    corpus: Corpus | SearchIndex,
     doc: str | None = None,
     priority: int | None = None,
     section: str | None = None,
@@ -37,14 +41,16 @@ def require_filters(
 ) -> Filters:
     """The filters of a request, each naming something the index holds: a document id it has, a priority and a
     section id (of that document, when one is given) it has, a known kind — else a 422 naming the field, so that
-    a mistyped filter is not answered as an empty result or "not covered"."""
+    a mistyped filter is not answered as an empty result or "not covered". Takes the service's loaded corpus
+    (whose index keeps what the filters can name) or, for the command line, an index."""
     doc = (doc or "").strip() or None
     section = (section or "").strip() or None
     kind = require_kind(kind)
-    documents = corpus.index.documents
+    index = corpus.index if isinstance(corpus, Corpus) else corpus
+    documents = index.documents
     if doc is not None and doc not in documents:
         raise InvalidInput(f"no document {doc!r} in the index; the documents are: {', '.join(documents)}", "doc")
-    known = corpus.derived(_filter_values)
+    known = corpus.derived(_filter_values) if isinstance(corpus, Corpus) else filter_values(index)
     if priority is not None and priority not in known["priorities"]:
         numbers = sorted(known["priorities"])
         listed = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"

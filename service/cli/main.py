@@ -11,8 +11,11 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
+
 from index.embedders import EmbedderError
-from index.hits import Filters, Hit
+from index.hits import Hit
 from index.library import KINDS
 from index.search import RETRIEVERS, SearchIndex
 from index.store import IndexProblem
@@ -87,6 +90,7 @@ def cmd_index_build(args: argparse.Namespace) -> int:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
+    from service.answering.searching import require_filters
     from service.errors import ServiceError
     from service.limits import Limits
 
@@ -104,7 +108,11 @@ def cmd_search(args: argparse.Namespace) -> int:
         print(f"error: {error.message}", file=sys.stderr)
         return 2
     index = SearchIndex.open(args.index_dir, args.embedder, args.settings.e5_engine)
-    filters = Filters(doc=args.doc, priority=args.priority, section=args.section, kind=args.kind)
+    try:
+        filters = require_filters(index, args.doc, args.priority, args.section, args.kind)
+    except ServiceError as error:
+        print(f"error: --{error.field}: {error.message}", file=sys.stderr)
+        return 2
     hits = index.search(args.query, k=args.k, retriever=args.retriever, filters=filters)
     if args.json:
         print(json.dumps([SearchHit.of(h).model_dump() for h in hits], ensure_ascii=False, indent=2))
@@ -257,13 +265,36 @@ def build_parser(settings: Settings | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one `rus` command. What the user can act on ends in one line on stderr, never a traceback: invalid
+    RUS_* settings (exit 2), an index problem, a file or folder that cannot be read or written (exit 1), Ctrl-C
+    (exit 130; every write to an index or a report is atomic, so nothing half-written is left to use)."""
+    try:
+        settings = get_settings()
+    except (ValidationError, SettingsError) as error:
+        print(f"error: {settings_problem(error)}", file=sys.stderr)
+        return 2
+    args = build_parser(settings).parse_args(argv)
     try:
         return args.func(args)
     except (IndexProblem, EmbedderError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # the reader stopped reading (`rus eval compare A B | head`): end quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
         return 1
+    except OSError as error:  # e.g. an --out in a read-only folder, a folder where a file was named, no permission
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: {where}{error.strerror or error}", file=sys.stderr)
+        return 1
+
+
+def settings_problem(error: ValidationError | SettingsError) -> str:
+    """An invalid environment setting in one line, named as the user set it (RUS_MAX_K), with what is wrong."""
+    if isinstance(error, ValidationError):
+        problems = [f"RUS_{'_'.join(str(part) for part in e['loc']).upper()}: {e['msg']}" for e in error.errors()]
+        return "invalid setting " + "; ".join(problems)
+    return f"invalid setting: {error} (a list is JSON, e.g. RUS_CORPUS='[\"plan.pdf\"]')"
 
