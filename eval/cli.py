@@ -15,7 +15,6 @@ from ingest.errors import IngestError
 from service.cli.options import index_dir_option
 from service.settings import Settings
 
-REPORTS = Path(__file__).resolve().parent / "reports"
 USER_ERRORS = (GoldFormatError, EvalError, IndexProblem, EmbedderError, IngestError)
 HEADLINE = ("chunk_hit@1", "chunk_hit@5", "chunk_mrr@10", "section_hit@1", "section_hit@5", "section_mrr@10",
             "evidence@5")
@@ -59,7 +58,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             cache_dir=args.cache, decide=decide, progress=not args.quiet, scope=args.scope,
             engine=args.settings.e5_engine,
         )
-        out = args.out or REPORTS / args.gold.stem
+        out = args.out or args.settings.eval_reports_dir / args.gold.stem
         written = write_results(results, out)
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
@@ -113,7 +112,8 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
     try:
         settings = args.settings.model_copy(update={"index_dir": args.index_dir})
         results = run_align(args.gold, settings, progress=not args.quiet)
-        written = write_align_results(results, args.out or REPORTS / f"align-{args.gold.stem}")
+        out = args.out or args.settings.eval_reports_dir / f"align-{args.gold.stem}"
+        written = write_align_results(results, out)
     except (AlignGoldError, *USER_ERRORS, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -128,7 +128,8 @@ def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
         "eval", help="evaluate retrieval quality against a gold file",
         description="Evaluate retrievers on a gold JSONL file; write results.json, report.md and plots.",
         usage="rus eval --gold FILE [--retriever {hybrid,dense,bm25,naive-dense,all}] [--k K] [--pool N]\n"
-              "                [--index-dir DIR] [--out DIR] [--cache DIR] [--decide MODULE:FUNCTION] [--quiet]\n"
+              "                [--index-dir DIR] [--out DIR] [--cache DIR] [--decide MODULE:FUNCTION]\n"
+              "                [--scope {answer,library}] [--quiet]\n"
               "       rus eval compare A.json B.json [--changed]\n"
               "       rus eval align --gold FILE [--index-dir DIR] [--out DIR] [--quiet]",
     )
@@ -139,7 +140,9 @@ def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
     parser.add_argument("--pool", type=int, default=DEFAULT_POOL,
                         help=f"chunks aggregated into the section ranking (default {DEFAULT_POOL})")
     index_dir_option(parser, settings)
-    parser.add_argument("--out", type=Path, help="output folder (default eval/reports/<gold file name>)")
+    reports = settings.eval_reports_dir
+    parser.add_argument("--out", type=Path, help=f"output folder (default {reports}/<gold file name>, env "
+                        "RUS_EVAL_REPORTS_DIR)")
     parser.add_argument("--cache", type=Path,
                         help="cache folder for the naive baseline's vectors (default <index-dir>/../eval-cache)")
     parser.add_argument("--decide", metavar="MODULE:FUNCTION", default=PRODUCTION_DECISION,
@@ -153,20 +156,22 @@ def add_eval_command(subparsers, settings: Settings) -> argparse.ArgumentParser:
     parser.set_defaults(func=cmd_eval)
     actions = parser.add_subparsers(dest="eval_action", metavar="{compare,align}")
     compare = actions.add_parser(
-        "compare", help="print the deltas of every metric between two results.json (`rus eval` or `rus eval align`)"
+        "compare", prog="rus eval compare",
+        help="print the deltas of every metric between two results.json (`rus eval` or `rus eval align`)"
     )
     compare.add_argument("a", type=Path, help="baseline results.json")
     compare.add_argument("b", type=Path, help="new results.json")
     compare.add_argument("--changed", action="store_true", help="only metrics that changed")
     compare.set_defaults(func=cmd_eval_compare)
     aligned = actions.add_parser(
-        "align", help="evaluate the alignment check (/v1/align) against a labelled alignment set",
+        "align", prog="rus eval align",
+        help="evaluate the alignment check (/v1/align) against a labelled alignment set",
         description="Run the alignment check over an alignment gold file (eval/align_gold.jsonl format); "
                     "write results.json, report.md and alignment.png.",
     )
     aligned.add_argument("--gold", type=Path, help="alignment gold JSONL (e.g. eval/align_gold_heldout.jsonl)")
     index_dir_option(aligned, settings)
-    aligned.add_argument("--out", type=Path, help="output folder (default eval/reports/align-<gold file name>)")
+    aligned.add_argument("--out", type=Path, help=f"output folder (default {reports}/align-<gold file name>)")
     aligned.add_argument("--quiet", action="store_true", help="no progress bar")
     aligned.set_defaults(func=cmd_eval_align)
     return parser

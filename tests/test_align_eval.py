@@ -142,14 +142,14 @@ def test_missing_or_bad_gold_file_is_a_clear_error(tmp_path: Path, capsys):
 
 
 @pytest.mark.slow
-def test_eval_align_writes_report_results_and_plot(corpus_index: Path, tmp_path: Path, capsys):
+def test_eval_align_writes_report_results_and_plot(corpus_index: Path, tmp_path: Path, capsys, monkeypatch):
     lines = ALIGN_GOLD.read_text(encoding="utf-8").splitlines()
     chosen = [line for line in lines if json.loads(line)["id"] in ("a001", "a002")]  # one Swedish, one English
     gold = tmp_path / "small.jsonl"
     gold.write_text("\n".join(chosen) + "\n", encoding="utf-8")
-    out = tmp_path / "report"
-    assert main(["eval", "align", "--gold", str(gold), "--index-dir", str(corpus_index), "--out", str(out),
-                 "--quiet"]) == 0
+    monkeypatch.setenv("RUS_EVAL_REPORTS_DIR", str(tmp_path / "reports"))  # where reports go without --out
+    out = tmp_path / "reports" / "align-small"
+    assert main(["eval", "align", "--gold", str(gold), "--index-dir", str(corpus_index), "--quiet"]) == 0
     headline = capsys.readouterr().out
     assert "sub-priority@1" in headline and "inriktningar accuracy" in headline
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
