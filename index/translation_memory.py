@@ -158,9 +158,14 @@ def export_template(chunks: Sequence[Chunk], memory: Memory | None, out: Path, l
     return len(catalogue)
 
 
-def import_translations(source: Path, target: Path, doc_id: str, language: str = "en") -> int:
-    """Fold the translated, non-fuzzy entries of a translator's PO file (Swedish msgids) into the memory at
-    `target`, keyed by fingerprint; an entry for the same location replaces the older one. Returns how many."""
+def import_translations(
+    source: Path, target: Path, doc_id: str, chunks: Sequence[Chunk], language: str = "en"
+) -> tuple[int, int]:
+    """Fold the translated, non-fuzzy entries of a translator's PO file (Swedish msgids) that render a passage of
+    the document (`chunks`) into the memory at `target`, keyed by fingerprint; an entry for the same location
+    replaces the older one. Returns (entries imported, translated entries left out because they match no passage:
+    its text changed since the export, or they belong to another document); the memory is not written when
+    nothing was imported."""
     try:
         incoming = polib.pofile(str(source), wrapwidth=0)
     except (OSError, ValueError) as exc:
@@ -173,17 +178,22 @@ def import_translations(source: Path, target: Path, doc_id: str, language: str =
     else:
         catalogue = polib.POFile(wrapwidth=0)
         catalogue.metadata = _header(doc_id, language)
-    added = 0
+    passages = {source_key(chunk.text) for chunk in chunks}
+    added = unmatched = 0
     for entry in incoming:
         if entry.obsolete or not entry.msgstr.strip() or "fuzzy" in entry.flags:
             continue
         key = entry.msgid if entry.msgid.startswith(KEY_PREFIX) else source_key(entry.msgid)
+        if key not in passages:
+            unmatched += 1
+            continue
         for old in [e for e in catalogue if e.msgid == key or (entry.msgctxt and e.msgctxt == entry.msgctxt)]:
             catalogue.remove(old)
         catalogue.append(polib.POEntry(msgctxt=entry.msgctxt or None, msgid=key, msgstr=entry.msgstr))
         added += 1
-    _save(catalogue, target)
-    return added
+    if added:
+        _save(catalogue, target)
+    return added, unmatched
 
 
 def write_memory(

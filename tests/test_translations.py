@@ -79,7 +79,7 @@ def test_a_changed_passage_is_stale_and_goes_to_the_translator(strategy_chunks, 
     translated.save(str(template))
     target = tmp_path / f"{STRATEGY}.en.po"
     shutil.copy(memory_path(TRANSLATIONS, STRATEGY), target)
-    assert import_translations(template, target, STRATEGY) == 1
+    assert import_translations(template, target, STRATEGY, chunks) == (1, 0)
     after = status(chunks, load_memory(target), "RUS", "strategi")
     assert after.stale == 0 and after.translated == before.translated + 1
     assert load_memory(target).by_key[source_key(changed.text)].endswith("mountain tourism.")
@@ -126,4 +126,12 @@ def test_the_translator_commands_refuse_an_unknown_document(corpus_index: Path, 
     code = main(["translations", "import", STRATEGY, str(tmp_path / "missing.po"), "--index-dir", str(corpus_index),
                  "--translations-dir", str(tmp_path)])
     assert code == 2 and "no such file" in capsys.readouterr().err
+    assert not memory_path(tmp_path, STRATEGY).exists()
+    # a translated entry whose Swedish text is no passage of the document is not counted as imported
+    stray = polib.POFile()
+    stray.append(polib.POEntry(msgid="En mening som inte finns i strategin.", msgstr="A sentence not in it."))
+    stray.save(str(tmp_path / "stray.po"))
+    code = main(["translations", "import", STRATEGY, str(tmp_path / "stray.po"), "--index-dir", str(corpus_index),
+                 "--translations-dir", str(tmp_path)])
+    assert code == 1 and "1 translated entry matches no passage" in capsys.readouterr().err
     assert not memory_path(tmp_path, STRATEGY).exists()

@@ -75,14 +75,24 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    if _document_chunks(args) is None:
+    own = _document_chunks(args)
+    if own is None:
         return 2
     if not args.file.is_file():
         print(f"error: no such file: {args.file}", file=sys.stderr)
         return 2
     target = memory_path(args.translations_dir, args.doc_id)
-    count = import_translations(args.file, target, args.doc_id)
+    count, unmatched = import_translations(args.file, target, args.doc_id, own)
+    left_out = (f"{unmatched} translated {'entry matches' if unmatched == 1 else 'entries match'} no passage of "
+                f"{args.doc_id} "
+                "(its Swedish text changed since the export, or they belong to another document)")
+    if not count:
+        reason = left_out if unmatched else "no translated (non-fuzzy) entries"
+        print(f"error: nothing imported from {args.file}: {reason}; {target} is unchanged", file=sys.stderr)
+        return 1
     print(f"imported {count} translated passage(s) into {target}; rebuild the index (`rus index build`) to use them")
+    if unmatched:
+        print(f"left out {left_out}")
     return 0
 
 
