@@ -44,6 +44,10 @@ class ChunkFields:
         """The document kinds of the indexed chunks (what Filters.kind can select)."""
         return set(self.fields["kind"])
 
+    def priorities(self) -> set[int]:
+        """The priority numbers of the indexed chunks (what Filters.priority can select)."""
+        return {priority for priority in self.fields["priority"] if priority is not None}
+
     def positions_of(self, chunk_ids: list[str]) -> list[int]:
         """Positions of the given chunk ids (ids not in the index are left out)."""
         return [self.position[c] for c in chunk_ids if c in self.position]

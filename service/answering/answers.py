@@ -164,7 +164,7 @@ def ask(
     or say it is not covered."""
     question = require_text(question, "question", settings.max_query_chars)
     k = require_k(k if k is not None else settings.ask_k, settings.max_k)
-    filters = require_filters(corpus, doc=doc, kind=kind)
+    filters = require_filters(corpus.index, doc=doc, kind=kind)
     chosen = filters if filters.doc or filters.kind else None
     pool = corpus.index.answer_pool(question, max(k, ASK_POOL), lang, chosen, related=k)
     return compose(corpus, pool, decide(pool.analysis, pool.hits), k)

@@ -331,7 +331,7 @@ def match(
 def require_subpriority_filters(corpus: Corpus, doc: str | None, kind: str | None) -> Filters:
     """The `doc`/`kind` filters of a match (require_filters), and a 422 naming the field when the documents they
     choose have no sub-priorities (a plan): there would be nothing to rank."""
-    filters = require_filters(corpus, doc=doc, kind=kind)
+    filters = require_filters(corpus.index, doc=doc, kind=kind)
     documents = corpus.index.documents
     if (filters.doc or filters.kind) and not any(
         (filters.doc is None or doc_id == filters.doc)

@@ -19,43 +19,27 @@ def require_kind(kind: str | None) -> str | None:
     return kind
 
 
-def filter_values(index: SearchIndex) -> dict[str, set]:
-    """What the filters can name in an index: its priority numbers and (document, section id) pairs."""
-    return {
-        "priorities": {chunk.priority for chunk in index.chunks if chunk.priority is not None},
-        "sections": {(chunk.doc_id, chunk.section_id) for chunk in index.chunks},
-    }
-
-
-def _filter_values(corpus: Corpus) -> dict[str, set]:
-    """filter_values of the loaded index, read through `corpus.derived`."""
-    return filter_values(corpus.index)
-
-
 def require_filters(
-    corpus: Corpus | SearchIndex,
+    index: SearchIndex,
     doc: str | None = None,
     priority: int | None = None,
     section: str | None = None,
     kind: str | None = None,
 ) -> Filters:
-    """The filters of a request, each naming something the index holds: a document id it has, a priority and a
-    section id (of that document, when one is given) it has, a known kind — else a 422 naming the field, so that
-    a mistyped filter is not answered as an empty result or "not covered". Takes the service's loaded corpus
-    (whose index keeps what the filters can name) or, for the command line, an index."""
+    """The filters of a request, each naming something the index holds (read from its filter fields): a document
+    id it has, a priority and a section id (of that document, when one is given) it has, a known kind — else a 422
+    naming the field, so that a mistyped filter is not answered as an empty result or "not covered"."""
     doc = (doc or "").strip() or None
     section = (section or "").strip() or None
     kind = require_kind(kind)
-    index = corpus.index if isinstance(corpus, Corpus) else corpus
     documents = index.documents
     if doc is not None and doc not in documents:
         raise InvalidInput(f"no document {doc!r} in the index; the documents are: {', '.join(documents)}", "doc")
-    known = corpus.derived(_filter_values) if isinstance(corpus, Corpus) else filter_values(index)
-    if priority is not None and priority not in known["priorities"]:
-        numbers = sorted(known["priorities"])
-        listed = f"{numbers[0]}–{numbers[-1]}" if numbers else "none"
+    priorities = index.fields.priorities()
+    if priority is not None and priority not in priorities:
+        listed = f"{min(priorities)}–{max(priorities)}" if priorities else "none"
         raise InvalidInput(f"no priority {priority} in the index (its priorities: {listed})", "priority")
-    if section is not None and not any(s == section and (doc is None or d == doc) for d, s in known["sections"]):
+    if section is not None and not len(index.fields.allowed(Filters(doc=doc, section=section))):
         where = f" of document {doc!r}" if doc else ""
         raise InvalidInput(f"no section {section!r}{where}; see /v1/sections for the section ids", "section")
     return Filters(doc=doc, priority=priority, section=section, kind=kind)
@@ -77,6 +61,6 @@ def search(
     k = require_k(k, settings.max_k)
     if retriever not in RETRIEVERS:
         raise InvalidInput(f"'retriever' must be one of {', '.join(RETRIEVERS)}, got {retriever!r}", "retriever")
-    filters = require_filters(corpus, doc, priority, section, kind)
+    filters = require_filters(corpus.index, doc, priority, section, kind)
     hits = corpus.index.search(query, k=k, retriever=retriever, filters=filters)
     return SearchResponse(query=query, k=k, retriever=retriever, hits=[SearchHit.of(h) for h in hits])
