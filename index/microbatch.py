@@ -1,17 +1,20 @@
-"""Micro-batching of query embedding: concurrent callers share one encoder call.
+"""Micro-batching of query embedding: concurrent callers share encoder calls, in one or more lanes.
 
-One encoder call runs at a time. A caller that finds the encoder idle and nobody else waiting embeds at once
-(a lone client pays no window). Callers that arrive while a call runs queue up; when it ends, the first of them
-leads the next call and, since the queue shows there is load, first collects arrivals for up to `window_ms`
-(or until `max_batch` texts), then embeds every queued text in one call and hands each caller its own rows.
-The queue is bounded: past `max_queue` waiting texts a caller gets `QueueFull` at once instead of waiting.
+Up to `lanes` encoder calls run at a time (one by default). A caller that finds a lane free and nobody else
+waiting embeds at once (a lone client pays no window). Callers that arrive while every lane runs queue up; when
+a lane frees, the first of them leads the next call and, since the queue shows there is load, first collects
+arrivals for up to `window_ms` (or until `max_batch` texts), then embeds every queued text in one call and hands
+each caller its own rows. With several lanes a call that starts while another runs or waits runs inside
+`one_core()`, so calls side by side each take one core instead of all splitting every core between them; a call
+alone (a lone query, an application's sentences on a quiet server) keeps every core. The queue is bounded: past
+`max_queue` waiting texts a caller gets `QueueFull` at once instead of waiting.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
@@ -30,20 +33,23 @@ class QueueFull(RuntimeError):
 
 
 class _Request:
-    __slots__ = ("done", "error", "result", "texts")
+    __slots__ = ("done", "error", "result", "taken", "texts")
 
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
+        self.taken = False  # in a batch that a lane is embedding
         self.done = False
         self.result: np.ndarray | None = None
         self.error: BaseException | None = None
 
 
 class QueryBatcher:
-    """Wraps an embedder so that concurrent `embed_queries` calls share one `inner.embed_queries` call.
+    """Wraps an embedder so that concurrent `embed_queries` calls share `inner.embed_queries` calls.
 
-    `lock`, when given, is held around every encoder call (the service shares one with passage embedding so
-    that only one model call runs at a time). Passage embedding passes straight through.
+    `lock`, when given, is held around every encoder call (the service shares one with passage embedding, a
+    semaphore with a slot per lane, so that no more model calls run than it allows). With `lanes` > 1 a call that is
+    not alone runs inside `one_core()` (the embedder's way to keep a call on the calling thread). Passage embedding
+    passes straight through.
     """
 
     def __init__(
@@ -53,9 +59,11 @@ class QueryBatcher:
         max_batch: int = MAX_BATCH,
         max_queue: int = MAX_QUEUE,
         lock: AbstractContextManager | None = None,
+        lanes: int = 1,
+        one_core: Callable[[], AbstractContextManager] = nullcontext,
     ) -> None:
-        if window_ms < 0 or max_batch < 1 or max_queue < 1:
-            raise ValueError("window_ms must be ≥ 0 and max_batch, max_queue ≥ 1")
+        if window_ms < 0 or max_batch < 1 or max_queue < 1 or lanes < 1:
+            raise ValueError("window_ms must be ≥ 0 and max_batch, max_queue, lanes ≥ 1")
         self.inner = inner
         self.id = inner.id
         self.dim = inner.dim
@@ -63,10 +71,12 @@ class QueryBatcher:
         self.max_batch = max_batch
         self.max_queue = max_queue
         self._lock = lock or nullcontext()
+        self.lanes = lanes
+        self._one_core = one_core if lanes > 1 else nullcontext
         self._cond = threading.Condition()
         self._queue: list[_Request] = []
         self._queued_texts = 0
-        self._busy = False  # a caller is collecting or running an encoder call
+        self._running = 0  # leaders collecting or running an encoder call, at most `lanes`
         self.calls = 0  # encoder calls made (for benchmarks and tests)
 
     @property
@@ -90,13 +100,18 @@ class QueryBatcher:
             self._cond.notify_all()  # a leader collecting a batch may now be full
         while True:
             with self._cond:
-                while self._busy and not request.done:
+                while (request.taken or self._running >= self.lanes) and not request.done:
                     self._cond.wait()
                 if request.done:
                     break
-                self._busy = True
+                self._running += 1
                 batch = self._collect()
-            self._run(batch)
+                if not batch:  # another lane took every queued request while this one gathered arrivals
+                    self._running -= 1
+                    self._cond.notify_all()
+                    continue
+                alone = self._running == 1 and not self._queue  # no other call running or waiting to run
+            self._run(batch, alone)
         if request.error is not None:
             raise request.error
         return request.result
@@ -114,16 +129,18 @@ class QueryBatcher:
         batch, size = [], 0
         while self._queue and (not batch or size + len(self._queue[0].texts) <= self.max_batch):
             request = self._queue.pop(0)
+            request.taken = True
             batch.append(request)
             size += len(request.texts)
         self._queued_texts -= size
         return batch
 
-    def _run(self, batch: list[_Request]) -> None:
-        """One encoder call for the whole batch; every request gets its own rows, or the error."""
+    def _run(self, batch: list[_Request], alone: bool) -> None:
+        """One encoder call for the whole batch, on one core unless it is `alone`; every request gets its own rows,
+        or the error."""
         texts = [text for request in batch for text in request.texts]
         try:
-            with self._lock:
+            with self._lock, nullcontext() if alone else self._one_core():
                 vectors = np.asarray(self.inner.embed_queries(texts), dtype=np.float32)
             error = None
         except BaseException as exc:  # handed to every caller in the batch, re-raised in each
@@ -137,5 +154,5 @@ class QueryBatcher:
                 request.done = True
                 start += len(request.texts)
             self.calls += 1
-            self._busy = False
+            self._running -= 1
             self._cond.notify_all()

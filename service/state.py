@@ -52,14 +52,15 @@ class _LRU:
 
 
 class ServiceEmbedder:
-    """Wraps an index's embedder: one inference at a time, and per-text caches for queries and passages."""
+    """Wraps an index's embedder: as many inferences at a time as it has query lanes (a query call beside another
+    on one core), concurrent queries sharing calls, and per-text caches for queries and passages."""
 
     def __init__(self, inner, cache_size: int = 4096) -> None:
         self.inner = inner
         self.id = inner.id
         self.dim = inner.dim
-        self._lock = threading.Lock()
-        self._batcher = QueryBatcher(inner, lock=self._lock)  # concurrent queries share one encoder call
+        self._slots = threading.BoundedSemaphore(inner.query_lanes)  # model calls at a time, passages included
+        self._batcher = QueryBatcher(inner, lock=self._slots, lanes=inner.query_lanes, one_core=inner.one_core)
         self._queries = _LRU(cache_size)
         self._passages = _LRU(cache_size)
 

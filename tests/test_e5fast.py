@@ -177,3 +177,22 @@ def test_the_shipped_engine_embeds_in_lanes_with_the_same_vectors(real_texts: di
 def test_the_fast_engine_needs_no_lanes(built: e5fast.EngineBuild, monkeypatch: pytest.MonkeyPatch) -> None:
     _only(monkeypatch, built)
     assert E5Embedder(engine="fast").lanes is None  # it gives each core its own windows in one call
+
+
+@pytest.mark.parametrize("engine", ["auto", "shipped"])
+def test_a_query_lane_runs_its_call_on_the_calling_thread_and_gives_the_same_vectors(
+    engine: str, real_texts: dict[str, list[str]]
+) -> None:
+    # the service runs query calls side by side, each inside one_core(): one OpenMP thread for the calling
+    # thread while it lasts, its own count after; a batch embedded that way is the batch embedded across cores
+    embedder = E5Embedder(engine=engine)
+    openmp_threads = embedder._model._lib.omp_get_max_threads
+    cores = openmp_threads()
+    assert embedder.query_lanes == cores
+    queries = real_texts["queries"][:12]
+    across_cores = embedder.embed_queries(queries)
+    with embedder.one_core():
+        assert openmp_threads() == 1
+        on_one_core = embedder.embed_queries(queries)
+    assert openmp_threads() == cores
+    assert np.array_equal(on_one_core, across_cores)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 import pytest
@@ -22,6 +24,8 @@ class FakeEmbedder:
 
     id = "fake"
     dim = 8
+    query_lanes = 1
+    one_core = staticmethod(nullcontext)
 
     def __init__(self, gate: threading.Event | None = None, delay: float = 0.0) -> None:
         self.gate = gate
@@ -92,9 +96,97 @@ def test_concurrent_real_queries_get_their_unbatched_vectors() -> None:
         assert np.allclose(result[0], alone[question], atol=1e-6)
 
 
-def test_order_is_preserved_under_concurrency() -> None:
+class OneCoreRecorder:
+    """A `one_core` that records which calls ran inside it and how many ran at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.inside = 0
+        self.most_at_once = 0
+        self.entered = 0
+
+    @contextlib.contextmanager
+    def __call__(self):
+        with self._lock:
+            self.inside += 1
+            self.entered += 1
+            self.most_at_once = max(self.most_at_once, self.inside)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.inside -= 1
+
+
+def test_two_lanes_embed_side_by_side_on_one_core_each_and_then_share_calls() -> None:
+    """A caller alone keeps every core; a second starts its own call, on one core, while the first runs; callers
+    beyond the lanes wait and share one call, on one core while the other lane still runs."""
+    gates = {name: threading.Event() for name in ("first", "second", "shared", "alone again")}
+
+    class Gated(FakeEmbedder):
+        def embed_queries(self, texts):
+            self.batches.append(list(texts))
+            assert gates["shared" if len(texts) > 1 else texts[0]].wait(10)
+            return np.vstack([vector_for(t) for t in texts])
+
+    inner = Gated()
+    one_core = OneCoreRecorder()
+    batcher = QueryBatcher(inner, window_ms=1, lanes=2, one_core=one_core)
+    with ThreadPoolExecutor(4) as pool:
+        first = pool.submit(batcher.embed_queries, ["first"])
+        wait_until(lambda: len(inner.batches) == 1)
+        assert one_core.inside == 0  # alone: every core
+        second = pool.submit(batcher.embed_queries, ["second"])
+        wait_until(lambda: len(inner.batches) == 2)  # both running
+        assert one_core.inside == 1
+        later = [pool.submit(batcher.embed_queries, [text]) for text in ("third", "fourth")]
+        wait_until(lambda: batcher.waiting == 2)  # no third lane
+        gates["first"].set()
+        wait_until(lambda: len(inner.batches) == 3)
+        assert sorted(inner.batches[2]) == ["fourth", "third"] and one_core.inside == 2
+        for gate in gates.values():
+            gate.set()
+        results = [future.result(10) for future in (first, second, *later)]
+    for text, vectors in zip(("first", "second", "third", "fourth"), results, strict=True):
+        assert np.array_equal(vectors, vector_for(text)[None, :])
+    assert one_core.entered == 2 and one_core.most_at_once == 2 and batcher.calls == 3
+    batcher.embed_queries(["alone again"])
+    assert one_core.entered == 2
+
+
+def test_one_lane_never_enters_one_core() -> None:
+    one_core = OneCoreRecorder()
+    batcher = QueryBatcher(FakeEmbedder(), one_core=one_core)
+    batcher.embed_queries(["alone"])
+    assert one_core.entered == 0
+    with pytest.raises(ValueError, match="lanes ≥ 1"):
+        QueryBatcher(FakeEmbedder(), lanes=0)
+
+
+def test_the_service_runs_real_queries_in_lanes_with_their_unbatched_vectors() -> None:
+    """On a machine with two or more cores the service embeds e5 queries in lanes, each call on one core, and
+    every concurrent caller gets the vector its query gets alone."""
+    from index.embedders import get_embedder
+    from service.state import ServiceEmbedder
+
+    e5 = get_embedder("e5")
+    if e5.query_lanes < 2:
+        pytest.skip("one core: one lane")
+    questions = [f"Hur stärker regionen {topic}?" for topic in ("besöksnäringen", "vården", "skogen", "skolan")]
+    questions += [f"How does the region support {topic}?" for topic in ("tourism", "health care", "forestry")]
+    alone = {q: e5.embed_queries([q])[0] for q in questions}
+    service = ServiceEmbedder(get_embedder("e5"))
+    assert service._batcher.lanes == e5.query_lanes
+    with ThreadPoolExecutor(len(questions)) as pool:
+        results = list(pool.map(lambda q: service.embed_queries([q]), questions * 3))
+    for question, result in zip(questions * 3, results, strict=True):
+        assert np.allclose(result[0], alone[question], atol=1e-6)
+
+
+@pytest.mark.parametrize("lanes", [1, 2, 3])
+def test_order_is_preserved_under_concurrency(lanes: int) -> None:
     inner = FakeEmbedder(delay=0.002)
-    batcher = QueryBatcher(inner, window_ms=1, max_batch=16)
+    batcher = QueryBatcher(inner, window_ms=1, max_batch=16, lanes=lanes)
 
     def client(k: int) -> list[tuple[list[str], np.ndarray]]:
         out = []
@@ -110,6 +202,7 @@ def test_order_is_preserved_under_concurrency() -> None:
         assert np.array_equal(vectors, np.vstack([vector_for(t) for t in texts]))
     assert batcher.calls == len(inner.batches) < len(results)  # calls were shared
     assert max(len(b) for b in inner.batches) <= 16  # max_batch
+    assert all(inner.batches)  # no lane ran an empty call
 
 
 def test_a_lone_caller_is_not_delayed_by_the_window() -> None:
@@ -172,7 +265,7 @@ def test_an_encoder_error_reaches_every_caller_of_that_call_and_the_batcher_reco
 def test_empty_input_and_bad_settings() -> None:
     batcher = QueryBatcher(FakeEmbedder())
     assert batcher.embed_queries([]).shape == (0, 8)
-    with pytest.raises(ValueError, match="max_batch, max_queue ≥ 1"):
+    with pytest.raises(ValueError, match="max_batch, max_queue, lanes ≥ 1"):
         QueryBatcher(FakeEmbedder(), max_queue=0)
 
 
