@@ -80,6 +80,19 @@ def test_the_original_file_is_served_with_its_type(reader, plan_library: Path) -
     assert "lanstransportplan" in error["message"]
 
 
+def test_a_range_of_the_file_is_served_and_a_bad_range_gets_a_json_error(reader) -> None:
+    url = "/v1/documents/kulturplan/file"
+    whole = reader.get(url).content
+    part = reader.get(url, headers={"Range": "bytes=0-9"})
+    assert part.status_code == 206 and part.content == whole[:10]
+    error = _error(reader.get(url, headers={"Range": "bytes=nine-ten"}), 400, "invalid_range", "Range")
+    assert "cannot be read" in error["message"]
+    outside = reader.get(url, headers={"Range": f"bytes={len(whole) + 10}-"})
+    error = _error(outside, 416, "range_not_satisfiable", "Range")
+    assert f"which has {len(whole)} bytes" in error["message"]
+    assert outside.headers["content-range"] == f"bytes */{len(whole)}"
+
+
 def test_every_hit_names_its_document_and_page(reader) -> None:
     hits = reader.get("/v1/search", params={"q": "säkra passager för renar längs E12", "k": 5}).json()["hits"]
     top = hits[0]

@@ -14,13 +14,16 @@ Library writes are refused (409) while a background rebuild runs: that rebuild w
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse
+from starlette.types import Message, Receive, Scope, Send
 
 from ingest.formats import FORMATS_IN_WORDS
 from service.api.admin import ADMIN_ERRORS, require_api_key
+from service.errors import error_body
 from service.library import documents as library
 from service.limits import LIBRARY_UPLOAD_ALIAS, LIBRARY_UPLOAD_PATH
 from service.models import DocumentInfo, DocumentsResponse, ErrorResponse
@@ -32,6 +35,41 @@ SANDBOXED_TYPES = {".html", ".htm", ".md", ".markdown", ".txt"}
 
 def _error(description: str) -> dict:
     return {"model": ErrorResponse, "description": description}
+
+
+# Starlette's FileResponse answers a Range header it cannot serve itself, as text: these are its statuses
+RANGE_REFUSALS = {400: "invalid_range", 416: "range_not_satisfiable"}
+
+
+class DocumentFileResponse(FileResponse):
+    """A kept original file; a Range header it cannot serve gets the API's JSON error, not Starlette's text."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused: list[Message] = []  # the start of Starlette's refusal, held back until its body says why
+
+        async def send_json_refusal(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in RANGE_REFUSALS:
+                refused.append(message)
+            elif refused and message["type"] == "http.response.body":
+                await _send_range_refusal(send, refused[0], message.get("body", b""))
+            elif not refused:
+                await send(message)
+
+        await super().__call__(scope, receive, send_json_refusal)
+
+
+async def _send_range_refusal(send: Send, start: Message, reason: bytes) -> None:
+    status = start["status"]
+    content_range = [(name, value) for name, value in start["headers"] if name.lower() == b"content-range"]
+    if status == 416:  # Starlette says the file's size in Content-Range ("bytes */1234") and nothing in the body
+        size = content_range[0][1].decode("latin-1").rpartition("/")[2] if content_range else "?"
+        message = f"the requested range is outside the file, which has {size} bytes"
+    else:
+        message = f"the Range header cannot be read: {reason.decode('utf-8', 'replace').strip() or 'malformed'}"
+    body = json.dumps(error_body(RANGE_REFUSALS[status], message, "Range")).encode()
+    headers = [*content_range, (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _corpus(request: Request) -> Corpus:
@@ -60,21 +98,23 @@ def open_router() -> APIRouter:
 
     @router.get(
         "/v1/documents/{doc_id}/file",
-        response_class=FileResponse,
+        response_class=DocumentFileResponse,
         responses={
             200: {"description": "The original file", "content": {"application/pdf": {}, "text/plain": {}}},
+            400: _error("The Range header cannot be read"),
             404: _error("No such document, or no original file kept for it"),
+            416: _error("The Range header asks for bytes outside the file"),
             503: _error("No index loaded"),
         },
     )
-    def document_file(doc_id: str, request: Request) -> FileResponse:
+    def document_file(doc_id: str, request: Request) -> DocumentFileResponse:
         """The document's original file as it was added (append `#page=N` to open a PDF at a page)."""
         found = library.document_file(_corpus(request), doc_id)
         suffix = found.path.suffix.lower()
         headers = {"X-Content-Type-Options": "nosniff"}
         if suffix in SANDBOXED_TYPES:
             headers["Content-Security-Policy"] = "sandbox"
-        return FileResponse(
+        return DocumentFileResponse(
             found.path,
             media_type=found.media_type,
             filename=found.filename,
