@@ -63,9 +63,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    except OSError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
     print(_headline(results))
     print(f"aggregation: {results['meta']['aggregation']} · wrote " + ", ".join(str(p) for p in written))
     return 0
@@ -114,7 +111,7 @@ def cmd_eval_align(args: argparse.Namespace) -> int:
         results = run_align(args.gold, settings, progress=not args.quiet)
         out = args.out or args.settings.eval_reports_dir / f"align-{args.gold.stem}"
         written = write_align_results(results, out)
-    except (AlignGoldError, *USER_ERRORS, OSError) as error:
+    except (AlignGoldError, *USER_ERRORS) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(_align_headline(results))
