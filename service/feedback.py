@@ -15,6 +15,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -107,7 +108,7 @@ def validate(
     answer_state: str | None,
     top_sections: Sequence[str],
     chosen_section: str | None,
-    known_sections: set[str] | None = None,
+    known_sections: AbstractSet[str] | None = None,
 ) -> tuple[tuple[str, ...], str | None]:
     """The cleaned (top_sections, chosen_section), or FeedbackError naming the field at fault.
     With `known_sections` (the loaded index's section ids) the chosen and shown sections must be among them."""
@@ -169,7 +170,7 @@ class FeedbackStore:
         top_sections: Sequence[str] = (),
         chosen_section: str | None = None,
         build_id: str | None = None,
-        known_sections: set[str] | None = None,
+        known_sections: AbstractSet[str] | None = None,
     ) -> Feedback:
         """Validate and store one verdict; returns it with its id and time."""
         question = " ".join(question.split())

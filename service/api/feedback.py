@@ -117,7 +117,7 @@ def post_feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
     limit = settings.max_text_chars if body.kind == "match" else settings.max_query_chars
     question = require_text(body.question, "question", limit)
     corpus = request.app.state.holder.corpus  # None while no index is loaded: then ids are checked by form only
-    known = known_sections(corpus) if corpus is not None else None
+    known = corpus.derived(known_sections) if corpus is not None else None
     try:
         entry = service.store.add(
             question=question,
@@ -143,11 +143,11 @@ def post_feedback(body: FeedbackRequest, request: Request) -> FeedbackReceipt:
     )
 
 
-def known_sections(corpus: Corpus) -> set[str]:
-    """Every section id of the loaded index (its chunks' and its section tree's)."""
+def known_sections(corpus: Corpus) -> frozenset[str]:
+    """Every section id of the loaded index (its chunks' and its section tree's); derived once per index."""
     ids = {chunk.section_id for chunk in corpus.chunks}
     ids.update(section["section_id"] for document in corpus.sections for section in document["sections"])
-    return ids
+    return frozenset(ids)
 
 
 def install_feedback(app: FastAPI, settings: Settings) -> None:
