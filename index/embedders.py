@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
 
 from index.e5fast import DEFAULT_ENGINE  # the e5 engine: "auto", "fast" or "shipped" (Settings.e5_engine chooses)
+from index.openmp import one_thread
 
 DEFAULT_EMBEDDER = "e5"
 BATCH_SIZE = 16
@@ -68,15 +69,9 @@ class OpenMP:
         """Run every later engine call from the calling thread on that thread alone."""
         self._set_threads(1)
 
-    @contextmanager
-    def one_core(self) -> Iterator[None]:
+    def one_core(self) -> AbstractContextManager[None]:
         """Engine calls from the calling thread run on that thread alone until the block ends."""
-        before = self.threads()
-        self._set_threads(1)
-        try:
-            yield
-        finally:
-            self._set_threads(before)
+        return one_thread(self._max_threads, self._set_threads)
 
 
 class Lanes:

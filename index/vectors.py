@@ -9,13 +9,14 @@ returned as a dict that the build stores in its manifest (`vector_index`).
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 
 import faiss
 import numpy as np
+
+from index.openmp import one_thread
 
 APPROXIMATE_FROM = 100_000  # vectors; below this every search is exact (IndexFlatIP)
 TARGET_RECALL = 0.95
@@ -126,17 +127,11 @@ def tune_nprobe(index: faiss.IndexIVF, vectors: np.ndarray, rng: np.random.Gener
         nprobe *= 2
 
 
-@contextlib.contextmanager
-def single_threaded() -> Iterator[None]:
+def single_threaded() -> AbstractContextManager[None]:
     """Run FAISS on the calling thread only (restoring its setting after). One query is too little work to split:
     with other load on a 2-core machine, a 2-thread single-query search of 31k vectors took 32–42 ms against 3–10
     ms on one thread (docs/benchmarks.md); concurrent requests still use both cores. The results are the same."""
-    previous = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(previous)
+    return one_thread(faiss.omp_get_max_threads, faiss.omp_set_num_threads)
 
 
 def search(
