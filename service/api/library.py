@@ -59,6 +59,7 @@ class DocumentFileResponse(FileResponse):
 
 
 async def _send_range_refusal(send: Send, start: Message, reason: bytes) -> None:
+    """Starlette's refusal of a Range header (its start message and text body) sent as the API's JSON error."""
     status = start["status"]
     content_range = [(name, value) for name, value in start["headers"] if name.lower() == b"content-range"]
     if status == 416:  # Starlette says the file's size in Content-Range ("bytes */1234") and nothing in the body
