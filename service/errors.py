@@ -9,6 +9,7 @@ handlers that turn these errors into responses are in service/api/errors.py.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 BUILD_HINT = "build it with `rus index build` (or `make index`)"
@@ -96,6 +97,11 @@ def error_body(code: str, message: str, field: str | None = None, **extra: Any) 
 # control characters other than whitespace (tab, line feed, vertical tab, form feed, carriage return, NEL)
 CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def no_such_document(doc: str, documents: Iterable[str]) -> str:
+    """The words for a document id the index does not hold, listing the ids it does (`documents`)."""
+    return f"no document {doc!r} in the index; the documents are: {', '.join(documents) or 'none'}"
 
 
 def require_text(value: str | None, field: str, limit: int) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from index.hits import Filters
 from index.library import KINDS
 from index.search import RETRIEVERS, SearchIndex
-from service.errors import InvalidInput, require_k, require_text
+from service.errors import InvalidInput, no_such_document, require_k, require_text
 from service.models import SearchHit, SearchResponse
 from service.settings import Settings
 from service.state import Corpus
@@ -34,7 +34,7 @@ def require_filters(
     kind = require_kind(kind)
     documents = index.documents
     if doc is not None and doc not in documents:
-        raise InvalidInput(f"no document {doc!r} in the index; the documents are: {', '.join(documents)}", "doc")
+        raise InvalidInput(no_such_document(doc, documents), "doc")
     priorities = index.fields.priorities()
     if priority is not None and priority not in priorities:
         listed = f"{min(priorities)}–{max(priorities)}" if priorities else "none"

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from ingest.models import Item
 from ingest.vocabulary import BULLET, PRIORITY_ID, SUBPRIORITY_PREFIX, is_subpriority, item_label
 from service.answering.plan_links import linked_documents
-from service.errors import NotFound
+from service.errors import NotFound, no_such_document
 from service.models import (
     DocumentTree,
     ItemQuote,
@@ -189,8 +189,7 @@ def section_detail(corpus: Corpus, section_id: str, doc: str | None = None) -> S
     """All parts of a section (for "3.1": description, challenges, actors, needs) with text and pages."""
     wanted = section_id.strip()
     if doc is not None and doc not in corpus.index.documents:
-        raise NotFound(f"no document {doc!r} in the index; the documents are: {', '.join(corpus.index.documents)}",
-                       "doc")
+        raise NotFound(no_such_document(doc, corpus.index.documents), "doc")
     matches = [(d, s) for d, s in _sections(corpus, doc) if s["section_id"] == wanted]
     if not matches:  # heading-text ids: forgive case and spacing differences
         folded = " ".join(wanted.split()).casefold()

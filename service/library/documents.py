@@ -29,7 +29,7 @@ from index.library import (
 )
 from ingest.errors import Refusal
 from ingest.formats import media_type
-from service.errors import InvalidInput, NotFound, ServiceError, require_text
+from service.errors import InvalidInput, NotFound, ServiceError, no_such_document, require_text
 from service.library.uploads import DocumentReader, DocumentRefused, copy_limited, safe_extension
 from service.limits import Limits
 from service.models import DocumentInfo, DocumentsResponse
@@ -99,8 +99,7 @@ def document_file(corpus: Corpus, doc_id: str) -> DocumentFile:
     """The original file of an indexed document, from the build being served (NotFound when there is none)."""
     entry = corpus.index.documents.get(doc_id)
     if entry is None:
-        known = ", ".join(corpus.index.documents) or "none"
-        raise NotFound(f"no document {doc_id!r} in the index; the documents are: {known}", "doc_id")
+        raise NotFound(no_such_document(doc_id, corpus.index.documents), "doc_id")
     if not entry.get("file"):
         raise NotFound(f"the index keeps no original file for {doc_id!r}; rebuild the index to keep it", "doc_id")
     path = corpus.build / entry["file"]
