@@ -3,7 +3,8 @@
 The API (query/text/k checks, request bodies, uploads), the CLI (`rus search`, `rus index build`) and
 ingest (file size, unpacked size, PDF pages, decompressed streams, extracted text, time) all take their limits
 from `Limits.from_settings(...)`, so changing a limit is one setting and every entry point obeys it.
-`HeavyWork` bounds alignment and match: a few jobs at once, each with a time budget.
+`HeavyWork` bounds alignment and match: a few jobs at once, each with a time budget. `QueryThreads` bounds
+searches and answers: a few threads, and a bounded queue in front of them.
 """
 
 from __future__ import annotations
@@ -12,12 +13,18 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
+from functools import partial
+from typing import ParamSpec, TypeVar
 
+import anyio
+import anyio.to_thread
+
+from index.microbatch import MAX_QUEUE
 from ingest.errors import Refusal
 from ingest.limits import IngestLimits
-from service.errors import Busy, OverTimeBudget, error_body, require_k, require_text
+from service.errors import Busy, EncoderBusy, OverTimeBudget, error_body, require_k, require_text
 from service.settings import Settings
 
 MULTIPART_OVERHEAD = 64 * 1024  # room for the multipart framing around an uploaded file
@@ -98,6 +105,43 @@ class HeavyWork:
             yield Budget(time.monotonic() + self.budget_seconds, self.budget_seconds)
         finally:
             self._free.release()
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class QueryThreads:
+    """The threads searches and answers run on: one per query lane of the encoder plus one for the work around the
+    encoder calls, instead of the server's shared pool of 40, whose threads would contend for the GIL while the
+    lanes embed (docs/benchmarks.md, "Query threads"). At most `max_waiting` requests wait for a thread; one more
+    gets EncoderBusy (503 busy) at once, as a query the micro-batcher has no room for does. Used from the event loop
+    only, so the count it checks cannot change under it."""
+
+    def __init__(self, max_waiting: int = MAX_QUEUE) -> None:
+        self.max_waiting = max_waiting
+        self._limiter: anyio.CapacityLimiter | None = None
+
+    def sized(self, lanes: int) -> QueryThreads:
+        """These threads, `lanes` + 1 of them: the limiter is created on the event loop at first use and resized
+        when the index's encoder changes."""
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(lanes + 1)
+        elif self._limiter.total_tokens != lanes + 1:
+            self._limiter.total_tokens = lanes + 1
+        return self
+
+    async def run(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`work(*args, **kwargs)` on one of the threads, or EncoderBusy when too many requests wait already."""
+        threads = self._limiter
+        if threads is None:
+            raise RuntimeError("QueryThreads.run before sized()")
+        if threads.available_tokens == 0 and threads.statistics().tasks_waiting >= self.max_waiting:
+            raise EncoderBusy(
+                f"the query encoder is overloaded: {self.max_waiting} requests are waiting (limit {self.max_waiting}); "
+                "try again shortly"
+            )
+        return await anyio.to_thread.run_sync(partial(work, *args, **kwargs), limiter=threads)
 
 
 @dataclass(frozen=True)

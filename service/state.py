@@ -59,6 +59,7 @@ class ServiceEmbedder:
         self.inner = inner
         self.id = inner.id
         self.dim = inner.dim
+        self.query_lanes = inner.query_lanes
         self._slots = threading.BoundedSemaphore(inner.query_lanes)  # model calls at a time, passages included
         self._batcher = QueryBatcher(inner, lock=self._slots, lanes=inner.query_lanes, one_core=inner.one_core)
         self._queries = _LRU(cache_size)

@@ -3,7 +3,8 @@
 * ingest's format table: every format refuses each limit the table says it runs into, with that limit's code;
 * every route that takes a file gets the upload body limit (the library route and its alias);
 * alignment and match, from the API and the UI: at most `max_heavy_jobs` at once (503 with Retry-After, or the
-  UI's words for it) and a time budget (503 over_time_budget); the UI's events queue in Gradio beyond the limit.
+  UI's words for it) and a time budget (503 over_time_budget); the UI's events queue in Gradio beyond the limit;
+* searches and answers: a bounded wait for their threads (503 busy past it).
 """
 
 from __future__ import annotations
@@ -116,6 +117,27 @@ def test_api_heavy_work_beyond_the_limit_gets_503_with_retry_after(corpus_index:
                 assert busy.json()["error"]["code"] == "busy"
             assert client.post("/v1/ask", json={"question": "kollektivtrafik"}).status_code == 200  # not heavy
         assert client.post("/v1/match", json={"text": DESCRIPTION}).status_code == 200  # the slot is free again
+
+
+def test_api_searches_past_the_waiting_bound_get_503_busy(corpus_index: Path) -> None:
+    """While every query thread is taken and the wait is full, /v1/search and /v1/ask answer 503 busy at once
+    (JSON error shape) instead of queueing without bound; once a thread is free they answer again."""
+    with _api(corpus_index) as client:
+        assert client.get("/v1/search", params={"q": "kollektivtrafik"}).status_code == 200  # sizes the threads
+        queries = client.app.state.queries
+        queries.max_waiting = 0
+        threads = queries._limiter
+        holders = [object() for _ in range(threads.total_tokens)]
+        for holder in holders:  # every thread busy with another request
+            client.portal.call(threads.acquire_on_behalf_of, holder)
+        busy = [client.get("/v1/search", params={"q": "kollektivtrafik"}),
+                client.post("/v1/ask", json={"question": "kollektivtrafik"})]
+        for answer in busy:
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["error"]["code"] == "busy" and "overloaded" in answer.json()["error"]["message"]
+        for holder in holders:
+            client.portal.call(threads.release_on_behalf_of, holder)
+        assert client.post("/v1/ask", json={"question": "kollektivtrafik"}).status_code == 200
 
 
 def test_api_heavy_work_stops_at_its_time_budget(corpus_index: Path) -> None:

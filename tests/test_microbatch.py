@@ -269,6 +269,45 @@ def test_empty_input_and_bad_settings() -> None:
         QueryBatcher(FakeEmbedder(), max_queue=0)
 
 
+def test_searches_run_on_a_thread_per_lane_plus_one_and_a_full_wait_is_busy() -> None:
+    """The API's query threads (service/limits.py): lanes + 1 searches run at once, up to `max_waiting` wait, and
+    one more is told 503 busy at once; the waiting ones then run."""
+    import anyio
+
+    from service.errors import EncoderBusy
+    from service.limits import QueryThreads
+
+    release = threading.Event()
+    running: list[str] = []
+
+    def search(name: str) -> str:
+        running.append(name)
+        release.wait(10)
+        return name
+
+    async def scenario() -> list[str]:
+        threads = QueryThreads(max_waiting=1).sized(lanes=1)
+        finished: list[str] = []
+
+        async def client(name: str) -> None:
+            finished.append(await threads.run(search, name))
+
+        async with anyio.create_task_group() as clients:
+            for name in ("first", "second", "third"):
+                clients.start_soon(client, name)
+            with anyio.fail_after(10):
+                while len(running) < 2 or threads._limiter.statistics().tasks_waiting < 1:
+                    await anyio.sleep(0.001)
+            assert sorted(running) == ["first", "second"]  # two threads for one lane; the third waits
+            with pytest.raises(EncoderBusy, match="overloaded: 1 requests are waiting") as info:
+                await threads.run(search, "fourth")
+            assert (info.value.status, info.value.code) == (503, "busy")
+            release.set()
+        return finished
+
+    assert sorted(anyio.run(scenario)) == ["first", "second", "third"]
+
+
 def test_the_service_answers_busy_when_the_query_queue_is_full() -> None:
     from service.errors import EncoderBusy
     from service.state import ServiceEmbedder

@@ -25,7 +25,7 @@ from service.api.feedback import install_feedback
 from service.api.library import install_library
 from service.api.redoc import install_redoc
 from service.library.uploads import DocumentReader
-from service.limits import BodyLimitMiddleware, HeavyWork, Limits
+from service.limits import BodyLimitMiddleware, HeavyWork, Limits, QueryThreads
 from service.settings import VERSION, Settings, get_settings
 from service.state import IndexHolder
 from ui.limits import with_ui
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     # match run a few at once with a time budget, the API's and the UI's together (service/limits.py HeavyWork)
     app.state.reader = DocumentReader(Limits.from_settings(settings), settings.max_concurrent_uploads)
     app.state.heavy = HeavyWork.from_settings(settings)
+    app.state.queries = QueryThreads()  # searches and answers: a thread per encoder lane plus one, a bounded queue
     install_error_handlers(app)
     # request bodies over the limit get 413 before parsing (uploads have their own, larger limit: service/limits.py)
     # (the mounted UI, when on, gets room under settings.ui_path for Gradio's file uploads: ui/limits.py)

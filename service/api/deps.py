@@ -1,5 +1,5 @@
-"""What the routes share: the loaded corpus, the settings, the bound on heavy work, and the error responses they
-document."""
+"""What the routes share: the loaded corpus, the settings, the bounds on heavy work and on queries, and the error
+responses they document."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from service.limits import HeavyWork
+from service.limits import HeavyWork, QueryThreads
 from service.models import ErrorResponse
 from service.settings import Settings
 from service.state import Corpus
@@ -17,6 +17,13 @@ ERRORS = {
     413: {"model": ErrorResponse, "description": "Input over the size limit"},
     422: {"model": ErrorResponse, "description": "Invalid input (the field is named)"},
     503: {"model": ErrorResponse, "description": "No index loaded; build one with `rus index build`"},
+}
+QUERY_ERRORS = {
+    **ERRORS,
+    503: {
+        "model": ErrorResponse,
+        "description": "No index loaded; or too many queries are waiting for the query encoder (busy)",
+    },
 }
 HEAVY_ERRORS = {
     **ERRORS,
@@ -50,3 +57,12 @@ async def get_heavy_work(request: Request) -> HeavyWork:
 CorpusDep = Annotated[Corpus, Depends(get_corpus)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 HeavyDep = Annotated[HeavyWork, Depends(get_heavy_work)]
+
+
+async def get_query_threads(request: Request, corpus: CorpusDep) -> QueryThreads:
+    """The threads searches and answers run on, one per lane of the corpus's encoder plus one, and the bound on
+    how many requests wait for them (service/limits.py)."""
+    return request.app.state.queries.sized(corpus.embedder.query_lanes)
+
+
+QueriesDep = Annotated[QueryThreads, Depends(get_query_threads)]

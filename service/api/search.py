@@ -1,7 +1,8 @@
 """GET /v1/search (ranked passages) and POST /v1/ask (a cited answer, or "not covered").
 
-Both are coroutines that run the work in the thread pool themselves: FastAPI then checks the returned model on
-the event loop, where for a plain function it takes another trip through the pool.
+Both are coroutines that run the work on the query threads themselves (service/limits.py QueryThreads: one per
+encoder lane plus one, not the shared pool): FastAPI then checks the returned model on the event loop, where for a
+plain function it takes another trip through the pool.
 """
 
 from __future__ import annotations
@@ -9,19 +10,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from starlette.concurrency import run_in_threadpool
 
 from service.answering import answers, searching
-from service.api.deps import ERRORS, CorpusDep, SettingsDep
+from service.api.deps import QUERY_ERRORS, CorpusDep, QueriesDep, SettingsDep
 from service.models import AskRequest, AskResponse, RetrieverName, SearchResponse
 
-router = APIRouter(responses=ERRORS)
+router = APIRouter(responses=QUERY_ERRORS)
 
 
 @router.get("/v1/search", response_model=SearchResponse, tags=["search"])
 async def search(
     corpus: CorpusDep,
     settings: SettingsDep,
+    queries: QueriesDep,
     q: Annotated[str, Query(description="the query, Swedish or English")],
     k: Annotated[int, Query(description="number of passages")] = 10,
     retriever: Annotated[RetrieverName, Query(description="hybrid, dense or bm25")] = "hybrid",
@@ -32,14 +33,14 @@ async def search(
 ) -> SearchResponse:
     """Ranked passages with their best-matching sentence highlighted (character offsets); each names its
     document (title, kind, year) and pages."""
-    return await run_in_threadpool(
+    return await queries.run(
         searching.search, corpus, q, k, retriever, doc, priority, section, settings=settings, kind=kind
     )
 
 
 @router.post("/v1/ask", response_model=AskResponse, tags=["answers"])
-async def ask(body: AskRequest, corpus: CorpusDep, settings: SettingsDep) -> AskResponse:
+async def ask(body: AskRequest, corpus: CorpusDep, settings: SettingsDep, queries: QueriesDep) -> AskResponse:
     """A short answer quoted from the strategy with citations, or "not covered" when evidence is weak."""
-    return await run_in_threadpool(
+    return await queries.run(
         answers.ask, corpus, body.question, body.k, body.lang, settings=settings, doc=body.doc, kind=body.kind
     )
