@@ -60,7 +60,8 @@ class NotFound(ServiceError, status=404, code="not_found"):
 
 
 class EncoderBusy(ServiceError, status=503, code="busy"):
-    """Too many queries are waiting for the query encoder (index.microbatch.QueueFull)."""
+    """Too many queries are waiting: for the query encoder (index.microbatch.QueueFull) or for the threads that
+    searches and answers run on (service.limits.QueryThreads)."""
 
 
 class Busy(ServiceError, status=503, code="busy"):
