@@ -179,10 +179,10 @@ class BodyLimitMiddleware:
         if declared is not None:
             text = declared.decode("latin-1").strip()
             if not text.isdigit():
-                await _send_error(send, 400, "bad_request", "the Content-Length header is not a number")
+                await send_error(send, 400, "bad_request", "the Content-Length header is not a number")
                 return
             if int(text) > limit:
-                await _send_error(send, 413, "input_too_long", _too_long(int(text), limit), **extra)
+                await send_error(send, 413, "input_too_long", _too_long(int(text), limit), **extra)
                 return
             await self.app(scope, receive, send)
             return
@@ -197,7 +197,7 @@ class BodyLimitMiddleware:
                 return  # the client went away
             size += len(message.get("body", b""))
             if size > limit:
-                await _send_error(send, 413, "input_too_long", _too_long(size, limit, at_least=True), **extra)
+                await send_error(send, 413, "input_too_long", _too_long(size, limit, at_least=True), **extra)
                 return
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
@@ -214,7 +214,8 @@ def _too_long(size: int, limit: int, at_least: bool = False) -> str:
     return f"the request body is {'over ' if at_least else ''}{size} bytes; the limit is {limit} bytes"
 
 
-async def _send_error(send, status: int, code: str, message: str, **extra: str) -> None:
+async def send_error(send, status: int, code: str, message: str, **extra: str) -> None:
+    """Answer an ASGI request from a middleware with the JSON error shape (before the app has seen it)."""
     body = json.dumps(error_body(code, message, **extra)).encode()
     await send(
         {

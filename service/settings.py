@@ -23,7 +23,8 @@ INGEST_DEFAULTS = IngestLimits()  # the document limits' defaults are defined (a
 AT_LEAST_ONE = (
     "max_query_chars", "max_text_chars", "max_k", "max_body_bytes", "ask_k", "match_k",
     "max_file_bytes", "max_pdf_pages", "max_stream_bytes", "max_unpacked_bytes", "max_document_chars",
-    "max_concurrent_uploads", "max_heavy_jobs", "ui_max_upload_bytes", "feedback_max_body_bytes", "feedback_burst",
+    "max_concurrent_uploads", "max_heavy_jobs", "ui_max_upload_bytes", "ui_upload_space_bytes",
+    "feedback_max_body_bytes", "feedback_burst",
 )
 
 
@@ -85,6 +86,9 @@ class Settings(BaseSettings):
     ui_enabled: bool = True  # mount the UI in the API app (RUS_UI_ENABLED=false serves the API alone)
     ui_path: str = "/ui"
     ui_max_upload_bytes: int = 10_000_000  # an application uploaded in the alignment tab (PDF, DOCX, TXT)
+    # Gradio keeps every uploaded file for one to two hours (ui.app delete_cache): past this many bytes in its upload
+    # folder, uploads under way included, the next upload gets 507 (ui/limits.py UploadSpaceMiddleware)
+    ui_upload_space_bytes: int = 2_000_000_000
     eval_reports_dir: Path = REPO_ROOT / "eval" / "reports"  # the Evaluation tab shows report.md + plots from here
     eval_gold: Path = REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl"  # the dev set the Evaluation tab runs
     # --- user feedback (issue 14): service/feedback.py, POST /v1/feedback, `rus feedback`

@@ -4,7 +4,8 @@
 * every route that takes a file gets the upload body limit (the library route and its alias);
 * alignment and match, from the API and the UI: at most `max_heavy_jobs` at once (503 with Retry-After, or the
   UI's words for it) and a time budget (503 over_time_budget); the UI's events queue in Gradio beyond the limit;
-* searches and answers: a bounded wait for their threads (503 busy past it).
+* searches and answers: a bounded wait for their threads (503 busy past it);
+* Gradio's upload route: a bound on the space its folder takes (507 past it).
 """
 
 from __future__ import annotations
@@ -146,6 +147,33 @@ def test_api_heavy_work_stops_at_its_time_budget(corpus_index: Path) -> None:
         for path in ("/v1/match", "/v1/align", "/v1/align/docx", "/v1/match"):
             over = client.post(path, json={"text": DESCRIPTION})
             assert over.status_code == 503 and over.json()["error"]["code"] == "over_time_budget", over.text
+
+
+@pytest.mark.slow
+def test_gradio_uploads_stop_when_the_upload_space_is_full(
+    corpus_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gradio keeps uploaded files for an hour or two; past ui_upload_space_bytes in its folder the next upload gets
+    507 with the JSON error shape instead of filling the disk, and uploads work again once space is free."""
+    import shutil
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    settings = Settings(index_dir=corpus_index, ui_upload_space_bytes=3_500)
+    with TestClient(create_app(settings)) as client:
+
+        def upload(name: str):
+            return client.post("/ui/gradio_api/upload", files={"files": (name, b"x" * 2_000, "text/plain")})
+
+        first = upload("first.txt")
+        assert first.status_code == 200, first.text
+        assert Path(first.json()[0]).is_relative_to(tmp_path / "gradio")  # Gradio's folder is the one counted
+        full = upload("second.txt")
+        assert full.status_code == 507, full.text
+        error = full.json()["error"]
+        assert error["code"] == "upload_space_full" and "of 3 kB in use" in error["message"]
+        assert "try again later" in error["message"]
+        shutil.rmtree(tmp_path / "gradio")  # what Gradio's delete_cache does after an hour
+        assert upload("third.txt").status_code == 200
 
 
 def test_ui_heavy_work_is_queued_by_gradio_and_bounded(corpus_index: Path, tmp_path: Path) -> None:

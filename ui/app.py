@@ -18,6 +18,7 @@ from pathlib import Path
 import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from gradio.utils import get_upload_folder
 
 from service.library.uploads import DocumentReader
 from service.limits import HeavyWork
@@ -25,7 +26,7 @@ from service.settings import Settings
 from service.state import IndexHolder
 from ui import render
 from ui.context import PRIVATE, UIContext, error_html, header_html, lang_of, text_for
-from ui.limits import ui_upload_cap
+from ui.limits import UploadSpaceMiddleware, ui_body_limit, ui_upload_cap
 from ui.tabs.align import AlignTab
 from ui.tabs.ask import AskTab
 from ui.tabs.browse import BrowseTab
@@ -265,6 +266,11 @@ def mount_ui(
     def favicon() -> RedirectResponse:
         return RedirectResponse(f"{path}/favicon.ico")
 
+    # Gradio's upload route may fill its folder only up to settings.ui_upload_space_bytes (ui/limits.py)
+    app.add_middleware(
+        UploadSpaceMiddleware, folder=Path(get_upload_folder()), budget=settings.ui_upload_space_bytes,
+        upload_path=f"{path}/gradio_api/upload", undeclared_size=ui_body_limit(settings),
+    )
     return gr.mount_gradio_app(app, blocks, path=path, run_history=False, **mount_options(settings))
 
 
