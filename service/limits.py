@@ -113,10 +113,10 @@ T = TypeVar("T")
 
 class QueryThreads:
     """The threads searches and answers run on: one per query lane of the encoder plus one for the work around the
-    encoder calls, instead of the server's shared pool of 40, whose threads would contend for the GIL while the
-    lanes embed (docs/benchmarks.md, "Query threads"). At most `max_waiting` requests wait for a thread; one more
-    gets EncoderBusy (503 busy) at once, as a query the micro-batcher has no room for does. Used from the event loop
-    only, so the count it checks cannot change under it."""
+    encoder calls, instead of the server's shared pool of 40, whose queue has no bound (docs/benchmarks.md, "Query
+    lanes": no faster, but bounded). At most `max_waiting` requests wait for a thread; one more gets EncoderBusy
+    (503 busy) at once, as a query the micro-batcher has no room for does. Used from the event loop only, so the
+    count it checks cannot change under it."""
 
     def __init__(self, max_waiting: int = MAX_QUEUE) -> None:
         self.max_waiting = max_waiting

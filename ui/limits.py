@@ -69,7 +69,8 @@ class UploadSpaceMiddleware:
     """Refuse a file sent to Gradio's upload route when the UI's upload folder, with the uploads under way, would
     hold more than `budget` bytes: 507 with the JSON error shape, before Gradio writes anything. Gradio deletes an
     upload only after an hour or two (ui.app's delete_cache), so without a bound anonymous uploads could fill the
-    disk. An upload under way counts with its declared size (or the UI's body limit when it declares none) until
+    disk. An upload under way counts with its declared size (at most the UI's body limit, which it counts when the
+    upload declares none) until
     its response is sent; the event loop runs the check and the reservation without a pause between them."""
 
     def __init__(self, app, folder: Path, budget: int, upload_path: str, undeclared_size: int) -> None:
@@ -85,7 +86,8 @@ class UploadSpaceMiddleware:
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"").strip()
-        size = int(declared) if declared.isdigit() else self.undeclared_size
+        # a declared size over the body limit is the body limit's to refuse (413), not this space's
+        size = min(int(declared), self.undeclared_size) if declared.isdigit() else self.undeclared_size
         stored = await anyio.to_thread.run_sync(folder_bytes, self.folder)
         if stored + self._under_way + size > self.budget:
             message = (f"the upload space is full ({human_size(stored)} of {human_size(self.budget)} in use); uploaded "
