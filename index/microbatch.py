@@ -7,7 +7,8 @@ arrivals for up to `window_ms` (or until `max_batch` texts), then embeds every q
 each caller its own rows. With several lanes a call that starts while another runs or waits runs inside
 `one_core()`, so calls side by side each take one core instead of all splitting every core between them; a call
 alone (a lone query, an application's sentences on a quiet server) keeps every core. The queue is bounded: past
-`max_queue` waiting texts a caller gets `QueueFull` at once instead of waiting.
+`max_queue` waiting texts a caller gets `QueueFull` at once instead of waiting (a caller with more texts than that
+is taken when nobody waits).
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class QueryBatcher:
         if not request.texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._cond:
-            if self._queued_texts + len(request.texts) > self.max_queue:
+            # a request larger than the whole queue is taken when nothing waits: refusing it would refuse it forever
+            if self._queued_texts and self._queued_texts + len(request.texts) > self.max_queue:
                 raise QueueFull(
                     f"the query encoder is overloaded: {self._queued_texts} texts are waiting "
                     f"(limit {self.max_queue}); try again shortly"

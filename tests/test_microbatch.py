@@ -235,6 +235,9 @@ def test_the_queue_is_bounded_and_refuses_cleanly() -> None:
             assert np.array_equal(future.result(10), np.vstack([vector_for(f"q{i}a"), vector_for(f"q{i}b")]))
     assert batcher.waiting == 0
     assert np.array_equal(batcher.embed_queries(["after"])[0], vector_for("after"))  # accepts again
+    # more texts than the queue holds, with nobody waiting: embedded, not refused forever
+    many = [f"text {i}" for i in range(9)]
+    assert np.array_equal(batcher.embed_queries(many), np.vstack([vector_for(t) for t in many]))
 
 
 def test_an_encoder_error_reaches_every_caller_of_that_call_and_the_batcher_recovers() -> None:
