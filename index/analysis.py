@@ -28,7 +28,7 @@ from index.lexical import LexicalIndex
 from index.terms import QueryTerms
 from index.tokens import tokenize, tokenize_english
 from index.translate import load_glossary, swedish_concepts
-from index.wording import PATTERNS
+from index.wording import PATTERNS, WORDING
 from ingest.vocabulary import PLANS_LISTED
 
 Concept = frozenset[frozenset[str]]  # alternative stem sets; a text names the concept when it holds one whole
@@ -54,6 +54,11 @@ INFORMATION: dict[Information, re.Pattern[str]] = {
 # village — not "Västerbotten" or "län", which most of the strategy names. The answer state asks a figure to
 # stand beside the question's rarest specific concept.
 SPECIFIC_SHARE = 0.05
+# an English question's words that never name its subject: the English file's function words and question openers
+# (index/languages/en.toml), as the English BM25 stems them
+ENGLISH_FRAME_STEMS = frozenset(tokenize_english([" ".join(
+    WORDING.language("en").get("detection", "function_words") + WORDING.language("en").get("question", "openers")
+)])[0])
 NAME = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-ZÅÄÖ][^\W\d_]{2,}")  # a capitalised word, not opening a sentence
 OPENING_WORD = re.compile(r"^\W*([A-ZÅÄÖ][^\W\d_]{2,})(?:['’]s)?\b")  # "Northvolt", "Holmen's"
 # A word right after a place preposition says where something is ("bredband till Kusfors", "the shop in Ammarnäs"): a
@@ -91,6 +96,7 @@ class QuestionAnalysis:
     unknown_share: float  # share of a Swedish question's concepts the index cannot match, its places left out
     unknown_names: tuple[str, ...]  # names the index never mentions (not read for topical questions: empty)
     subject: tuple[Concept, ...]  # its rarest specific concepts (read only when it asks for a figure or time)
+    english_subject: tuple[str, ...]  # the same for an English question, as English stems of the rendering's BM25
     query_stems: frozenset[str]  # its stems as written, for a passage's best sentence by shared words
 
 
@@ -158,11 +164,11 @@ def places(query: str) -> set[str]:
 class QuestionReader:
     """Reads questions against one index's vocabulary (its BM25 side); built with the index, read-only after."""
 
-    def __init__(self, lexical: LexicalIndex, n_chunks: int, english: bool) -> None:
+    def __init__(self, lexical: LexicalIndex, n_chunks: int, english: LexicalIndex | None = None) -> None:
         self.lexical = lexical
         self.terms = QueryTerms(lexical)
         self.n_chunks = n_chunks
-        self.english = english  # the index has an English rendering (index/translated.py)
+        self.english = english  # BM25 over the English rendering, when the index has one (index/translated.py)
         load_word_lists()  # every question's names and unknown words are checked against them: read them now
 
     def read(self, question: str, language: str | None = None) -> QuestionAnalysis:
@@ -172,7 +178,8 @@ class QuestionReader:
         asks_section = bool(SECTION_QUESTION.search(question))
         description = is_description(question)
         question_shaped = bool(QUESTION_START.match(question) or question.rstrip().endswith("?"))
-        english = self.english and prepared.language == "en"
+        english = self.english is not None and prepared.language == "en"
+        english_stems = tuple(dict.fromkeys(tokenize_english([retrieval_text(question)])[0])) if english else ()
         figure_or_time = bool(asks & {"figure", "time"})
         return QuestionAnalysis(
             text=question,
@@ -189,10 +196,11 @@ class QuestionReader:
             # lengthen it (realistic tune hit@1 0.793 → 0.817, docs/retrieval.md); with the English side, an English
             # question is too: one vector serves both sides
             dense_text=retrieval_text(question) if description or english else prepared.dense_text,
-            english_stems=tuple(dict.fromkeys(tokenize_english([retrieval_text(question)])[0])) if english else (),
+            english_stems=english_stems,
             unknown_share=self._unknown_share(question, prepared),
             unknown_names=() if asks_section or description else self._unknown_names(question, prepared.language),
             subject=self._subject(prepared) if figure_or_time else (),
+            english_subject=self._english_subject(question) if english and figure_or_time else (),
             query_stems=frozenset(tokenize([question])[0]),
         )
 
@@ -229,6 +237,26 @@ class QuestionReader:
         stems, folded = tokenize([word])[0], word.casefold()
         in_corpus = bool(stems) and all(self.lexical.knows(s) for s in stems)
         return in_corpus or is_common(folded) or folded in load_glossary()
+
+    def _english_subject(self, question: str) -> tuple[str, ...]:
+        """An English question's rarest specific stems in the English rendering, by `_subject`'s rule, leaving out
+        what asks for the information ("how many", "when"), function words, question openers and numbers: "asylum"
+        and "seeker" in "How many asylum seekers came to the county in 2025?", whose Swedish concepts (through the
+        glossary) are only "län". Empty without a rendering, or when every stem is common."""
+        if self.english is None:
+            return ()
+        for pattern in INFORMATION.values():
+            question = pattern.sub(" ", question)
+        stems = [stem for stem in dict.fromkeys(tokenize_english([question])[0])
+                 if stem not in ENGLISH_FRAME_STEMS and not any(c.isdigit() for c in stem)]
+        if not stems:
+            return ()
+        frequency = self.english.document_frequency()
+        counts = {stem: frequency.get(stem, 0) for stem in stems}
+        rarest = min(counts.values())
+        if rarest > max(1.0, SPECIFIC_SHARE * self.n_chunks):
+            return ()
+        return tuple(stem for stem, count in counts.items() if count == rarest)
 
     def _subject(self, prepared: PreparedQuery) -> tuple[Concept, ...]:
         """The query's rarest concepts (as search resolves them) when they name something specific — in at most

@@ -78,7 +78,8 @@ class SearchIndex:
             self.english = EnglishSide(
                 stored.translated, self.chunks, self.sections.section_of, self.sections.n_sections
             )
-        self.reader = QuestionReader(stored.lexical, len(self.chunks), english=self.english is not None)
+        english_lexical = stored.translated.lexical if stored.translated is not None else None
+        self.reader = QuestionReader(stored.lexical, len(self.chunks), english=english_lexical)
         # the lift everyday phrasings give the passage they single out (ranking only: answer states read dense_score)
         self.phrasings = PhrasingBonus(stored.phrasings, len(self.chunks)) if stored.phrasings is not None else None
 

@@ -172,6 +172,19 @@ def test_a_figure_answers_only_a_question_about_what_it_counts(client):
     assert hospitals["state"] != "not_covered" and "sju sjukstugor" in hospitals["answer"]
 
 
+def test_an_english_figure_question_is_read_against_the_english_rendering(client, corpus_search):
+    # "asylum seekers" reaches no Swedish word through the glossary, so only the English rendering can tell that
+    # the population figures do not count them; the figures that do answer stay answers
+    asylum = "How many asylum seekers live in Umeå?"
+    assert corpus_search.read(asylum).english_subject == ("asylum", "seeker")
+    answer = client.post("/v1/ask", json={"question": asylum}).json()
+    assert answer["state"] == "not_covered", answer["answer"]
+    people = client.post("/v1/ask", json={"question": "How many people live in Västerbotten?"}).json()
+    assert people["state"] == "answer" and "280 000" in people["answer"]
+    stays = client.post("/v1/ask", json={"question": "How many overnight stays did visitors make in 2024?"}).json()
+    assert stays["state"] != "not_covered", stays["answer"]
+
+
 def test_decide_takes_the_question_read_and_its_hits(corpus_search):
     from service.answering.decision import decide
 

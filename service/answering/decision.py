@@ -33,7 +33,8 @@ import numpy as np
 
 from index.analysis import Concept, QuestionAnalysis
 from index.hits import Hit
-from index.tokens import tokenize
+from index.sentences import aligned_spans
+from index.tokens import tokenize, tokenize_english
 from index.wording import PATTERNS
 from service.answering.answer_state_model import MODEL_FILE, read_model
 
@@ -115,7 +116,9 @@ def asks_for_missing_information(analysis: QuestionAnalysis, hits: Sequence[Hit]
     """A question asking for a figure, a time or timetable, or a map whose best-matching sentences (the top
     passages' highlights) hold none: the strategy does not give it. A figure or year counts only in a sentence
     that also names the question's subject (any of its rarest concepts): the strategy's population figures do not
-    answer "how many reindeer". Topical questions and project descriptions never count."""
+    answer "how many reindeer". An English question's subject is read in the sentence's English rendering too,
+    since its own words reach the Swedish text only through the glossary ("asylum seekers" reaches nothing there).
+    Topical questions and project descriptions never count."""
     asks = analysis.asks
     if analysis.topical:
         return False
@@ -129,7 +132,31 @@ def asks_for_missing_information(analysis: QuestionAnalysis, hits: Sequence[Hit]
     figure, time = "figure" in asks, "time" in asks
     if not (figure or time):
         return False
-    return not any(_holds_figure(s, years=time) and _names(s, analysis.subject) for s in sentences)
+    return not any(
+        _holds_figure(sentence, years=time)
+        and _names(sentence, analysis.subject)
+        and _names_in_english(rendering, analysis.english_subject)
+        for hit in hits[:EVIDENCE_HITS]
+        for sentence, rendering in _with_renderings(hit)
+    )
+
+
+def _with_renderings(hit: Hit) -> list[tuple[str, str | None]]:
+    """The hit's highlighted sentences, each with its sentence in the chunk's English rendering (None without one,
+    or when the two texts split into different numbers of sentences)."""
+    chunk, found = hit.chunk, []
+    for start, end in hit.highlights:
+        rendered = aligned_spans(chunk.text, chunk.text_en, [(start, end)]) if chunk.text_en else []
+        found.append((chunk.text[start:end], " ".join(chunk.text_en[s:e] for s, e in rendered) or None))
+    return found
+
+
+def _names_in_english(rendering: str | None, stems: Sequence[str]) -> bool:
+    """Whether an English sentence contains one of an English question's subject stems; True without a rendering
+    or a subject (the Swedish check then decides alone)."""
+    if rendering is None or not stems:
+        return True
+    return not set(stems).isdisjoint(tokenize_english([rendering])[0])
 
 
 def _names(sentence: str, concepts: Sequence[Concept]) -> bool:
