@@ -241,8 +241,8 @@ class QuestionReader:
     def _english_subject(self, question: str) -> tuple[str, ...]:
         """An English question's rarest specific stems in the English rendering, by `_subject`'s rule, leaving out
         what asks for the information ("how many", "when"), function words, question openers and numbers: "asylum"
-        and "seeker" in "How many asylum seekers came to the county in 2025?", whose Swedish concepts (through the
-        glossary) are only "län". Empty without a rendering, or when every stem is common."""
+        and "seeker" in "How many asylum seekers live in Umeå?", which reach no Swedish word through the glossary.
+        Empty without a rendering, or when every stem is common."""
         if self.english is None:
             return ()
         for pattern in INFORMATION.values():
