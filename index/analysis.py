@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, TypeVar
 
 from index.language import detect_language, is_common, is_general_word, load_word_lists
 from index.lexical import LexicalIndex
@@ -31,6 +31,7 @@ from index.translate import load_glossary, swedish_concepts
 from index.wording import PATTERNS, WORDING
 from ingest.vocabulary import PLANS_LISTED
 
+T = TypeVar("T")
 Concept = frozenset[frozenset[str]]  # alternative stem sets; a text names the concept when it holds one whole
 Information = Literal["money", "figure", "time", "clock", "map"]
 Kind = Literal["subpriority", "description", "fact", "topic"]
@@ -249,14 +250,8 @@ class QuestionReader:
             question = pattern.sub(" ", question)
         stems = [stem for stem in dict.fromkeys(tokenize_english([question])[0])
                  if stem not in ENGLISH_FRAME_STEMS and not any(c.isdigit() for c in stem)]
-        if not stems:
-            return ()
         frequency = self.english.document_frequency()
-        counts = {stem: frequency.get(stem, 0) for stem in stems}
-        rarest = min(counts.values())
-        if rarest > max(1.0, SPECIFIC_SHARE * self.n_chunks):
-            return ()
-        return tuple(stem for stem, count in counts.items() if count == rarest)
+        return self._rarest_specific({stem: frequency.get(stem, 0) for stem in stems})
 
     def _subject(self, prepared: PreparedQuery) -> tuple[Concept, ...]:
         """The query's rarest concepts (as search resolves them) when they name something specific — in at most
@@ -268,8 +263,12 @@ class QuestionReader:
         def chunks_with(concept: Concept) -> int:  # its most common wording; all stems needed
             return max(min(frequency.get(stem, 0) for stem in alternative) for alternative in concept if alternative)
 
-        counts = {concept: chunks_with(concept) for concept in prepared.concepts}
+        return self._rarest_specific({concept: chunks_with(concept) for concept in prepared.concepts})
+
+    def _rarest_specific(self, counts: dict[T, int]) -> tuple[T, ...]:
+        """The keys with the fewest chunks (`counts`: key → chunks that contain it) when that is at most
+        SPECIFIC_SHARE of the chunks (or one), in order; empty when every key is common, or there are none."""
         if not counts or min(counts.values()) > max(1.0, SPECIFIC_SHARE * self.n_chunks):
             return ()
         rarest = min(counts.values())
-        return tuple(concept for concept, count in counts.items() if count == rarest)
+        return tuple(key for key, count in counts.items() if count == rarest)
