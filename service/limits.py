@@ -13,7 +13,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from functools import partial
 from typing import ParamSpec, TypeVar
@@ -214,14 +214,19 @@ def _too_long(size: int, limit: int, at_least: bool = False) -> str:
     return f"the request body is {'over ' if at_least else ''}{size} bytes; the limit is {limit} bytes"
 
 
-async def send_error(send, status: int, code: str, message: str, **extra: str) -> None:
-    """Answer an ASGI request from a middleware with the JSON error shape (before the app has seen it)."""
+async def send_error(
+    send, status: int, code: str, message: str, headers: Sequence[tuple[bytes, bytes]] = (), **extra: str
+) -> None:
+    """Answer an ASGI request with the JSON error shape from below the routes (a middleware, a response class),
+    with any further `headers`."""
     body = json.dumps(error_body(code, message, **extra)).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                *headers, (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

@@ -14,7 +14,6 @@ Library writes are refused (409) while a background rebuild runs: that rebuild w
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
@@ -23,9 +22,8 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ingest.formats import FORMATS_IN_WORDS
 from service.api.admin import ADMIN_ERRORS, require_api_key
-from service.errors import error_body
 from service.library import documents as library
-from service.limits import LIBRARY_UPLOAD_ALIAS, LIBRARY_UPLOAD_PATH
+from service.limits import LIBRARY_UPLOAD_ALIAS, LIBRARY_UPLOAD_PATH, send_error
 from service.models import DocumentInfo, DocumentsResponse, ErrorResponse
 from service.state import Corpus
 
@@ -67,10 +65,7 @@ async def _send_range_refusal(send: Send, start: Message, reason: bytes) -> None
         message = f"the requested range is outside the file, which has {size} bytes"
     else:
         message = f"the Range header cannot be read: {reason.decode('utf-8', 'replace').strip() or 'malformed'}"
-    body = json.dumps(error_body(RANGE_REFUSALS[status], message, "Range")).encode()
-    headers = [*content_range, (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, status, RANGE_REFUSALS[status], message, headers=content_range, field="Range")
 
 
 def _corpus(request: Request) -> Corpus:
