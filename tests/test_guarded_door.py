@@ -150,16 +150,26 @@ def test_api_heavy_work_stops_at_its_time_budget(corpus_index: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("serving", ["with the API", "alone"])
 def test_gradio_uploads_stop_when_the_upload_space_is_full(
-    corpus_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    serving: str, corpus_index: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Gradio keeps uploaded files for an hour or two; past ui_upload_space_bytes in its folder the next upload gets
-    507 with the JSON error shape instead of filling the disk, and uploads work again once space is free."""
+    507 with the JSON error shape instead of filling the disk, and uploads work again once space is free. A body
+    over the UI's body limit gets 413 before Gradio reads it. Both as `rus serve` mounts the UI and as `python -m ui`
+    serves it alone."""
     import shutil
 
+    from ui.app import standalone_app
+    from ui.limits import ui_body_limit
+
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
-    settings = Settings(index_dir=corpus_index, ui_upload_space_bytes=3_500)
-    with TestClient(create_app(settings)) as client:
+    settings = Settings(index_dir=corpus_index, ui_upload_space_bytes=3_500, ui_max_upload_bytes=10_000)
+    app = create_app(settings) if serving == "with the API" else standalone_app(settings)
+    with TestClient(app) as client:
+        too_large = client.post("/ui/gradio_api/queue/join", content=b"x" * (ui_body_limit(settings) + 1))
+        assert too_large.status_code == 413, too_large.text
+        assert too_large.json()["error"]["code"] == "input_too_long"
 
         def upload(name: str):
             return client.post("/ui/gradio_api/upload", files={"files": (name, b"x" * 2_000, "text/plain")})

@@ -3,7 +3,7 @@
 Every tab calls the same domain functions as the HTTP API (service.answering: answers.ask,
 matching.match/align, sections.*) on the corpus held by the app's `IndexHolder`; ui.render only lays the results out.
 `mount_ui(app, holder, settings, reader, heavy)` mounts it in the FastAPI app (at settings.ui_path, default /ui);
-`python -m ui` runs it alone.
+`python -m ui` serves it alone in `standalone_app`, behind the same guards.
 
 Offline by construction: analytics off (GRADIO_ANALYTICS_ENABLED=False, set in ui/__init__.py before gradio is
 imported), system fonts only (no Google Fonts), no footer links, no run history, no PWA, no SSR.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -21,12 +22,12 @@ from fastapi.responses import RedirectResponse
 from gradio.utils import get_upload_folder
 
 from service.library.uploads import DocumentReader
-from service.limits import HeavyWork
+from service.limits import BodyLimitMiddleware, HeavyWork, Limits
 from service.settings import Settings
 from service.state import IndexHolder
 from ui import render
 from ui.context import PRIVATE, UIContext, error_html, header_html, lang_of, text_for
-from ui.limits import UploadSpaceMiddleware, ui_body_limit, ui_upload_cap
+from ui.limits import UploadSpaceMiddleware, ui_body_limit, ui_upload_cap, with_ui
 from ui.tabs.align import AlignTab
 from ui.tabs.ask import AskTab
 from ui.tabs.browse import BrowseTab
@@ -250,11 +251,16 @@ def mount_options(settings: Settings) -> dict:
 
 
 def mount_ui(
-    app: FastAPI, holder: IndexHolder, settings: Settings, reader: DocumentReader, heavy: HeavyWork
+    app: FastAPI,
+    holder: IndexHolder,
+    settings: Settings,
+    reader: DocumentReader,
+    heavy: HeavyWork,
+    feedback_endpoint: str | None = FEEDBACK_ENDPOINT,
 ) -> FastAPI:
-    """Mount the UI on the API's FastAPI app at settings.ui_path, sharing its index holder, its file reader and its
-    bound on heavy work."""
-    blocks = build_ui(holder, settings, FEEDBACK_ENDPOINT, reader, heavy)
+    """Mount the UI on a FastAPI app (the API's, or `standalone_app`'s) at settings.ui_path, sharing its index
+    holder, its file reader and its bound on heavy work; feedback controls post to `feedback_endpoint` (None: none)."""
+    blocks = build_ui(holder, settings, feedback_endpoint, reader, heavy)
     path = "/" + settings.ui_path.strip("/")
 
     # Gradio's page links its web manifest at the site root, and browsers ask the root for a favicon
@@ -274,17 +280,41 @@ def mount_ui(
     return gr.mount_gradio_app(app, blocks, path=path, run_history=False, **mount_options(settings))
 
 
-def launch(settings: Settings, on_start: Callable[[str], None] | None = None) -> None:
-    """Run the UI alone (no HTTP API) with its own index holder: `python -m ui` (which reads the settings)."""
-    holder = IndexHolder(
+def standalone_app(settings: Settings, holder: IndexHolder | None = None) -> FastAPI:
+    """The UI alone (no HTTP API, so no feedback controls) behind the guards of the mounted UI: the body limit, with
+    room for Gradio's uploads under settings.ui_path, the bound on Gradio's upload folder, the sandboxed file reader
+    and the bound on heavy work. The index is loaded at startup; / redirects to the UI."""
+    settings = settings.model_copy(update={"ui_enabled": True})  # the UI's body limit applies under its path
+    holder = holder or IndexHolder(
         settings.index_dir, settings.embedder, settings.embedding_cache_size, engine=settings.e5_engine
     )
-    holder.load()
-    if holder.error:
-        log.warning("starting the UI without an index: %s", holder.error)
-    blocks = build_ui(holder, settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        holder.load()
+        if holder.error:
+            log.warning("starting the UI without an index: %s", holder.error)
+        yield
+
+    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    limits = Limits.from_settings(settings)
+    app.add_middleware(BodyLimitMiddleware, limits=with_ui(limits, settings))
+    reader = DocumentReader(limits, settings.max_concurrent_uploads)
+    mount_ui(app, holder, settings, reader, HeavyWork.from_settings(settings), feedback_endpoint=None)
+    ui_path = "/" + settings.ui_path.strip("/") + "/"
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse(ui_path)
+
+    return app
+
+
+def launch(settings: Settings, on_start: Callable[[str], None] | None = None) -> None:
+    """Serve `standalone_app` with uvicorn: `python -m ui` (which reads the settings)."""
+    import uvicorn
+
+    app = standalone_app(settings)
     if on_start:
-        on_start(f"http://{settings.host}:{settings.port}/")
-    blocks.queue().launch(
-        server_name=settings.host, server_port=settings.port, share=False, inbrowser=False, **mount_options(settings)
-    )
+        on_start(f"http://{settings.host}:{settings.port}/" + settings.ui_path.strip("/") + "/")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
