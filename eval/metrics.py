@@ -269,7 +269,7 @@ def section_summary(items: Sequence[ItemResult], rule: str) -> dict[str, float |
 
 
 def breakdowns(items: Sequence[ItemResult], rule: str = DEFAULT_AGGREGATION) -> dict[str, dict]:
-    """Summaries overall, by kind, by language and by the gold labels' document."""
+    """Summaries overall, by kind, by language and by the gold labels' document; the language pairs, if any."""
     by_kind: dict[str, list[ItemResult]] = {}
     by_lang: dict[str, list[ItemResult]] = {}
     by_doc: dict[str, list[ItemResult]] = {}
@@ -283,7 +283,47 @@ def breakdowns(items: Sequence[ItemResult], rule: str = DEFAULT_AGGREGATION) -> 
         "by_kind": {kind: summarise(group, rule) for kind, group in sorted(by_kind.items())},
         "by_lang": {lang: summarise(group, rule) for lang, group in sorted(by_lang.items())},
         "by_doc": {doc: summarise(group, rule) for doc, group in sorted(by_doc.items())},
+        "language_pairs": language_pairs(items, rule),
     }
+
+
+def language_pairs(items: Sequence[ItemResult], rule: str = DEFAULT_AGGREGATION) -> dict[str, float | int] | None:
+    """The same answerable question asked in Swedish and in English (ids `<intent>-sv` and `<intent>-en`, as in
+    eval/paired_fresh.jsonl): per intent, whether each language's first section is right. A pair differs only in its
+    language, so the difference between the one-language counts is the language gap with the topics' difficulty
+    held equal; `mcnemar_p` is the exact two-sided McNemar test of it. None when no intent is asked in both."""
+    by_intent: dict[str, dict[str, ItemResult]] = {}
+    for item in items:
+        if item.answerable and item.id.endswith(f"-{item.lang}"):
+            by_intent.setdefault(item.id[: -len(item.lang) - 1], {})[item.lang] = item
+    pairs = [pair for pair in by_intent.values() if set(pair) == {"sv", "en"}]
+    if not pairs:
+        return None
+    right = [(p["sv"].section_ranks.get(rule) == 1, p["en"].section_ranks.get(rule) == 1) for p in pairs]
+    both = sum(sv and en for sv, en in right)
+    sv_only = sum(sv and not en for sv, en in right)
+    en_only = sum(en and not sv for sv, en in right)
+    n = len(pairs)
+    return {
+        "pairs": n,
+        "both": both,
+        "sv_only": sv_only,
+        "en_only": en_only,
+        "neither": n - both - sv_only - en_only,
+        "section_hit@1_sv": (both + sv_only) / n,
+        "section_hit@1_en": (both + en_only) / n,
+        "gap_en_minus_sv": (en_only - sv_only) / n,
+        "mcnemar_p": mcnemar_exact(sv_only, en_only),
+    }
+
+
+def mcnemar_exact(b: int, c: int) -> float:
+    """Two-sided exact McNemar p-value for b and c discordant pairs (binomial, p = ½); 1.0 with none."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(b, c) + 1)) / 2**n
+    return min(1.0, 2 * tail)
 
 
 def label_document(labels: Sequence[str], strategy: str) -> str:

@@ -87,6 +87,18 @@ def render_report(results: dict, plots: list[str] | None = None) -> str:
             for name, o in retrievers.items() for lang, summary in o["metrics"]["by_lang"].items()]
     lines += _table(_metric_header("retriever · lang"), rows)
 
+    paired = {name: o["metrics"].get("language_pairs") for name, o in retrievers.items()}
+    if any(paired.values()):
+        lines += ["## Language pairs", "",
+                  "Intents asked in both languages (ids `<intent>-sv` / `<intent>-en`): whether each language's "
+                  "first section is right. The gap is English − Swedish section hit@1 over the same intents; p is "
+                  "the exact McNemar test of the one-language counts.", ""]
+        rows = [[name, p["pairs"], p["both"], p["sv_only"], p["en_only"], p["neither"], _fmt(p["section_hit@1_sv"]),
+                 _fmt(p["section_hit@1_en"]), f"{p['gap_en_minus_sv']:+.3f}", _fmt(p["mcnemar_p"], 2)]
+                for name, p in paired.items() if p]
+        lines += _table(["retriever", "pairs", "both right", "sv only", "en only", "neither", "sect@1 sv",
+                         "sect@1 en", "gap en − sv", "McNemar p"], rows)
+
     lines += ["## By kind", ""]
     rows = [_metric_row(f"{name} · {kind}", summary)
             for name, o in retrievers.items() for kind, summary in o["metrics"]["by_kind"].items()

@@ -24,7 +24,9 @@ from eval.metrics import (
     first_relevant_section,
     hit_at,
     label_matches,
+    language_pairs,
     latency_summary,
+    mcnemar_exact,
     ndcg_at,
     normalise_evidence,
     reciprocal_rank,
@@ -225,6 +227,28 @@ def test_summarise_excludes_negatives_and_breaks_down():
     assert summarise([items[3]])["chunk_hit@1"] is None
 
 
+def test_language_pairs_compare_the_same_intents_in_both_languages():
+    def item(item_id: str, lang: str, rank: int | None, answerable: bool = True) -> ItemResult:
+        return ItemResult(item_id, lang, "everyday", answerable, section_ranks={"max": rank})
+
+    items = [
+        item("a-sv", "sv", 1), item("a-en", "en", 1),  # both right
+        item("b-sv", "sv", 1), item("b-en", "en", 2),  # Swedish only
+        item("c-sv", "sv", 3), item("c-en", "en", None),  # neither
+        item("d-sv", "sv", 1),  # no English twin: not a pair
+        item("e-sv", "sv", None, answerable=False), item("e-en", "en", None, answerable=False),  # negatives
+        item("r001", "en", 1),  # an id without a language suffix
+    ]
+    pairs = language_pairs(items, "max")
+    assert (pairs["pairs"], pairs["both"], pairs["sv_only"], pairs["en_only"], pairs["neither"]) == (3, 1, 1, 0, 1)
+    assert pairs["section_hit@1_sv"] == pytest.approx(2 / 3) and pairs["section_hit@1_en"] == pytest.approx(1 / 3)
+    assert pairs["gap_en_minus_sv"] == pytest.approx(-1 / 3)
+    assert language_pairs([item("r001", "en", 1), item("r002", "sv", 1)], "max") is None
+    assert mcnemar_exact(0, 0) == 1.0 and mcnemar_exact(1, 0) == 1.0
+    assert mcnemar_exact(0, 6) == pytest.approx(2 / 64) and mcnemar_exact(2, 3) == 1.0
+    assert mcnemar_exact(1, 9) == pytest.approx(2 * 11 / 1024)
+
+
 def test_latency_and_separation():
     latency = latency_summary([0.01, 0.02, 0.03, 0.04], wall=1.5)
     assert latency["p50_ms"] == pytest.approx(25.0) and latency["wall_s"] == 1.5
@@ -360,6 +384,21 @@ def test_evaluate_and_reports(tiny_gold, tmp_path):
             write_results(changed, tmp_path / "out")
     assert {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()} == before
     assert render_report(results).count("### ") == 2
+
+
+def test_the_report_shows_language_pairs_only_for_a_paired_set(tiny_gold, tmp_path):
+    assert "## Language pairs" not in render_report(fake_results(tiny_gold, CHUNKS, CHUNKS))
+    paired = write_gold(
+        tmp_path,
+        gold_line(id="i1-en", query="How is cybersecurity handled?"),
+        gold_line(id="i1-sv", lang="sv", kind="casual", query="hur hanteras cybersäkerhet?"),
+        gold_line(id="i2-en", section="3.1", evidence=[], query="Missing bus stops?"),
+        gold_line(id="i2-sv", lang="sv", kind="casual", section="3.1", evidence=[], query="saknade busshållplatser?"),
+        name="paired.jsonl",
+    )
+    report = render_report(fake_results(paired, CHUNKS, CHUNKS))  # 1.2 first for every query: i1 right, i2 not
+    assert "## Language pairs" in report
+    assert "| hybrid | 2 | 1 | 0 | 0 | 1 | 0.500 | 0.500 | +0.000 | 1.00 |" in report
 
 
 def test_compare_prints_every_metric_delta(tiny_gold):

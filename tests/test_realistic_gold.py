@@ -1,4 +1,5 @@
-"""The realistic query set (eval/realistic.jsonl) and its one-off tune/held-out split (eval/split.py)."""
+"""The realistic query set (eval/realistic.jsonl) and its one-off tune/held-out split (eval/split.py); the fresh
+paired set (eval/paired_fresh.jsonl: each intent asked in Swedish and in English) is checked the same way."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from eval.split import DEFAULT_SEED, SplitError, main, output_paths, split_file,
 
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 REALISTIC = EVAL_DIR / "realistic.jsonl"
+PAIRED = EVAL_DIR / "paired_fresh.jsonl"
 MINIMUM_PER_KIND = {"keyword": 30, "casual": 30, "everyday": 30, "applicant": 20, "negative": 20}
 SUBPRIORITIES = {f"{p}.{s}" for p, n in ((1, 3), (2, 2), (3, 4), (4, 4), (5, 4), (6, 3)) for s in range(1, n + 1)}
 
@@ -22,6 +24,12 @@ SUBPRIORITIES = {f"{p}.{s}" for p, n in ((1, 3), (2, 2), (3, 4), (4, 4), (5, 4),
 @pytest.fixture(scope="module")
 def items():
     return load_gold(REALISTIC)
+
+
+@pytest.fixture(scope="module", params=[REALISTIC, PAIRED], ids=lambda path: path.name)
+def written_items(request):
+    """Each hand-written query set whose labels and quotes must hold against the strategy."""
+    return load_gold(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +63,15 @@ def test_counts_per_kind_and_the_shape_of_each_kind(items):
         assert {item.lang for item in items if item.kind == kind} == {"en", "sv"}, kind
 
 
-def test_labels_are_known_sections_and_cover_every_subpriority(items, sections):
-    assert unknown_labels(items, {section_id for section_id, _, _ in sections}) == []
-    assert {label for item in items for label in item.labels} >= SUBPRIORITIES
+def test_labels_are_known_sections_and_cover_every_subpriority(written_items, sections):
+    assert unknown_labels(written_items, {section_id for section_id, _, _ in sections}) == []
+    assert {label for item in written_items for label in item.labels} >= SUBPRIORITIES
 
 
-def test_every_evidence_quote_is_in_the_text_and_in_a_labelled_section(items, sections, corpus_txt):
+def test_every_evidence_quote_is_in_the_text_and_in_a_labelled_section(written_items, sections, corpus_txt):
     text = normalise_evidence(corpus_txt.read_text(encoding="utf-8"))
     problems = []
-    for item in items:
+    for item in written_items:
         for quote in item.evidence:
             quote_n = normalise_evidence(quote)
             if quote_n not in text:
@@ -79,6 +87,27 @@ def test_queries_are_new_and_unique(items, dev_gold):
     assert len(set(queries)) == len(queries)
     others = {item.query.casefold() for path in (dev_gold, EVAL_DIR / "gold_extra.jsonl") for item in load_gold(path)}
     assert not others & set(queries)
+
+
+def test_the_paired_set_asks_every_intent_in_both_languages_with_one_label() -> None:
+    """Each intent's Swedish and English lines differ only in wording: same labels, evidence and answer; every
+    sub-priority has two intents; its queries are new to every other query set."""
+    paired = load_gold(PAIRED)
+    intents: dict[str, dict[str, object]] = {}
+    for item in paired:
+        stem, _, lang = item.id.rpartition("-")
+        assert lang == item.lang, item.id
+        assert item.kind in {"negative", "casual" if lang == "sv" else "everyday"}, item.id
+        intents.setdefault(stem, {})[lang] = item
+    assert all(set(pair) == {"sv", "en"} for pair in intents.values())
+    for stem, pair in intents.items():
+        sv, en = (pair[lang] for lang in ("sv", "en"))
+        assert (sv.section, sv.also_ok, sv.evidence) == (en.section, en.also_ok, en.evidence), stem
+        assert sv.answer == en.answer, stem
+    sections = Counter(pair["sv"].section for pair in intents.values() if pair["sv"].section)
+    assert set(sections) == SUBPRIORITIES and set(sections.values()) == {2}
+    earlier = {item.query.casefold() for path in (REALISTIC, EVAL_DIR / "gold_extra.jsonl") for item in load_gold(path)}
+    assert not earlier & {item.query.casefold() for item in paired}
 
 
 # ---------------------------------------------------------------- the split
