@@ -78,6 +78,7 @@ eval: index
 	$(BIN)/rus eval --gold eval/realistic_tune.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/realistic_tune
 	$(BIN)/rus eval --gold eval/realistic_heldout.jsonl --retriever all --index-dir $(INDEX_DIR) \
 		--out eval/reports/realistic_heldout
+	$(BIN)/rus eval --gold eval/paired_fresh.jsonl --retriever all --index-dir $(INDEX_DIR) --out eval/reports/paired_fresh
 
 # The benchmark suite (not part of `make test`): ~10–15 min; `make bench BENCH_ARGS=--quick` takes ~3.
 # Prints a table and rewrites docs/benchmarks.md, docs/benchmarks.json and docs/benchmarks-scale.png.

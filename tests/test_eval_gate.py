@@ -1,5 +1,5 @@
-"""CI quality gate: hybrid retrieval on the dev set and on the realistic held-out half must stay above the floors
-in eval/floors.json, with the answer path's decision (what /v1/ask returns) on every item."""
+"""CI quality gate: hybrid retrieval on the dev set, the realistic held-out half and the fresh paired set must stay
+above the floors in eval/floors.json, with the answer path's decision (what /v1/ask returns) on every item."""
 
 from __future__ import annotations
 
