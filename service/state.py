@@ -26,6 +26,7 @@ from index.search import SearchIndex
 from index.store import EmbedderMismatch, IndexDamaged, IndexProblem, current_build, load_build, read_extra
 from ingest.models import Item
 from service.errors import BUILD_HINT, EncoderBusy, IndexUnavailable
+from service.settings import Settings
 
 log = logging.getLogger("rus.service")
 
@@ -181,6 +182,11 @@ class IndexHolder:
         self._reloader_lock = threading.Lock()
         self._checked = 0.0
         self.swaps = 0  # completed hot swaps (for tests and the admin status)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IndexHolder:
+        """The holder of settings.index_dir, loading it with the settings' embedder, vector cache size and e5 engine."""
+        return cls(settings.index_dir, settings.embedder, settings.embedding_cache_size, engine=settings.e5_engine)
 
     @property
     def error(self) -> str | None:

@@ -237,7 +237,7 @@ def build_ui(
 
 
 def mount_options(settings: Settings) -> dict:
-    """The keyword arguments shared by mount_gradio_app and launch: offline theme and CSS, no extras."""
+    """The keyword arguments of mount_gradio_app: offline theme and CSS, the upload cap, no extras."""
     return {
         "theme": theme(),
         "css": css(),
@@ -285,9 +285,7 @@ def standalone_app(settings: Settings, holder: IndexHolder | None = None) -> Fas
     room for Gradio's uploads under settings.ui_path, the bound on Gradio's upload folder, the sandboxed file reader
     and the bound on heavy work. The index is loaded at startup; / redirects to the UI."""
     settings = settings.model_copy(update={"ui_enabled": True})  # the UI's body limit applies under its path
-    holder = holder or IndexHolder(
-        settings.index_dir, settings.embedder, settings.embedding_cache_size, engine=settings.e5_engine
-    )
+    holder = holder or IndexHolder.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):

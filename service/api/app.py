@@ -35,9 +35,7 @@ log = logging.getLogger("rus.service")
 
 def create_app(settings: Settings | None = None, holder: IndexHolder | None = None) -> FastAPI:
     settings = settings or get_settings()
-    holder = holder or IndexHolder(
-        settings.index_dir, settings.embedder, settings.embedding_cache_size, engine=settings.e5_engine
-    )
+    holder = holder or IndexHolder.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
