@@ -12,7 +12,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -187,6 +188,15 @@ class IndexHolder:
     def from_settings(cls, settings: Settings) -> IndexHolder:
         """The holder of settings.index_dir, loading it with the settings' embedder, vector cache size and e5 engine."""
         return cls(settings.index_dir, settings.embedder, settings.embedding_cache_size, engine=settings.e5_engine)
+
+    @asynccontextmanager
+    async def serving(self, _app: object) -> AsyncIterator[None]:
+        """An app's lifespan (`FastAPI(lifespan=holder.serving)`): load the index at startup; without one the app
+        starts anyway, answers 503 with the reason, and the log says why."""
+        self.load()
+        if self.error:
+            log.warning("starting without an index: %s", self.error)
+        yield
 
     @property
     def error(self) -> str | None:

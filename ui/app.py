@@ -11,9 +11,7 @@ imported), system fonts only (no Google Fonts), no footer links, no run history,
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -35,8 +33,6 @@ from ui.tabs.evaluation import EvaluationTab
 from ui.tabs.library import LibraryTab
 from ui.tabs.match import MatchTab
 from ui.texts import DEFAULT_LANGUAGE, LANGUAGES, t
-
-log = logging.getLogger("rus.ui")
 
 CSS_PATH = Path(__file__).with_name("style.css")
 SYSTEM_FONTS = (
@@ -286,15 +282,7 @@ def standalone_app(settings: Settings, holder: IndexHolder | None = None) -> Fas
     and the bound on heavy work. The index is loaded at startup; / redirects to the UI."""
     settings = settings.model_copy(update={"ui_enabled": True})  # the UI's body limit applies under its path
     holder = holder or IndexHolder.from_settings(settings)
-
-    @asynccontextmanager
-    async def lifespan(_: FastAPI):
-        holder.load()
-        if holder.error:
-            log.warning("starting the UI without an index: %s", holder.error)
-        yield
-
-    app = FastAPI(lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app = FastAPI(lifespan=holder.serving, openapi_url=None, docs_url=None, redoc_url=None)
     limits = Limits.from_settings(settings)
     app.add_middleware(BodyLimitMiddleware, limits=with_ui(limits, settings))
     reader = DocumentReader(limits, settings.max_concurrent_uploads)

@@ -11,9 +11,6 @@ The Gradio UI (ui/) is mounted at settings.ui_path (/ui) on the same index holde
 
 from __future__ import annotations
 
-import logging
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi_offline import FastAPIOffline
@@ -30,19 +27,10 @@ from service.settings import VERSION, Settings, get_settings
 from service.state import IndexHolder
 from ui.limits import with_ui
 
-log = logging.getLogger("rus.service")
-
 
 def create_app(settings: Settings | None = None, holder: IndexHolder | None = None) -> FastAPI:
     settings = settings or get_settings()
     holder = holder or IndexHolder.from_settings(settings)
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        holder.load()
-        if holder.error:
-            log.warning("starting without an index: %s", holder.error)
-        yield
 
     app = FastAPIOffline(  # FastAPI with /docs and /redoc served from installed files, not a CDN
         title="RUS Search",
@@ -50,7 +38,7 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
         description="Search, cited answers, sub-priority matching and alignment checks over Region "
         "Västerbotten's regional development strategy (RUS 2020–2030). Every answer quotes the "
         "strategy's own text.",
-        lifespan=lifespan,
+        lifespan=holder.serving,  # the index is loaded at startup
         swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from the online validator
         redoc_url=None,  # served by install_redoc, without the packaged ReDoc's CDN logo
     )
