@@ -70,8 +70,8 @@ class UploadSpaceMiddleware:
     hold more than `budget` bytes: 507 with the JSON error shape, before Gradio writes anything. Gradio deletes an
     upload only after an hour or two (ui.app's delete_cache), so without a bound anonymous uploads could fill the
     disk. An upload under way counts with its declared size (at most the UI's body limit, which it counts when the
-    upload declares none) until
-    its response is sent; the event loop runs the check and the reservation without a pause between them."""
+    upload declares none) until its response is sent; the event loop runs the check and the reservation without a
+    pause between them."""
 
     def __init__(self, app, folder: Path, budget: int, upload_path: str, undeclared_size: int) -> None:
         self.app = app

@@ -36,6 +36,7 @@ from index.hits import Hit
 from index.sentences import aligned_spans
 from index.tokens import tokenize, tokenize_english
 from index.wording import PATTERNS
+from ingest.models import Chunk
 from service.answering.answer_state_model import MODEL_FILE, read_model
 
 State = Literal["answer", "low_confidence", "not_covered"]
@@ -133,29 +134,24 @@ def asks_for_missing_information(analysis: QuestionAnalysis, hits: Sequence[Hit]
     if not (figure or time):
         return False
     return not any(
-        _holds_figure(sentence, years=time)
-        and _names(sentence, analysis.subject)
-        and _names_in_english(rendering, analysis.english_subject)
+        _holds_figure(hit.chunk.text[start:end], years=time)
+        and _names(hit.chunk.text[start:end], analysis.subject)
+        and _rendering_names(hit.chunk, (start, end), analysis.english_subject)
         for hit in hits[:EVIDENCE_HITS]
-        for sentence, rendering in _with_renderings(hit)
+        for start, end in hit.highlights
     )
 
 
-def _with_renderings(hit: Hit) -> list[tuple[str, str | None]]:
-    """The hit's highlighted sentences, each with its sentence in the chunk's English rendering (None without one,
-    or when the two texts split into different numbers of sentences)."""
-    chunk, found = hit.chunk, []
-    for start, end in hit.highlights:
-        rendered = aligned_spans(chunk.text, chunk.text_en, [(start, end)]) if chunk.text_en else []
-        found.append((chunk.text[start:end], " ".join(chunk.text_en[s:e] for s, e in rendered) or None))
-    return found
-
-
-def _names_in_english(rendering: str | None, stems: Sequence[str]) -> bool:
-    """Whether an English sentence contains one of an English question's subject stems; True without a rendering
-    or a subject (the Swedish check then decides alone)."""
-    if rendering is None or not stems:
+def _rendering_names(chunk: Chunk, span: tuple[int, int], stems: Sequence[str]) -> bool:
+    """Whether the chunk's English rendering of the sentence at `span` contains one of an English question's subject
+    stems; True without a subject, a rendering or an aligned sentence (the Swedish check then decides alone). The
+    sentence is aligned only when there is a subject to look for."""
+    if not stems or not chunk.text_en:
         return True
+    rendered = aligned_spans(chunk.text, chunk.text_en, [span])
+    if not rendered:
+        return True
+    rendering = " ".join(chunk.text_en[s:e] for s, e in rendered)
     return not set(stems).isdisjoint(tokenize_english([rendering])[0])
 
 
