@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, TypeVar
 
-from index.language import detect_language, is_common, is_general_word, load_word_lists
+from index.language import detect_language, is_common, is_function_word, is_general_word, load_word_lists
 from index.lexical import LexicalIndex
 from index.terms import QueryTerms
-from index.tokens import tokenize, tokenize_english
+from index.tokens import WORD, tokenize, tokenize_english
 from index.translate import load_glossary, swedish_concepts
 from index.wording import PATTERNS, WORDING
 from ingest.vocabulary import PLANS_LISTED
@@ -94,7 +94,7 @@ class QuestionAnalysis:
     prepared: PreparedQuery  # as the lexical side reads it (and the dense side, without an English rendering)
     dense_text: str  # what search embeds
     english_stems: tuple[str, ...]  # its stems for the English rendering's BM25 (empty: none, or not English)
-    unknown_share: float  # share of a Swedish question's concepts the index cannot match, its places left out
+    unknown_share: float  # share of its concepts the index (English: its rendering) cannot match, places left out
     unknown_names: tuple[str, ...]  # names the index never mentions (not read for topical questions: empty)
     subject: tuple[Concept, ...]  # its rarest specific concepts (read only when it asks for a figure or time)
     english_subject: tuple[str, ...]  # the same for an English question, as English stems of the rendering's BM25
@@ -206,9 +206,12 @@ class QuestionReader:
         )
 
     def _unknown_share(self, question: str, prepared: PreparedQuery) -> float:
-        """The share of a Swedish query's concepts that the index cannot match even after resolving compounds and
-        typos as search does (0 for English queries, whose words reach the index only through translation), the
-        places it names left out: a question about something the corpus never names."""
+        """The share of a query's concepts that the index cannot match, the places it names left out: a question
+        about something the corpus never names. A Swedish query's concepts as search resolves them (compounds,
+        typos) against the Swedish text; an English query's content words against the English rendering (0 without
+        one: its words then reach the index only through translation)."""
+        if prepared.language == "en":
+            return self._unknown_english_share(question)
         if prepared.language != "sv":
             return 0.0
         named_places = {self.terms.alternatives(word) for word in places(question)}
@@ -217,6 +220,20 @@ class QuestionReader:
             return 0.0
         known = sum(any(alt and all(self.lexical.knows(s) for s in alt) for alt in concept) for concept in concepts)
         return 1.0 - known / len(concepts)
+
+    def _unknown_english_share(self, question: str) -> float:
+        """The share of an English question's content stems that the English rendering never uses: its words
+        without the English file's function words and question openers, words as frequent as pronouns in general
+        English (FUNCTION_ZIPF), numbers and the places it names."""
+        if self.english is None:
+            return 0.0
+        named_places = {stem for word in places(question) for stem in tokenize_english([word])[0]}
+        words = [word for word in WORD.findall(retrieval_text(question).lower()) if not is_function_word(word)]
+        stems = [stem for stem in dict.fromkeys(tokenize_english([" ".join(words)])[0])
+                 if stem not in ENGLISH_FRAME_STEMS and stem not in named_places and not any(c.isdigit() for c in stem)]
+        if not stems:
+            return 0.0
+        return sum(not self.english.knows(stem) for stem in stems) / len(stems)
 
     def _unknown_names(self, question: str, language: str) -> tuple[str, ...]:
         """Names of things the corpus never mentions: capitalised words after the first one ("Tärnaby") that no

@@ -24,6 +24,9 @@ SWEDISH_LETTERS = re.compile(f"[{WORDING.language('sv').text('detection', 'lette
 WORDLIST = "small"
 GLOSSARY_ZIPF = 3.0  # an unlisted glossary word weighs as an English word seen about once per million words
 COMMON_ZIPF = 3.0  # a common word: seen at least once per million words of general English or Swedish text
+# a function word of English: as frequent as "my", "his", "we" or "can" (zipf 6.3–6.7; "people" 6.25, "phone"
+# 5.3) — what an English question's unknown share leaves out, as a Swedish one's stopwords are (index/analysis.py)
+FUNCTION_ZIPF = 6.0
 
 
 @lru_cache(maxsize=2)
@@ -55,6 +58,12 @@ def english_lean(words: list[str]) -> float:
 def is_common(word: str) -> bool:
     """Whether a (case-folded) word is common in general English or Swedish text; names mostly are not."""
     return max(_zipf(_frequencies("en").get(word, 0.0)), _zipf(_frequencies("sv").get(word, 0.0))) >= COMMON_ZIPF
+
+
+def is_function_word(word: str) -> bool:
+    """Whether a (case-folded) word is among the most frequent of general English (FUNCTION_ZIPF): a pronoun, an
+    auxiliary, a preposition — no question's subject."""
+    return _zipf(_frequencies("en").get(word, 0.0)) >= FUNCTION_ZIPF
 
 
 def is_general_word(word: str) -> bool:

@@ -153,7 +153,7 @@ def test_not_covered_answer_lists_related_passages(client):
 
 
 def test_a_low_confidence_answer_lists_its_closest_subpriorities(client):
-    answer = client.post("/v1/ask", json={"question": "barnomsorg"}).json()
+    answer = client.post("/v1/ask", json={"question": "laddstationer för elbilar och lastbilar"}).json()
     assert answer["state"] == "low_confidence" and answer["covered"]
     closest = [sub["section_id"] for sub in answer["closest"]]
     assert 2 <= len(closest) <= 3 and len(set(closest)) == len(closest)
@@ -209,6 +209,15 @@ def test_words_the_corpus_never_uses_count_only_when_search_cannot_resolve_them(
     assert corpus_search.read("Fiberutbyggnad till småbyar").unknown_names == ()  # Swedish: unknown_share's
 
 
+def test_an_english_questions_unknown_words_are_read_against_the_english_rendering(corpus_search):
+    # as a Swedish question's words are against the Swedish text: pronouns, numbers and places left out
+    assert corpus_search.read("how do I get a new passport?").unknown_share == 1.0
+    assert corpus_search.read("recipe for blueberry pie").unknown_share == 1.0
+    assert corpus_search.read("support for reindeer herding in my village").unknown_share == 0.0
+    assert corpus_search.read("broadband for villages in Kalvträsk").unknown_share == 0.0
+    assert 0.0 < corpus_search.read("our kids need broadband").unknown_share < 1.0
+
+
 def test_a_village_the_strategy_does_not_name_leaves_a_topical_question_covered(corpus_search):
     from service.answering.decision import decide
 
@@ -235,10 +244,10 @@ def test_a_question_about_a_company_the_strategy_never_names_is_not_covered(corp
 def test_the_answer_state_reads_the_question_in_the_language_the_user_chose(corpus_search):
     from service.answering.decision import decide
 
-    question = "casino resort"  # read as English (no unknown share) unless the user says it is Swedish
+    question = "rural broadband"  # English words of the English rendering, unless the user says it is Swedish
     assert decide(corpus_search.read(question), corpus_search.search(question, 50)).signals.unknown == 0.0
     as_swedish = decide(corpus_search.read(question, "sv"), corpus_search.search(question, 50, language="sv"))
-    assert as_swedish.signals.unknown > 0.0  # "casino" is no Swedish word the strategy uses
+    assert as_swedish.signals.unknown > 0.0  # "rural" and "broadband" are no Swedish words the strategy uses
 
 
 # --- /v1/match and /v1/align ---------------------------------------------------------------------

@@ -71,16 +71,23 @@ def test_a_phrasing_table_out_of_chunk_order_is_refused(tmp_path: Path):
         PhrasingTable.load(tmp_path / "phrasings", n_chunks=3)
 
 
-def test_the_phrasings_lift_one_passage_and_never_make_an_off_topic_question_covered(corpus_search):
+def test_the_phrasings_lift_one_passage_and_leave_the_answer_state_alone(corpus_search, monkeypatch):
     """e5 rates any two short questions alike, so a baking question still finds a phrasing about food: it may lift
-    that one passage in the ranking, but the answer state reads the passages' own similarity and stays not covered."""
+    that one passage in the ranking, but the answer state reads the passages' own similarity — it is the state the
+    question gets without the phrasings, and no confident answer."""
     from service.answering.decision import decide
 
-    question = "recept på kanelbullar med kardemumma"
-    analysis = corpus_search.read(question)
-    bonus = corpus_search.phrasings.of(corpus_search.query_vector(analysis.dense_text))
-    assert np.count_nonzero(bonus) == 1
-    assert decide(analysis, corpus_search.search(analysis, 50)).state == "not_covered"
+    for question in ["recept på kanelbullar med kardemumma", "kattmat på rea"]:
+        analysis = corpus_search.read(question)
+        bonus = corpus_search.phrasings.of(corpus_search.query_vector(analysis.dense_text))
+        assert np.count_nonzero(bonus) == 1
+        with_phrasings = decide(analysis, corpus_search.search(analysis, 50))
+        with monkeypatch.context() as patch:
+            patch.setattr(corpus_search, "phrasings", None)
+            without = decide(analysis, corpus_search.search(analysis, 50))
+        assert with_phrasings.state == without.state != "answer", question
+        assert with_phrasings.score == pytest.approx(without.score), question
+    assert with_phrasings.state == "not_covered"  # the cat food: no word of it in the strategy
 
 
 def lift_by_the_rule(table: PhrasingTable, n_chunks: int, vector: np.ndarray) -> np.ndarray:

@@ -303,9 +303,8 @@ def test_the_alignment_tab_offers_the_word_report_named_after_the_upload(corpus_
 
 
 @pytest.mark.slow
-@pytest.mark.slow
 def test_a_low_confidence_answer_lists_its_closest_subpriorities(corpus_ui):
-    html = corpus_ui.on_ask("barnomsorg", "sv")
+    html = corpus_ui.on_ask("laddstationer för elbilar och lastbilar", "sv")
     assert "Osäkert svar" in html and "Säkerhet: medel" in html
     closest = html.split("Närmaste delprioriteringar", 1)[1].split("</ul>", 1)[0]
     titles = re.findall(r"<li><b>(\d\.\d [^<]+)</b>", closest)

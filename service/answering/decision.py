@@ -10,9 +10,9 @@ The decision uses:
   it has almost no prices, figures, dates or schedules);
 - the top dense score, and its gap to the query's own score distribution over the ranked passages;
 - how many of the query's concepts the best passages contain (the lexical side's agreement with the dense side),
-  the share of a Swedish query's concepts that the corpus cannot match, and whether the question names
-  something (capitalised) that the corpus never mentions — a village after "in"/"till" is where, not what, and
-  counts for neither;
+  the share of the query's concepts that the corpus cannot match (an English query's: its English rendering), and
+  whether the question names something (capitalised) that the corpus never mentions — a village after "in"/"till"
+  is where, not what, and counts for neither;
 - whether the question asks which (sub-)priority covers a topic (or is a project description): a topical match
   answers that.
 A logistic model over these signals gives the probability that the strategy covers the question; its
@@ -64,7 +64,7 @@ class Signals:
     gap: float  # best dense score minus the mean of the passages ranked TAIL_FROM and below
     coverage: float  # share of the query's concepts in the best of the top three passages (0 when it has none)
     missing_information: bool  # asks for a figure, time or map that the best sentences do not hold
-    unknown: float  # share of the (Swedish) query's concepts that the corpus cannot match (its analysis)
+    unknown: float  # share of the query's concepts that the corpus (an English one: its rendering) cannot match
     topical: bool  # asks which (sub-)priority covers a topic, or is a description: a topical match answers it
     unknown_name: bool  # names something (capitalised) the corpus never mentions; never when it asks topically
 
@@ -90,13 +90,13 @@ class Confidence:
 # section context, which writes answer_state_model.json beside this module: weights for Signals.vector(), then
 # the intercept.
 # The cut-offs are the ones its rule chooses (`eval.calibrate.choose_cutoffs`): NOT_COVERED_BELOW, the highest under
-# which at most 5 % of the answerable items of every training file fall (realistic tune 4.9 %; 65 % of the
-# negatives); from ANSWER_FROM on, at most 10 % of the negatives (9.1 %) and 80 % of the answerable items. The top
-# score, missing information and an unknown name carry the model. With 18 negatives (tune + gold_extra only) a refit
-# answered held-out negatives confidently (0.08 → 0.31); calibration_extra's 70 more — named companies (ten of them
-# opening the question), household grants, practical services, figures — and 8 questions about villages the
-# strategy does not name let it call held-out negatives "not covered" without turning answerable ones away
-# (docs/retrieval.md).
+# which at most 5 % of the answerable items of every training file fall (realistic tune 4.9 %; 67 % of the
+# negatives); from ANSWER_FROM on, at most 10 % of the negatives (8.0 %) and 84 % of the answerable items. The top
+# score, missing information, the unknown share and an unknown name carry the model. With 18 negatives (tune +
+# gold_extra only) a refit answered held-out negatives confidently (0.08 → 0.31); calibration_extra's 70 more —
+# named companies (ten of them opening the question), household grants, practical services, figures — and 8
+# questions about villages the strategy does not name let it call held-out negatives "not covered" without turning
+# answerable ones away (docs/retrieval.md).
 MODEL = read_model(MODEL_FILE, tuple(field.name for field in fields(Signals)))
 WEIGHTS = MODEL.weights
 INTERCEPT = MODEL.intercept
