@@ -138,8 +138,8 @@ class QueryThreads:
             raise RuntimeError("QueryThreads.run before sized()")
         if threads.available_tokens == 0 and threads.statistics().tasks_waiting >= self.max_waiting:
             raise EncoderBusy(
-                f"the query encoder is overloaded: {self.max_waiting} requests are waiting (limit {self.max_waiting}); "
-                "try again shortly"
+                f"the query encoder is overloaded: as many requests as it queues ({self.max_waiting}) are already "
+                "waiting; try again shortly"
             )
         return await anyio.to_thread.run_sync(partial(work, *args, **kwargs), limiter=threads)
 

@@ -302,7 +302,8 @@ def test_searches_run_on_a_thread_per_lane_plus_one_and_a_full_wait_is_busy() ->
                 while len(running) < 2 or threads._limiter.statistics().tasks_waiting < 1:
                     await anyio.sleep(0.001)
             assert sorted(running) == ["first", "second"]  # two threads for one lane; the third waits
-            with pytest.raises(EncoderBusy, match="overloaded: 1 requests are waiting") as info:
+            full = r"overloaded: as many requests as it queues \(1\) are already waiting"
+            with pytest.raises(EncoderBusy, match=full) as info:
                 await threads.run(search, "fourth")
             assert (info.value.status, info.value.code) == (503, "busy")
             release.set()
