@@ -77,6 +77,7 @@ def test_the_phrasings_lift_one_passage_and_leave_the_answer_state_alone(corpus_
     question gets without the phrasings, and no confident answer."""
     from service.answering.decision import decide
 
+    states = {}
     for question in ["recept på kanelbullar med kardemumma", "kattmat på rea"]:
         analysis = corpus_search.read(question)
         bonus = corpus_search.phrasings.of(corpus_search.query_vector(analysis.dense_text))
@@ -87,7 +88,8 @@ def test_the_phrasings_lift_one_passage_and_leave_the_answer_state_alone(corpus_
             without = decide(analysis, corpus_search.search(analysis, 50))
         assert with_phrasings.state == without.state != "answer", question
         assert with_phrasings.score == pytest.approx(without.score), question
-    assert with_phrasings.state == "not_covered"  # the cat food: no word of it in the strategy
+        states[question] = with_phrasings.state
+    assert states["kattmat på rea"] == "not_covered"  # no word of it in the strategy
 
 
 def lift_by_the_rule(table: PhrasingTable, n_chunks: int, vector: np.ndarray) -> np.ndarray:
