@@ -162,6 +162,13 @@ def places(query: str) -> set[str]:
     return {word.casefold() for word in found if word[0].isupper() or not is_general_word(word.casefold())}
 
 
+def english_content_stems(text: str) -> list[str]:
+    """The distinct stems of an English text as the English rendering's BM25 stems them, without the English file's
+    function words and question openers (ENGLISH_FRAME_STEMS) and numbers."""
+    return [stem for stem in dict.fromkeys(tokenize_english([text])[0])
+            if stem not in ENGLISH_FRAME_STEMS and not any(c.isdigit() for c in stem)]
+
+
 class QuestionReader:
     """Reads questions against one index's vocabulary (its BM25 side); built with the index, read-only after."""
 
@@ -229,8 +236,7 @@ class QuestionReader:
             return 0.0
         named_places = {stem for word in places(question) for stem in tokenize_english([word])[0]}
         words = [word for word in WORD.findall(retrieval_text(question).lower()) if not is_function_word(word)]
-        stems = [stem for stem in dict.fromkeys(tokenize_english([" ".join(words)])[0])
-                 if stem not in ENGLISH_FRAME_STEMS and stem not in named_places and not any(c.isdigit() for c in stem)]
+        stems = [stem for stem in english_content_stems(" ".join(words)) if stem not in named_places]
         if not stems:
             return 0.0
         return sum(not self.english.knows(stem) for stem in stems) / len(stems)
@@ -265,8 +271,7 @@ class QuestionReader:
             return ()
         for pattern in INFORMATION.values():
             question = pattern.sub(" ", question)
-        stems = [stem for stem in dict.fromkeys(tokenize_english([question])[0])
-                 if stem not in ENGLISH_FRAME_STEMS and not any(c.isdigit() for c in stem)]
+        stems = english_content_stems(question)
         frequency = self.english.document_frequency()
         return self._rarest_specific({stem: frequency.get(stem, 0) for stem in stems})
 

@@ -111,6 +111,10 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least 1, got {value}")
         return value
 
+    def ui_prefix(self) -> str:
+        """Where the UI is mounted: ui_path with one leading slash and none after ("/ui", from "ui/" too)."""
+        return "/" + self.ui_path.strip("/")
+
     def feedback_file(self) -> Path:
         """Where feedback is stored: RUS_FEEDBACK_PATH, or feedback.sqlite3 beside the index directory
         (outside it, so rebuilds, which swap builds inside it, keep the feedback)."""

@@ -257,7 +257,7 @@ def mount_ui(
     """Mount the UI on a FastAPI app (the API's, or `standalone_app`'s) at settings.ui_path, sharing its index
     holder, its file reader and its bound on heavy work; feedback controls post to `feedback_endpoint` (None: none)."""
     blocks = build_ui(holder, settings, feedback_endpoint, reader, heavy)
-    path = "/" + settings.ui_path.strip("/")
+    path = settings.ui_prefix()
 
     # Gradio's page links its web manifest at the site root, and browsers ask the root for a favicon
     @app.get("/manifest.json", include_in_schema=False)
@@ -287,11 +287,10 @@ def standalone_app(settings: Settings, holder: IndexHolder | None = None) -> Fas
     app.add_middleware(BodyLimitMiddleware, limits=with_ui(limits, settings))
     reader = DocumentReader(limits, settings.max_concurrent_uploads)
     mount_ui(app, holder, settings, reader, HeavyWork.from_settings(settings), feedback_endpoint=None)
-    ui_path = "/" + settings.ui_path.strip("/") + "/"
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse(ui_path)
+        return RedirectResponse(settings.ui_prefix() + "/")
 
     return app
 
@@ -302,5 +301,5 @@ def launch(settings: Settings, on_start: Callable[[str], None] | None = None) ->
 
     app = standalone_app(settings)
     if on_start:
-        on_start(f"http://{settings.host}:{settings.port}/" + settings.ui_path.strip("/") + "/")
+        on_start(f"http://{settings.host}:{settings.port}{settings.ui_prefix()}/")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -49,8 +49,7 @@ def with_ui(limits: Limits, settings: Settings) -> Limits:
     if not settings.ui_enabled:
         return limits
     fields = {name: getattr(limits, name) for name in Limits.__dataclass_fields__}
-    prefix = "/" + settings.ui_path.strip("/")
-    return UILimits(**fields, ui_prefix=prefix, ui_body_bytes=ui_body_limit(settings))
+    return UILimits(**fields, ui_prefix=settings.ui_prefix(), ui_body_bytes=ui_body_limit(settings))
 
 
 def folder_bytes(folder: Path) -> int:

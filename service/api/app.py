@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None, holder: IndexHolder | None = No
     @app.get("/", include_in_schema=False, response_model=None)
     def root() -> JSONResponse | RedirectResponse:
         if settings.ui_enabled:
-            return RedirectResponse("/" + settings.ui_path.strip("/") + "/")
+            return RedirectResponse(settings.ui_prefix() + "/")
         return JSONResponse({"service": "RUS Search", "docs": "/docs", "openapi": "/openapi.json"})
 
     if settings.ui_enabled:  # the Gradio UI (ui/), calling the same domain functions on the same index holder

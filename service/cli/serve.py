@@ -81,7 +81,7 @@ def service_urls(settings: Settings) -> dict[str, str]:
     """The addresses `rus serve` prints on start: the API, the UI (when mounted) and the OpenAPI docs."""
     host = settings.host if settings.host not in ("", "0.0.0.0", "::") else "127.0.0.1"
     base = f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
-    urls = {"API": base, "UI": base + "/" + settings.ui_path.strip("/") + "/", "docs": base + "/docs"}
+    urls = {"API": base, "UI": base + settings.ui_prefix() + "/", "docs": base + "/docs"}
     if not settings.ui_enabled:
         urls.pop("UI")
     return urls
