@@ -192,7 +192,7 @@ def upload_in_alignment_tab(browser, base: str, files: list[Path]) -> list[tuple
         page.goto(base + "/ui/", wait_until="load")
         page.locator("#rus-banner .rus-ready").wait_for(state="attached")
         page.get_by_role("tab", name="Kontrollera förenlighet").click()
-        _attach(page, file)
+        attach_upload(page, file)
         pages.append(page)
     clicked = []
     for page in pages:
@@ -207,15 +207,15 @@ def upload_in_alignment_tab(browser, base: str, files: list[Path]) -> list[tuple
     return results
 
 
-def _attach(page, file: Path, attempts: int = 3) -> None:
+def attach_upload(page, file: Path, attempts: int = 3, wait_ms: float = WAIT_MS) -> None:
     """Choose `file` in the alignment tab's upload field and wait until the page shows it (on a loaded machine the
-    browser's upload to Gradio now and then never starts: choose the file again)."""
+    browser's upload to Gradio now and then never starts: choose the file again), within `wait_ms` in all."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(1, attempts + 1):
         page.locator("#align-upload input[type=file]").set_input_files(str(file))
         try:
-            page.locator("#align-upload").get_by_text(file.name).first.wait_for(timeout=WAIT_MS / attempts)
+            page.locator("#align-upload").get_by_text(file.name).first.wait_for(timeout=wait_ms / attempts)
             return
         except PlaywrightTimeout:
             if attempt == attempts:

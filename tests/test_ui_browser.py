@@ -20,6 +20,7 @@ import docx
 import pdf_factory
 import pytest
 
+from bench.hostile_uploads import attach_upload
 from bench.server import running
 
 pytestmark = pytest.mark.slow
@@ -208,8 +209,7 @@ def test_alignment_check_with_an_uploaded_pdf(page, tmp_path: Path):
         )
     )
     _tab(page, "Kontrollera förenlighet")
-    page.locator("#align-upload input[type=file]").set_input_files(str(pdf))
-    page.locator("#align-upload").get_by_text("ansokan.pdf").first.wait_for()
+    attach_upload(page, pdf, wait_ms=WAIT)
     page.locator("#align-button").click()
     report = page.locator("#align-report")
     report.locator(".rus-alignment").first.wait_for()
@@ -245,8 +245,7 @@ def test_alignment_check_error_states(page, tmp_path: Path):
     assert "Klistra in" in report.inner_text()
 
     encrypted = pdf_factory.encrypted_pdf(tmp_path)
-    page.locator("#align-upload input[type=file]").set_input_files(str(encrypted))
-    page.locator("#align-upload").get_by_text(encrypted.name).first.wait_for()
+    attach_upload(page, encrypted, wait_ms=WAIT)
     page.locator("#align-button").click()
     report.locator(".rus-notice-error", has_text="lösenordsskyddad").wait_for()
 
@@ -255,8 +254,7 @@ def test_alignment_check_error_states(page, tmp_path: Path):
     _tab(page, "Kontrollera förenlighet")
     big = tmp_path / "stor.txt"
     big.write_text("Renar och vägar. " * (UPLOAD_LIMIT // 10), encoding="utf-8")
-    page.locator("#align-upload input[type=file]").set_input_files(str(big))
-    page.locator("#align-upload").get_by_text("stor.txt").first.wait_for()
+    attach_upload(page, big, wait_ms=WAIT)
     page.locator("#align-button").click()
     message = report.locator(".rus-notice-error", has_text="gränsen är")
     message.wait_for()
