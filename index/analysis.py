@@ -179,6 +179,17 @@ class QuestionReader:
         self.english = english  # BM25 over the English rendering, when the index has one (index/translated.py)
         load_word_lists()  # every question's names and unknown words are checked against them: read them now
 
+    def dense_text(self, question: str, language: str | None = None) -> str:
+        """What search embeds for a question, without reading the rest of it (so that a search can embed while it
+        reads): the question as written, its frame stripped — a description's own words carry its topic, and
+        appended glossary terms only lengthen it (realistic tune hit@1 0.793 → 0.817, docs/retrieval.md); with the
+        English side an English question is embedded so too, one vector serving both sides; only an English
+        question without one carries its Swedish glossary terms (prepare_query)."""
+        language = language or detect_language(question)
+        if language == "en" and self.english is None and not is_description(question):
+            return prepare_query(question, language).dense_text
+        return retrieval_text(question)
+
     def read(self, question: str, language: str | None = None) -> QuestionAnalysis:
         """The analysis of a question; `language` ('sv'/'en') overrides detection."""
         prepared = prepare_query(question, language, self.terms)
@@ -200,10 +211,7 @@ class QuestionReader:
             asks_for_subpriority=asks_section or not question_shaped,
             asks=asks,
             prepared=prepared,
-            # a description is embedded as written — its own words carry its topic, and appended glossary terms only
-            # lengthen it (realistic tune hit@1 0.793 → 0.817, docs/retrieval.md); with the English side, an English
-            # question is too: one vector serves both sides
-            dense_text=retrieval_text(question) if description or english else prepared.dense_text,
+            dense_text=self.dense_text(question, prepared.language),
             english_stems=english_stems,
             unknown_share=self._unknown_share(question, prepared),
             unknown_names=() if asks_section or description else self._unknown_names(question, prepared.language),

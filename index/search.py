@@ -10,16 +10,20 @@ fields for filters (index/chunk_fields.py), the dense side (index/dense.py), the
 (index/lexical_evidence.py), the section context (index/section_context.py), the English side
 (index/translated.py), the everyday phrasings (index/phrasings.py) — and fuses their scores here. Every part is
 built at load and shared read-only by concurrent requests (the lexical side's stem cache is bounded and locked).
+A search that runs alone reads its question and scores the lexical side while the encoder embeds it
+(index/beside.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from index.analysis import QuestionAnalysis, QuestionReader, prepare_query
+from index.analysis import PreparedQuery, QuestionAnalysis, QuestionReader, prepare_query
+from index.beside import Beside
 from index.chunk_fields import ChunkFields
 from index.dense import DenseSide
 from index.embedders import DEFAULT_ENGINE, Embedder, embedder_id, get_embedder
@@ -60,6 +64,17 @@ SECTION_WEIGHT = 0.5
 ENGLISH_LEXICAL_WEIGHT = 0.01
 
 
+@dataclass(frozen=True)
+class LexicalSide:
+    """A question's lexical side: the reading it scored (with lexicon terms, when its vector chose them), BM25 per
+    chunk (None for dense search) and, for hybrid, the chunks its evidence nudges and by how much."""
+
+    prepared: PreparedQuery
+    scores: np.ndarray | None
+    boosted: np.ndarray | None
+    boost: np.ndarray | None
+
+
 class SearchIndex:
     """An index loaded for searching, with its embedder: reads a question, ranks chunks, and scores chunks and
     sentences against vectors for match and align."""
@@ -82,6 +97,7 @@ class SearchIndex:
         self.reader = QuestionReader(stored.lexical, len(self.chunks), english=english_lexical)
         # the lift everyday phrasings give the passage they single out (ranking only: answer states read dense_score)
         self.phrasings = PhrasingBonus(stored.phrasings, len(self.chunks)) if stored.phrasings is not None else None
+        self.beside = Beside()  # a lone search reads its question while the encoder embeds it
 
     def read(self, question: str, language: str | None = None) -> QuestionAnalysis:
         """The question read once against this index (index/analysis.py); `language` overrides detection."""
@@ -132,38 +148,26 @@ class SearchIndex:
         allowed = None if filters is None or filters == Filters() else self.fields.allowed(filters)
         if k <= 0 or (allowed is not None and not len(allowed)):
             return []
-        analysis = question if isinstance(question, QuestionAnalysis) else self.read(question, language)
-        prepared = analysis.prepared
-        vector = self.query_vector(analysis.dense_text) if retriever != "bm25" else None
-        short = Lexicon.applies_to(len(analysis.text.split()))
-        if retriever == "hybrid" and prepared.language == "en" and not prepared.concepts and short:
-            prepared = self.evidence.with_lexicon(prepared, vector)
-        lexical = None
-        if retriever != "dense":
-            lexical = self.stored.lexical.token_scores(list(prepared.lexical_tokens))
         if retriever == "bm25":
-            matching = np.flatnonzero(lexical > 0)  # a chunk sharing no term with the query is no match
-            if allowed is not None:
-                matching = np.intersect1d(matching, allowed, assume_unique=True)
-            order = top(matching, lexical[matching], k)
-            terms = analysis.query_stems
-            hits = [
-                lexical_hit(self.chunks[p], rank, int(p), float(lexical[p]), terms) for rank, p in enumerate(order, 1)
-            ]
-            return self.evidence.with_coverage(hits, prepared.concepts)
-        english = self.english if prepared.language == "en" and retriever != "bm25" else None
-        boosted = boost = context = None
-        if retriever == "hybrid":
-            boosted, evidence = self.evidence.evidence(lexical, prepared.concepts)
-            boost = LEXICAL_WEIGHT[prepared.language] * evidence
-            if english is not None:
-                more, more_evidence = english.lexical_evidence(analysis.english_stems)
-                boosted, boost = merge(boosted, boost, more, ENGLISH_LEXICAL_WEIGHT * more_evidence)
-            keep = boost > 0
-            if allowed is not None:
-                keep &= np.isin(boosted, allowed)
-            boosted, boost = boosted[keep], boost[keep]
-            context = self.sections.similarities(vector, english)
+            return self._bm25(self._analysis(question, language), k, allowed)
+        if isinstance(question, QuestionAnalysis):
+            dense_text = question.dense_text
+        else:
+            dense_text = self.reader.dense_text(question, language)
+
+        def read_and_score() -> tuple[QuestionAnalysis, LexicalSide | None]:
+            analysis = self._analysis(question, language)
+            if self._scores_by_vector(analysis, retriever):
+                return analysis, None
+            return analysis, self._lexical(analysis, analysis.prepared, retriever, allowed)
+
+        # the question's reading and lexical side beside its encoder call (index/beside.py)
+        (analysis, side), vector = self.beside.run(read_and_score, lambda: self.query_vector(dense_text))
+        if side is None:
+            side = self._lexical(analysis, self.evidence.with_lexicon(analysis.prepared, vector), retriever, allowed)
+        prepared, lexical, boosted, boost = side.prepared, side.scores, side.boosted, side.boost
+        english = self.english if prepared.language == "en" else None
+        context = self.sections.similarities(vector, english) if retriever == "hybrid" else None
         extra, lift = boosted, None
         if self.phrasings is not None:
             lift = self.phrasings.of(vector)
@@ -190,6 +194,48 @@ class SearchIndex:
         order = top(np.arange(len(dense.positions)), final, k)
         hits = self.dense.hits(order, final, dense, lexical, analysis.query_stems)
         return self.evidence.with_coverage(hits, prepared.concepts)
+
+    def _analysis(self, question: str | QuestionAnalysis, language: str | None) -> QuestionAnalysis:
+        return question if isinstance(question, QuestionAnalysis) else self.read(question, language)
+
+    @staticmethod
+    def _scores_by_vector(analysis: QuestionAnalysis, retriever: Retriever) -> bool:
+        """Whether the question's BM25 terms come from its vector: a short English question in hybrid search that
+        the glossary does not cover (its nearest Swedish words, index/lexicon.py)."""
+        prepared = analysis.prepared
+        short = Lexicon.applies_to(len(analysis.text.split()))
+        return retriever == "hybrid" and prepared.language == "en" and not prepared.concepts and short
+
+    def _lexical(
+        self, analysis: QuestionAnalysis, prepared: PreparedQuery, retriever: Retriever, allowed: np.ndarray | None
+    ) -> LexicalSide:
+        """The question's BM25 scores (none for dense) and, for hybrid, the chunks its lexical evidence nudges and
+        by how much (the Swedish text's, and the English rendering's for an English question), within `allowed`."""
+        if retriever == "dense":
+            return LexicalSide(prepared, None, None, None)
+        scores = self.stored.lexical.token_scores(list(prepared.lexical_tokens))
+        if retriever != "hybrid":
+            return LexicalSide(prepared, scores, None, None)
+        boosted, evidence = self.evidence.evidence(scores, prepared.concepts)
+        boost = LEXICAL_WEIGHT[prepared.language] * evidence
+        if prepared.language == "en" and self.english is not None:
+            more, more_evidence = self.english.lexical_evidence(analysis.english_stems)
+            boosted, boost = merge(boosted, boost, more, ENGLISH_LEXICAL_WEIGHT * more_evidence)
+        keep = boost > 0
+        if allowed is not None:
+            keep &= np.isin(boosted, allowed)
+        return LexicalSide(prepared, scores, boosted[keep], boost[keep])
+
+    def _bm25(self, analysis: QuestionAnalysis, k: int, allowed: np.ndarray | None) -> list[Hit]:
+        """BM25 alone: the chunks sharing a term with the question, best first."""
+        scores = self.stored.lexical.token_scores(list(analysis.prepared.lexical_tokens))
+        matching = np.flatnonzero(scores > 0)  # a chunk sharing no term with the query is no match
+        if allowed is not None:
+            matching = np.intersect1d(matching, allowed, assume_unique=True)
+        order = top(matching, scores[matching], k)
+        terms = analysis.query_stems
+        hits = [lexical_hit(self.chunks[p], rank, int(p), float(scores[p]), terms) for rank, p in enumerate(order, 1)]
+        return self.evidence.with_coverage(hits, analysis.prepared.concepts)
 
     def answer_scope(self, analysis: QuestionAnalysis) -> Filters | None:
         """Where a question is answered from when its caller chose no document: one that asks for a (sub-)priority —

@@ -151,3 +151,29 @@ def test_concurrent_searches_rank_as_one_search_at_a_time(
     finally:
         sys.setswitchinterval(interval)
     assert together == one_at_a_time * 3
+
+
+def test_a_lone_search_reading_beside_its_encoder_ranks_as_one_reading_first(
+    corpus_search: SearchIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lone search reads its question and scores the lexical side on a helper thread while the encoder embeds it
+    (index/beside.py); the rankings are exactly those of the same steps taken in turn — including a short English
+    question whose BM25 terms come from its vector, and the filters."""
+    from index.beside import Beside
+
+    questions = [
+        REINDEER_EN,
+        BROADBAND_SV,
+        "sawmill leftovers",  # BM25 terms from its vector
+        "bredbnad till fäbodar och stugor utanför byn",
+        "Our municipality's home care service loses a third of its new staff within a year.",
+    ]
+    cases = [(q, r, f) for q in questions for r in ("hybrid", "dense") for f in (None, Filters(priority=3))]
+
+    def rankings(beside: Beside) -> list[list[tuple[str, float]]]:
+        monkeypatch.setattr(corpus_search, "beside", beside)
+        return [[(h.chunk.chunk_id, h.score) for h in corpus_search.search(q, 10, r, f)] for q, r, f in cases]
+
+    side_by_side = Beside()
+    assert rankings(side_by_side) == rankings(Beside(helper=False))
+    assert side_by_side.overlapped == len(cases)
