@@ -181,14 +181,18 @@ class QuestionReader:
 
     def dense_text(self, question: str, language: str | None = None) -> str:
         """What search embeds for a question, without reading the rest of it (so that a search can embed while it
-        reads): the question as written, its frame stripped — a description's own words carry its topic, and
-        appended glossary terms only lengthen it (realistic tune hit@1 0.793 → 0.817, docs/retrieval.md); with the
-        English side an English question is embedded so too, one vector serving both sides; only an English
-        question without one carries its Swedish glossary terms (prepare_query)."""
+        reads): `read`'s dense_text."""
         language = language or detect_language(question)
-        if language == "en" and self.english is None and not is_description(question):
+        if self._embeds_glossary_terms(question, language):
             return prepare_query(question, language).dense_text
         return retrieval_text(question)
+
+    def _embeds_glossary_terms(self, question: str, language: str) -> bool:
+        """Whether a question is embedded with its Swedish glossary terms (prepare_query), not as written with its
+        frame stripped: only an English one that is no description, in an index without the English side. A
+        description's own words carry its topic, and appended terms only lengthen it (realistic tune hit@1 0.793 →
+        0.817, docs/retrieval.md); with the English side one vector as written serves both sides."""
+        return language == "en" and self.english is None and not is_description(question)
 
     def read(self, question: str, language: str | None = None) -> QuestionAnalysis:
         """The analysis of a question; `language` ('sv'/'en') overrides detection."""
@@ -211,7 +215,9 @@ class QuestionReader:
             asks_for_subpriority=asks_section or not question_shaped,
             asks=asks,
             prepared=prepared,
-            dense_text=self.dense_text(question, prepared.language),
+            dense_text=prepared.dense_text
+            if self._embeds_glossary_terms(question, prepared.language)
+            else retrieval_text(question),
             english_stems=english_stems,
             unknown_share=self._unknown_share(question, prepared),
             unknown_names=() if asks_section or description else self._unknown_names(question, prepared.language),
