@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from index.analysis import PreparedQuery, QuestionAnalysis, QuestionReader, prepare_query
+from index.analysis import PreparedQuery, QuestionAnalysis, QuestionReader, prepare_query, retrieval_text
 from index.beside import Beside
 from index.chunk_fields import ChunkFields
 from index.dense import DenseSide
@@ -31,7 +31,7 @@ from index.hits import AnswerPool, Filters, Hit, lexical_hit
 from index.lexical_evidence import LexicalEvidence
 from index.lexicon import Lexicon
 from index.library import STRATEGY
-from index.phrasings import PhrasingBonus
+from index.phrasings import PhrasingBonus, PhrasingWords
 from index.scores import merge, top
 from index.section_context import SectionContext
 from index.store import EmbedderMismatch, IndexDamaged, StoredIndex, load_build, read_manifest
@@ -97,6 +97,8 @@ class SearchIndex:
         self.reader = QuestionReader(stored.lexical, len(self.chunks), english=english_lexical)
         # the lift everyday phrasings give the passage they single out (ranking only: answer states read dense_score)
         self.phrasings = PhrasingBonus(stored.phrasings, len(self.chunks)) if stored.phrasings is not None else None
+        # the phrasings' words as lexical evidence (hybrid)
+        self.phrasing_words = PhrasingWords(stored.phrasings) if stored.phrasings is not None else None
         self.beside = Beside()  # a lone search reads its question while the encoder embeds it
 
     def read(self, question: str, language: str | None = None) -> QuestionAnalysis:
@@ -210,7 +212,8 @@ class SearchIndex:
         self, analysis: QuestionAnalysis, prepared: PreparedQuery, retriever: Retriever, allowed: np.ndarray | None
     ) -> LexicalSide:
         """The question's BM25 scores (none for dense) and, for hybrid, the chunks its lexical evidence nudges and
-        by how much (the Swedish text's, and the English rendering's for an English question), within `allowed`."""
+        by how much (the Swedish text's, the English rendering's for an English question, and the everyday
+        phrasings'), within `allowed`."""
         if retriever == "dense":
             return LexicalSide(prepared, None, None, None)
         scores = self.stored.lexical.token_scores(list(prepared.lexical_tokens))
@@ -221,6 +224,10 @@ class SearchIndex:
         if prepared.language == "en" and self.english is not None:
             more, more_evidence = self.english.lexical_evidence(analysis.english_stems)
             boosted, boost = merge(boosted, boost, more, ENGLISH_LEXICAL_WEIGHT * more_evidence)
+        if self.phrasing_words is not None:
+            more, nudge = self.phrasing_words.evidence(retrieval_text(analysis.text), prepared.language)
+            if len(more):
+                boosted, boost = merge(boosted, boost, more, nudge)
         keep = boost > 0
         if allowed is not None:
             keep &= np.isin(boosted, allowed)

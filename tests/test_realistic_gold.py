@@ -1,5 +1,6 @@
 """The realistic query set (eval/realistic.jsonl) and its one-off tune/held-out split (eval/split.py); the fresh
-paired set (eval/paired_fresh.jsonl: each intent asked in Swedish and in English) is checked the same way."""
+paired sets (eval/paired_fresh.jsonl, eval/paired_fresh2.jsonl: each intent asked in Swedish and in English) are
+checked the same way."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from eval.split import DEFAULT_SEED, SplitError, main, output_paths, split_file,
 EVAL_DIR = Path(__file__).resolve().parent.parent / "eval"
 REALISTIC = EVAL_DIR / "realistic.jsonl"
 PAIRED = EVAL_DIR / "paired_fresh.jsonl"
+PAIRED_2 = EVAL_DIR / "paired_fresh2.jsonl"
 MINIMUM_PER_KIND = {"keyword": 30, "casual": 30, "everyday": 30, "applicant": 20, "negative": 20}
 SUBPRIORITIES = {f"{p}.{s}" for p, n in ((1, 3), (2, 2), (3, 4), (4, 4), (5, 4), (6, 3)) for s in range(1, n + 1)}
 
@@ -26,7 +28,7 @@ def items():
     return load_gold(REALISTIC)
 
 
-@pytest.fixture(scope="module", params=[REALISTIC, PAIRED], ids=lambda path: path.name)
+@pytest.fixture(scope="module", params=[REALISTIC, PAIRED, PAIRED_2], ids=lambda path: path.name)
 def written_items(request):
     """Each hand-written query set whose labels and quotes must hold against the strategy."""
     return load_gold(request.param)
@@ -89,10 +91,11 @@ def test_queries_are_new_and_unique(items, dev_gold):
     assert not others & set(queries)
 
 
-def test_the_paired_set_asks_every_intent_in_both_languages_with_one_label() -> None:
+@pytest.mark.parametrize(("paired_set", "earlier_sets"), [(PAIRED, ()), (PAIRED_2, (PAIRED,))], ids=["1", "2"])
+def test_a_paired_set_asks_every_intent_in_both_languages_with_one_label(paired_set, earlier_sets) -> None:
     """Each intent's Swedish and English lines differ only in wording: same labels, evidence and answer; every
     sub-priority has two intents; its queries are new to every other query set."""
-    paired = load_gold(PAIRED)
+    paired = load_gold(paired_set)
     intents: dict[str, dict[str, object]] = {}
     for item in paired:
         stem, _, lang = item.id.rpartition("-")
@@ -106,7 +109,8 @@ def test_the_paired_set_asks_every_intent_in_both_languages_with_one_label() -> 
         assert sv.answer == en.answer, stem
     sections = Counter(pair["sv"].section for pair in intents.values() if pair["sv"].section)
     assert set(sections) == SUBPRIORITIES and set(sections.values()) == {2}
-    earlier = {item.query.casefold() for path in (REALISTIC, EVAL_DIR / "gold_extra.jsonl") for item in load_gold(path)}
+    earlier_paths = (REALISTIC, EVAL_DIR / "gold_extra.jsonl", *earlier_sets)
+    earlier = {item.query.casefold() for path in earlier_paths for item in load_gold(path)}
     assert not earlier & {item.query.casefold() for item in paired}
 
 
