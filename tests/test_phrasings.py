@@ -45,9 +45,10 @@ def sections_of(hits) -> list[str]:
 def test_an_everyday_word_the_strategy_never_uses_reaches_its_passage_through_the_phrasings_words(
     corpus_search, monkeypatch
 ):
-    """"mobile coverage" is in neither the strategy nor its English rendering (which say "mobile network" and
-    "connectivity"), but people's phrasings of 3.4's passages use it: with the phrasings' words the question finds
-    digital infrastructure, without them the roads. Written for this test; in no evaluation set."""
+    """The English rendering says "areas without coverage" and "connectivity", and "mobile" there means mobile
+    testbeds and labs; people's phrasings of 3.4's passages say "mobile coverage". With the phrasings' words the
+    question finds 3.4 Robust digital infrastruktur, without them a neighbour (the roads, 3.2) ranks first. Written for
+    this test; in no evaluation set."""
     question = "no mobile coverage on the road up to the mountains"
     hits = corpus_search.search(question, 10)
     assert sections_of(hits)[0] == "3.4"
