@@ -18,7 +18,7 @@ Only the ranking moves: a hit's dense_score, which decides the answer state, sta
 so an off-topic question does not gain confidence from a phrasing that merely resembles it.
 
 The phrasings' words are lexical evidence too (PhrasingWords; doc2query's document expansion): BM25 over each
-passage's phrasings finds the passages people describe with the question's everyday words ("phone signal",
+passage's phrasings finds the passages people describe with the question's everyday words ("mobile coverage",
 "lonely", "turism"), which the strategy's planning language never uses; hybrid search nudges them as it nudges the
 strategy's own BM25 evidence.
 """
