@@ -13,7 +13,7 @@ import numpy as np
 
 from index.analysis import Concept, PreparedQuery, prepare_query
 from index.hits import Hit
-from index.scores import top
+from index.scores import best_normalised
 from index.store import StoredIndex
 from index.tokens import tokenize
 
@@ -32,16 +32,13 @@ class LexicalEvidence:
     def evidence(self, lexical: np.ndarray, concepts: tuple[Concept, ...]) -> tuple[np.ndarray, np.ndarray]:
         """For the top LEXICAL_CANDIDATES BM25 chunks (ascending positions): max-normalised BM25 × (share of the
         query's concepts the chunk contains)²."""
-        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if not concepts or not len(lexical):
-            return empty
-        matching = np.flatnonzero(lexical > 0)
-        if not len(matching):
-            return empty
-        best = float(lexical[matching].max())
-        candidates = np.sort(top(matching, lexical[matching], LEXICAL_CANDIDATES))
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        candidates, normalised = best_normalised(lexical, LEXICAL_CANDIDATES)
+        if not len(candidates):
+            return candidates, normalised
         coverage = np.asarray(self.coverage(candidates, concepts), dtype=np.float32)
-        return candidates, (lexical[candidates] / best * coverage**2).astype(np.float32)
+        return candidates, (normalised * coverage**2).astype(np.float32)
 
     def coverage(self, positions: np.ndarray, concepts: tuple[Concept, ...]) -> list[float]:
         """Per chunk: the share of the query's concepts it contains (a concept counts when all stems of one of its

@@ -33,7 +33,7 @@ import faiss
 import numpy as np
 
 from index.lexical import LexicalIndex
-from index.scores import top
+from index.scores import best_normalised
 from index.sentences import rows_in_ranges
 from index.store import PhrasingTable
 from index.tokens import ENGLISH_TOKENIZER, TOKENIZER
@@ -148,10 +148,5 @@ class PhrasingWords:
         side, weight = self.sides.get(language), PHRASING_WORDS_WEIGHT.get(language, 0.0)
         if side is None or not weight:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        scores = side.scores(text)
-        matching = np.flatnonzero(scores > 0)
-        if not len(matching):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        best = np.sort(top(matching, scores[matching], PHRASING_WORDS_CANDIDATES))
-        nudge = (weight * scores[best] / float(scores[matching].max())).astype(np.float32)
-        return self.owners[best], nudge
+        best, normalised = best_normalised(side.scores(text), PHRASING_WORDS_CANDIDATES)
+        return self.owners[best], (weight * normalised).astype(np.float32)

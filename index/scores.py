@@ -30,6 +30,17 @@ def top(positions: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
     return positions[np.argsort(-values, kind="stable")[:k]]
 
 
+def best_normalised(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The at most k positions with the highest positive scores, ascending, and each one's score / the highest score
+    (float32); empty when no score is positive. Each lexical side's evidence starts from it (BM25 over the text, the
+    English rendering and the everyday phrasings)."""
+    matching = np.flatnonzero(scores > 0)
+    if not len(matching):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    best = np.sort(top(matching, scores[matching], k))
+    return best, (scores[best] / float(scores[matching].max())).astype(np.float32)
+
+
 def merge(
     positions: np.ndarray, values: np.ndarray, more: np.ndarray, more_values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from index.scores import best_per_owner, mix_scores, unit_centroids
+from index.scores import best_normalised, best_per_owner, mix_scores, unit_centroids
 from index.sentences import rows_in_ranges
 from index.store import TranslatedSide
 from index.tokens import tokenize_english
@@ -69,15 +69,9 @@ class EnglishSide:
     def lexical_evidence(self, stems: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
         """For the top LEXICAL_CANDIDATES English BM25 chunks (ascending positions): max-normalised BM25 × (share of
         the query's English stems the rendering contains)², as the Swedish side weighs its evidence."""
-        empty = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         if not stems:
-            return empty
-        scores = self.side.lexical.token_scores(list(stems))
-        matching = np.flatnonzero(scores > 0)
-        if not len(matching):
-            return empty
-        top = matching[np.argsort(-scores[matching], kind="stable")[:LEXICAL_CANDIDATES]]
-        top = np.sort(top)
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        top, normalised = best_normalised(self.side.lexical.token_scores(list(stems)), LEXICAL_CANDIDATES)
         wanted = set(stems)
         coverage = np.array([len(wanted & self._stems[int(p)]) / len(wanted) for p in top], dtype=np.float32)
-        return top, (scores[top] / float(scores[matching].max()) * coverage**2).astype(np.float32)
+        return top, (normalised * coverage**2).astype(np.float32)
