@@ -38,6 +38,7 @@ GOLD = [REPO_ROOT.parent / "shared" / "eval" / "dev.jsonl", REPO_ROOT / "eval" /
 MIX_SEED = 15  # the realistic set is shuffled once with this seed, so every run sends the same mix in the same order
 MAX_REQUESTS = 500
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+ENCODE_ROUTE = "/bench/encode"  # bench.encode_only: a query embedded as /v1/search embeds it, and no search
 
 
 def _queries(path: Path) -> list[str]:
@@ -102,9 +103,11 @@ class Client:
 
 
 def request(client: Client, endpoint: str, query: str) -> int:
-    """One /v1/search (k=10) or /v1/ask request; its status code."""
+    """One /v1/search (k=10) or /v1/ask request, or bench.encode_only's "encode" (no search); its status code."""
     if endpoint == "search":
         return client.send("GET", "/v1/search?" + urlencode({"q": query, "k": 10}))
+    if endpoint == "encode":
+        return client.send("GET", ENCODE_ROUTE + "?" + urlencode({"q": query}))
     return client.send("POST", "/v1/ask", json.dumps({"question": query}).encode())
 
 

@@ -10,6 +10,8 @@ move as much. So each ratio's two sides alternate on the same queries, new to th
 * throughput: per block, the encoder embeds the block's dense texts in batches of 8 (texts/s), then 8 clients send
   the block to /v1/search (requests/s, errors); measured against the server with the UI (one process) and again
   against the API served by one process per core (`rus serve --workers N`, RUS_UI_ENABLED=false).
+* ceiling: the same against bench.encode_only, the service's app whose route embeds the query and does not search:
+  the most the 8-client ratio can reach here with this serving path (not a target).
 
 The targets (TARGETS) are issue 25's: /v1/search p50 ≤ 1.5 × encoder p50 + 2 ms; 8 clients ≥ 0.7 × the
 encoder's batch-of-8 throughput with no errors; /v1/ask p50 ≤ 2 × encoder p50 + 5 ms.
@@ -99,14 +101,15 @@ def latency_ratio(encoder: Encoder, base: str, endpoint: str, queries: list[str]
     }
 
 
-def throughput_ratio(encoder: Encoder, base: str, blocks: list[list[str]]) -> dict:
-    """The encoder's texts/s in batches of 8 against /v1/search requests/s from 8 clients, on the same queries."""
+def throughput_ratio(encoder: Encoder, base: str, blocks: list[list[str]], endpoint: str = "search") -> dict:
+    """The encoder's texts/s in batches of 8 against the endpoint's requests/s from 8 clients (/v1/search, or
+    bench.encode_only's "encode"), on the same queries."""
     encoded = encoded_seconds = served = served_seconds = 0.0
     errors = 0
     for block in blocks:
         encoded_seconds += encoder.batched(encoder.texts(block))
         encoded += len(block)
-        run = http.run(base, "search", BATCH, block)
+        run = http.run(base, endpoint, BATCH, block)
         served_seconds += run["wall_seconds"]
         served += len(block)
         errors += run["errors"]
@@ -114,7 +117,7 @@ def throughput_ratio(encoder: Encoder, base: str, blocks: list[list[str]]) -> di
     requests_per_s = round(served / served_seconds, 1)
     factor = TARGETS["throughput"]["factor"]
     return {
-        "endpoint": "/v1/search",
+        "endpoint": "/v1/search" if endpoint == "search" else http.ENCODE_ROUTE,
         "clients": BATCH,
         "requests": int(served),
         "errors": errors,
@@ -150,6 +153,15 @@ def workers_throughput(
     count, size = sizes(quick)["throughput"]
     measured = throughput_ratio(encoder, base, [take(size) for _ in range(count)])
     return {**measured, "workers": workers, "endpoint": f"/v1/search (API, {workers} workers)"}
+
+
+def encode_only_throughput(encoder: Encoder, base: str, take: Callable[[int], list[str]], quick: bool) -> dict:
+    """The 8-client ratio with no search: against bench.encode_only at `base`, whose route embeds each query as
+    /v1/search does and answers without searching. What is left is the HTTP, the threads and the encoder's lanes: the
+    most the 8-client ratio can reach on this machine whatever the search costs (docs/benchmarks.md)."""
+    count, size = sizes(quick)["throughput"]
+    measured = throughput_ratio(encoder, base, [take(size) for _ in range(count)], endpoint="encode")
+    return {**measured, "target": "none: the ceiling of the serving path, for reading the 8-client ratio"}
 
 
 def build_ratio(fast: dict | None, shipped: dict | None) -> dict | None:

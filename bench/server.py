@@ -102,15 +102,25 @@ class Server:
 
 
 def start(
-    index_dir: Path, log: Path, env: dict[str, str] | None = None, cwd: Path = REPO_ROOT, workers: int = 1
+    index_dir: Path,
+    log: Path,
+    env: dict[str, str] | None = None,
+    cwd: Path = REPO_ROOT,
+    workers: int = 1,
+    encode_only: bool = False,
 ) -> Server:
     """`rus serve --index-dir index_dir [--workers N]` on a free port, logging to `log`; `env` is added to this
-    environment (several workers need RUS_UI_ENABLED=false there)."""
+    environment (several workers need RUS_UI_ENABLED=false there). `encode_only` serves bench.encode_only instead
+    (one process: the same app with a route that embeds a query and does not search)."""
     port = free_port()
-    command = [
-        sys.executable, "-m", "service.cli", "serve", "--index-dir", str(index_dir), "--host", HOST,
-        "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers),
-    ]  # fmt: skip
+    if encode_only:
+        command = [sys.executable, "-m", "bench.encode_only", "--index-dir", str(index_dir), "--host", HOST,
+                   "--port", str(port)]  # fmt: skip
+    else:
+        command = [
+            sys.executable, "-m", "service.cli", "serve", "--index-dir", str(index_dir), "--host", HOST,
+            "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", str(workers),
+        ]  # fmt: skip
     log = Path(log)
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as handle:  # the child keeps its own copy of the file descriptor
@@ -132,9 +142,10 @@ def running(
     cwd: Path = REPO_ROOT,
     timeout: float = READY_TIMEOUT,
     workers: int = 1,
+    encode_only: bool = False,
 ) -> Iterator[Server]:
     """A ready server for the duration of the block (see the module docstring)."""
-    server = start(index_dir, log, env, cwd, workers)
+    server = start(index_dir, log, env, cwd, workers, encode_only)
     try:
         server.wait_ready(timeout=timeout)
         yield server

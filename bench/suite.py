@@ -241,6 +241,10 @@ def bench_http_part(index_dir: Path, pool: Pool, quick: bool, work: Path) -> dic
         http.run(api.base, "search", 8, ["warm-up: regional utveckling"] * 16)  # 8 connections reach every worker
         measured = ratios.workers_throughput(encoder, api.base, pool.take, quick, workers)
         result["ratios"]["throughput_workers"] = measured
+    log("8 clients against the same app without its search (bench.encode_only: HTTP and the encoder only)…")
+    with running(index_dir, work / "server-encode-only.log", encode_only=True) as bare:
+        http.run(bare.base, "encode", 8, ["warm-up: regional utveckling"] * 8)
+        result["ratios"]["throughput_encode_only"] = ratios.encode_only_throughput(encoder, bare.base, pool.take, quick)
     return result
 
 
