@@ -161,7 +161,8 @@ def encode_only_throughput(encoder: Encoder, base: str, take: Callable[[int], li
     most the 8-client ratio can reach on this machine whatever the search costs (docs/benchmarks.md)."""
     count, size = sizes(quick)["throughput"]
     measured = throughput_ratio(encoder, base, [take(size) for _ in range(count)], endpoint="encode")
-    return {**measured, "target": "none: the ceiling of the serving path, for reading the 8-client ratio"}
+    ceiling = {key: value for key, value in measured.items() if key != "met"}  # not a target: nothing to meet
+    return {**ceiling, "target": "none: the ceiling of the serving path, for reading the 8-client ratio"}
 
 
 def build_ratio(fast: dict | None, shipped: dict | None) -> dict | None:
